@@ -1,0 +1,104 @@
+"""autotask-magic: pull Autotask PSA data into pandas from Jupyter, or from plain Python.
+
+    >>> from autotask_magic import AutotaskClient
+    >>> with AutotaskClient.from_env() as client:
+    ...     df = client.query("Tickets", where="status != 5", limit=1000)
+
+In IPython: ``%load_ext autotask_magic`` then ``%autotask_login`` and ``%%autotask query Tickets``.
+The core modules import no IPython; the magics and the widget are loaded only by ``%load_ext``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import (
+    AuthenticationError,
+    AutotaskError,
+    ConfigurationError,
+    IncompletePullError,
+    NotFoundError,
+    PermissionDeniedError,
+    QueryError,
+    QuerySyntaxError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    WriteOutcomeUnknownError,
+)
+
+__version__ = "0.1.0"
+
+# Public names that live in heavier modules (httpx, pandas) are resolved on first use so that
+# ``%load_ext autotask_magic`` stays fast.
+_LAZY = {
+    "AutotaskClient": "._client",
+    "ApiUserCredentials": "._credentials",
+    "OAuthCredentials": "._credentials",
+    "CredentialManager": "._auth",
+    "ManagerStatus": "._auth",
+    "TokenState": "._auth",
+    "parse_where": "._query",
+    "to_frame": "._frames",
+}
+
+__all__ = [
+    "ApiUserCredentials",
+    "AuthenticationError",
+    "AutotaskClient",
+    "AutotaskError",
+    "ConfigurationError",
+    "CredentialManager",
+    "IncompletePullError",
+    "ManagerStatus",
+    "NotFoundError",
+    "OAuthCredentials",
+    "PermissionDeniedError",
+    "QueryError",
+    "QuerySyntaxError",
+    "RateLimitError",
+    "ServerError",
+    "TokenState",
+    "TransportError",
+    "WriteOutcomeUnknownError",
+    "load_ipython_extension",
+    "parse_where",
+    "to_frame",
+    "unload_ipython_extension",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._auth import CredentialManager, ManagerStatus, TokenState
+    from ._client import AutotaskClient
+    from ._credentials import ApiUserCredentials, OAuthCredentials
+    from ._frames import to_frame
+    from ._query import parse_where
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autotask_magic' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%autotask*`` magics (called by ``%load_ext autotask_magic``)."""
+    from ._magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Close clients and stop every thread the extension started (``%unload_ext``)."""
+    from ._magics import unload_ipython_extension as _unload
+
+    _unload(ipython)
