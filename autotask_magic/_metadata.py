@@ -1,0 +1,195 @@
+"""Field metadata of one entity, built from ``entityInformation/fields`` and ``/userDefinedFields``.
+
+    >>> fields = EntityFields.from_api("Tickets", fields_json, udf_json)
+    >>> fields.names[:3], fields.picklist("status")[5], fields.suggest("titel")
+    (['id', 'title', 'status'], 'Complete', 'title')
+
+Picklist values arrive as strings (``"value": "5"``) while the records carry the field's own type
+(``"status": 5``), so picklists of integer-typed fields are keyed by ``int``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["EntityFields", "FieldInfo", "INTEGER_TYPES", "FLOAT_TYPES", "DATE_TYPES"]
+
+#: ``dataType`` values whose records hold whole numbers.
+INTEGER_TYPES = frozenset({"integer", "long", "short", "byte", "int", "int32", "int64"})
+#: ``dataType`` values whose records hold real numbers.
+FLOAT_TYPES = frozenset({"double", "decimal", "float", "single", "currency"})
+#: ``dataType`` values whose records hold ISO 8601 text.
+DATE_TYPES = frozenset({"datetime", "date"})
+BOOLEAN_TYPES = frozenset({"boolean", "bool"})
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field of an entity: its name, ``dataType`` and, for picklists, value -> label."""
+
+    name: str
+    data_type: str = "string"
+    is_picklist: bool = False
+    picklist: dict[Any, str] = field(default_factory=dict, compare=False, repr=False)
+    is_reference: bool = False
+    reference_entity: str | None = None
+    is_udf: bool = False
+    is_required: bool = False
+    is_read_only: bool = False
+    is_queryable: bool = True
+
+    @property
+    def kind(self) -> str:
+        """The field's broad kind: ``"integer"``, ``"float"``, ``"date"``, ``"datetime"``, ``"boolean"`` or ``"string"``."""
+        dt = self.data_type.lower()
+        if dt in INTEGER_TYPES:
+            return "integer"
+        if dt in FLOAT_TYPES:
+            return "float"
+        if dt == "date":
+            return "date"
+        if dt in DATE_TYPES:
+            return "datetime"
+        if dt in BOOLEAN_TYPES:
+            return "boolean"
+        return "string"
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any], *, is_udf: bool = False) -> FieldInfo:
+        """Build from one element of the API's ``fields`` list."""
+        name = str(item.get("name") or "")
+        data_type = str(item.get("dataType") or "string")
+        info = cls(name=name, data_type=data_type)
+        picklist: dict[Any, str] = {}
+        for entry in item.get("picklistValues") or ():
+            if not isinstance(entry, Mapping) or "value" not in entry:
+                continue
+            picklist[_picklist_key(entry["value"], info.kind)] = str(entry.get("label", entry["value"]))
+        return cls(
+            name=name,
+            data_type=data_type,
+            is_picklist=bool(item.get("isPickList")) or bool(picklist),
+            picklist=picklist,
+            is_reference=bool(item.get("isReference")),
+            reference_entity=item.get("referenceEntityType") or None,
+            is_udf=is_udf,
+            is_required=bool(item.get("isRequired")),
+            is_read_only=bool(item.get("isReadOnly")),
+            is_queryable=bool(item.get("isQueryable", True)),
+        )
+
+
+def _picklist_key(value: Any, kind: str) -> Any:
+    # The API sends picklist values as strings; records carry the field's type.
+    if kind == "integer":
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            return value
+    if kind == "float":
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _field_list(payload: Any) -> list[Mapping[str, Any]]:
+    if payload is None:
+        return []
+    if isinstance(payload, Mapping):
+        payload = payload.get("fields") or []
+    return [item for item in payload if isinstance(item, Mapping) and item.get("name")]
+
+
+class EntityFields:
+    """The fields and user-defined fields of one entity, in API order, with case-insensitive lookup."""
+
+    def __init__(self, entity: str, fields: Iterable[FieldInfo], udfs: Iterable[FieldInfo] = ()) -> None:
+        self.entity = entity
+        self._fields: dict[str, FieldInfo] = {f.name: f for f in fields}
+        self._udfs: dict[str, FieldInfo] = {f.name: f for f in udfs}
+        self._fold = {name.casefold(): name for name in reversed(list(self._fields))}
+        self._udf_fold = {name.casefold(): name for name in reversed(list(self._udfs))}
+
+    @classmethod
+    def from_api(cls, entity: str, fields_json: Any, udf_json: Any = None) -> EntityFields:
+        """Build from the JSON of ``{entity}/entityInformation/fields`` and ``.../userDefinedFields``."""
+        return cls(
+            entity,
+            [FieldInfo.from_api(item) for item in _field_list(fields_json)],
+            [FieldInfo.from_api(item, is_udf=True) for item in _field_list(udf_json)],
+        )
+
+    def __repr__(self) -> str:
+        return f"EntityFields({self.entity!r}, {len(self._fields)} fields, {len(self._udfs)} UDFs)"
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.resolve(name) is not None
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    @property
+    def names(self) -> list[str]:
+        """Standard field names in API order."""
+        return list(self._fields)
+
+    @property
+    def udf_names(self) -> list[str]:
+        """User-defined field names in API order."""
+        return list(self._udfs)
+
+    @property
+    def fields(self) -> list[FieldInfo]:
+        """Standard fields in API order."""
+        return list(self._fields.values())
+
+    @property
+    def udfs(self) -> list[FieldInfo]:
+        """User-defined fields in API order."""
+        return list(self._udfs.values())
+
+    @property
+    def date_fields(self) -> list[str]:
+        """Standard fields whose ``dataType`` is ``dateTime`` or ``date``."""
+        return [f.name for f in self._fields.values() if f.kind in ("date", "datetime")]
+
+    @property
+    def picklist_fields(self) -> list[str]:
+        """Standard fields that have picklist labels."""
+        return [f.name for f in self._fields.values() if f.picklist]
+
+    def resolve(self, name: str, *, udf: bool = False) -> str | None:
+        """The metadata's spelling of ``name`` (exact match first, then case-insensitive), or None."""
+        table, fold = (self._udfs, self._udf_fold) if udf else (self._fields, self._fold)
+        if name in table:
+            return name
+        return fold.get(name.casefold())
+
+    def get(self, name: str, *, udf: bool | None = None) -> FieldInfo | None:
+        """The field called ``name`` (case-insensitive); ``udf=None`` tries standard fields, then UDFs."""
+        for is_udf in ((False, True) if udf is None else (udf,)):
+            resolved = self.resolve(name, udf=is_udf)
+            if resolved is not None:
+                return (self._udfs if is_udf else self._fields)[resolved]
+        return None
+
+    def picklist(self, name: str, *, udf: bool | None = None) -> dict[Any, str]:
+        """Value -> label for a picklist field (empty dict if none)."""
+        info = self.get(name, udf=udf)
+        return dict(info.picklist) if info is not None else {}
+
+    def suggest(self, name: str, *, udf: bool = False) -> str | None:
+        """The closest known field name to a misspelled ``name``, or None."""
+        candidates = self.udf_names if udf else self.names
+        return _closest(name, candidates)
+
+
+def _closest(name: str, candidates: Sequence[str]) -> str | None:
+    folded = {c.casefold(): c for c in reversed(candidates)}
+    match = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    return folded[match[0]] if match else None
