@@ -1,0 +1,485 @@
+"""``AutotaskClient``: requests, paging, counts, metadata and DataFrames over one credential manager."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from . import _redact
+from ._auth import SOLUTION_400, SOLUTION_401, SOLUTION_403, CredentialManager, _server_words
+from ._credentials import Credentials
+from ._exceptions import (
+    AuthenticationError,
+    AutotaskError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    QueryError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    WriteOutcomeUnknownError,
+)
+from ._limits import Limits, endpoint_key
+from ._paging import MAX_PAGE_SIZE, PageInfo, iter_records
+from ._retry import (
+    RetryPolicy,
+    is_read_only,
+    is_retryable_exception,
+    may_have_reached_server,
+    parse_retry_after,
+)
+from ._settings import Settings, check_url, origin
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+    from ._metadata import EntityFields
+
+__all__ = ["AutotaskClient", "ALL_ROWS"]
+
+log = _redact.get_logger("autotask_magic.http")
+
+ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
+
+
+class _LimitedTransport(httpx.BaseTransport):
+    """Applies the client-side limits to every request that goes on the wire (retries and replays too)."""
+
+    def __init__(self, inner: httpx.BaseTransport, limits: Limits) -> None:
+        self._inner = inner
+        self._limits = limits
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = endpoint_key(request.method, request.url.path)
+        with self._limits.request(key):
+            response = self._inner.handle_request(request)
+            try:
+                # Read the body while holding the endpoint slot: the request is in flight until then.
+                response.read()
+            finally:
+                response.close()
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class AutotaskClient:
+    """A synchronous Autotask REST client (no IPython needed).
+
+        >>> with AutotaskClient.from_env() as client:
+        ...     n = client.count("Tickets")
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        base_url: str | None = None,
+        token_url: str | None = None,
+        zone_url: str | None = None,
+        ca_bundle: str | None = None,
+        timeout: float = 30.0,
+        manager: CredentialManager | None = None,
+        label: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if manager is None:
+            if credentials is None:
+                raise ConfigurationError(
+                    "no credentials given", hint="pass OAuthCredentials/ApiUserCredentials or use from_env()"
+                )
+            manager = CredentialManager(
+                credentials,
+                base_url=base_url,
+                token_url=token_url,
+                zone_url=zone_url,
+                ca_bundle=ca_bundle,
+                label=label,
+                timeout=timeout,
+                transport=transport,
+            )
+            self._owns_manager = True
+        else:
+            self._owns_manager = False
+        self.manager = manager
+        self.timeout = timeout
+        self.retry = RetryPolicy()
+        inner = transport or httpx.HTTPTransport(verify=manager.ssl_context)
+        self._http = httpx.Client(
+            transport=_LimitedTransport(inner, manager.limits),
+            auth=manager.auth,
+            timeout=timeout,
+            follow_redirects=False,  # a redirect could carry credentials elsewhere
+            trust_env=False,
+        )
+        self._fields: dict[str, EntityFields] = {}
+        self._fields_lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> AutotaskClient:
+        """Build a client from ``AUTOTASK_*`` variables; raises ConfigurationError naming what is wrong."""
+        s = Settings.from_env(env)
+        return cls(
+            s.credentials,
+            base_url=s.base_url,
+            token_url=s.token_url,
+            zone_url=s.zone_url,
+            ca_bundle=s.ca_bundle,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        return f"<AutotaskClient mode={self.manager.mode} identity={self.manager.status().identity!r}>"
+
+    def __enter__(self) -> AutotaskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close connections (and the manager, if this client created it)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._http.close()
+        if self._owns_manager:
+            self.manager.close()
+
+    @property
+    def base_url(self) -> str:
+        """The API root ending with ``/V1.0/`` (zone discovery happens here on first use)."""
+        return self.manager.api_base_url()
+
+    # ------------------------------------------------------------------ URLs
+
+    def _url(self, path: str) -> str:
+        base = self.base_url
+        if "://" in path:
+            url = check_url(path, what="request URL")
+            if origin(url) != origin(base):
+                o = origin(url)
+                raise ConfigurationError(
+                    f"refusing a request to {o[0]}://{o[1]}:{o[2]}: not the configured API host",
+                    hint="pass a path relative to the API root",
+                )
+            return str(url)
+        return base + path.lstrip("/")
+
+    def _relative(self, url: str) -> str:
+        path = httpx.URL(url).path
+        base_path = httpx.URL(self.base_url).path
+        if path.lower().startswith(base_path.lower()):
+            path = path[len(base_path):]
+        return path.lstrip("/")
+
+    # ------------------------------------------------------------------ requests
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConfigurationError("the client is closed", hint="create a new AutotaskClient")
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        counter: list[int] | None = None,
+    ) -> httpx.Response:
+        """Send with the retry policy; returns a response of any status except retried ones."""
+        self._check_open()
+        method = method.upper()
+        rel = self._relative(url)
+        label = f"{method} /{rel}"
+        read_only = is_read_only(method, rel)
+        policy = self.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            if counter is not None:
+                counter[0] += 1
+            started = time.monotonic()
+            try:
+                response = self._http.request(method, url, json=json, params=params)
+            except httpx.HTTPError as exc:
+                kind = type(exc).__name__
+                log.debug("%s -> %s (attempt %d)", label, kind, attempt)
+                reached = may_have_reached_server(exc)
+                if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
+                    policy.sleep(policy.backoff(attempt))
+                    continue
+                if not read_only and reached:
+                    raise WriteOutcomeUnknownError(
+                        f"{method} may or may not have been applied: the connection failed ({kind})",
+                        request=label,
+                        hint="check in Autotask whether the change happened before repeating it",
+                    ) from None
+                raise TransportError(
+                    f"request failed on the network ({kind}) after {attempt} attempt(s)",
+                    request=label,
+                    hint="check the network or the API host, then try again",
+                ) from None
+            status = response.status_code
+            log.debug("%s -> %d (%.0f ms, attempt %d)", label, status, (time.monotonic() - started) * 1000, attempt)
+            if status == 429:
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = policy.backoff(attempt)
+                if wait > policy.max_retry_after or not read_only or attempt >= policy.attempts:
+                    raise self._rate_limited(response, label, wait)
+                # Pause every request of this client (and of any client sharing the manager).
+                self.manager.limits.gate.pause(wait)
+                continue
+            if status in (502, 503, 504):
+                if read_only and attempt < policy.attempts:
+                    policy.sleep(policy.backoff(attempt))
+                    continue
+                if not read_only and status in (502, 504):
+                    raise WriteOutcomeUnknownError(
+                        f"{method} may or may not have been applied: the gateway answered HTTP {status}",
+                        status=status,
+                        request=label,
+                        server_messages=_server_words(response),
+                        hint="check in Autotask whether the change happened before repeating it",
+                    )
+            return response
+
+    def _rate_limited(self, response: httpx.Response, label: str, wait: float) -> RateLimitError:
+        err = RateLimitError(
+            "rate limited by Autotask (HTTP 429)",
+            status=429,
+            request=label,
+            server_messages=_server_words(response),
+            hint=f"wait {wait:.0f} s and try again",
+        )
+        err.retry_after = wait
+        return err
+
+    def _result(self, response: httpx.Response, label: str) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if not response.content.strip():
+                return None
+            try:
+                return response.json()
+            except ValueError:
+                raise ServerError(
+                    f"Autotask answered HTTP {status} with a body that is not JSON",
+                    status=status,
+                    request=label,
+                    hint="check AUTOTASK_BASE_URL points at the REST API root",
+                ) from None
+        raise _error_for(response, label)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one request (path relative to the API root) and return the parsed JSON."""
+        url = self._url(path)
+        response = self._send(method, url, json=json, params=params)
+        return self._result(response, f"{method.upper()} /{self._relative(url)}")
+
+    # ------------------------------------------------------------------ queries
+
+    def records(
+        self,
+        entity: str,
+        filter: Sequence[dict[str, Any]] | None = None,
+        fields: Sequence[str] | None = None,
+        limit: int | None = None,
+        *,
+        on_page: Callable[[PageInfo], None] | None = None,
+        parallel: bool = False,
+        _counter: list[int] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of a query, following every page; stops at ``limit`` without extra pages."""
+        if limit is not None and limit <= 0:
+            return iter(())
+        if parallel:
+            try:
+                from ._parallel import parallel_records  # type: ignore[attr-defined]
+            except ImportError:
+                parallel_records = None
+            if parallel_records is not None:
+                return parallel_records(self, entity, filter=filter, fields=fields, limit=limit, on_page=on_page)
+        body = self._query_body(filter, fields, limit)
+        entity = entity.strip("/")
+        first_url = self._url(f"{entity}/query")
+        counter = _counter if _counter is not None else [0]
+        label = f"POST /{entity}/query"
+
+        def fetch(url: str) -> dict[str, Any]:
+            response = self._send("POST", url, json=body, counter=counter)
+            return self._result(response, f"POST /{self._relative(url)}") or {}
+
+        def check_next(url: str) -> None:
+            # A nextPageUrl elsewhere would receive our credentials: refuse before sending anything.
+            try:
+                check_url(url, what="nextPageUrl")
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"refused nextPageUrl: {exc.message}") from None
+            if origin(url) != origin(self.base_url):
+                o = origin(url)
+                raise ConfigurationError(
+                    f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
+                    hint="the server sent a paging URL outside the API root",
+                )
+
+        return iter_records(
+            lambda: fetch(first_url),
+            fetch,
+            entity=entity,
+            limit=limit,
+            on_page=on_page,
+            check_next=check_next,
+            request=label,
+        )
+
+    @staticmethod
+    def _query_body(
+        filter: Sequence[dict[str, Any]] | None, fields: Sequence[str] | None, limit: int | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
+        if fields:
+            include = list(fields)
+            # Autotask needs id in IncludeFields to page past 500 rows.
+            if (limit is None or limit > MAX_PAGE_SIZE) and not any(f.lower() == "id" for f in include):
+                include.insert(0, "id")
+            body["IncludeFields"] = include
+        body["MaxRecords"] = min(MAX_PAGE_SIZE, limit) if limit else MAX_PAGE_SIZE
+        return body
+
+    def count(self, entity: str, filter: Sequence[dict[str, Any]] | None = None) -> int:
+        """Number of records matching ``filter`` (all rows without one)."""
+        body = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
+        data = self.request("POST", f"{entity.strip('/')}/query/count", json=body)
+        try:
+            return int(data["queryCount"])
+        except (TypeError, KeyError, ValueError):
+            raise ServerError(
+                "query/count answered without queryCount", request=f"POST /{entity}/query/count"
+            ) from None
+
+    def fields(self, entity: str) -> EntityFields:
+        """Field metadata for ``entity`` (``entityInformation/fields`` + ``userDefinedFields``), cached."""
+        from ._metadata import EntityFields
+
+        key = entity.lower()
+        with self._fields_lock:
+            cached = self._fields.get(key)
+        if cached is not None:
+            return cached
+        fields_json = self.request("GET", f"{entity}/entityInformation/fields")
+        udf_json = self.request("GET", f"{entity}/entityInformation/userDefinedFields")
+        result = EntityFields.from_api(entity, fields_json, udf_json)
+        with self._fields_lock:
+            self._fields[key] = result
+        return result
+
+    def query(
+        self,
+        entity: str,
+        where: str | None = None,
+        *,
+        filter: Sequence[dict[str, Any]] | None = None,
+        fields: Sequence[str] | None = None,
+        limit: int | None = None,
+        labels: bool = False,
+        params: Mapping[str, Any] | None = None,
+        tz: str = "UTC",
+        parallel: bool = False,
+        on_page: Callable[[PageInfo], None] | None = None,
+    ) -> pandas.DataFrame:
+        """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``)."""
+        from ._frames import to_frame
+        from ._query import parse_where, validate_filter
+
+        if where is not None and filter is not None:
+            raise ConfigurationError("give either where= or filter=, not both")
+        meta = self.fields(entity)
+        flt = list(filter) if filter is not None else (parse_where(where, params) if where else None)
+        if flt:
+            flt = validate_filter(flt, meta, entity=entity)
+        pages = [0]
+
+        def progress(info: PageInfo) -> None:
+            pages[0] = info.pages
+            if on_page is not None:
+                on_page(info)
+
+        counter = [0]
+        started = time.monotonic()
+        records = list(
+            self.records(entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter)
+        )
+        elapsed = time.monotonic() - started
+        df = to_frame(records, fields=meta, include_fields=fields, labels=labels, tz=tz)
+        df.attrs["autotask"] = {
+            "entity": entity,
+            "filter": flt if flt else [dict(x) for x in ALL_ROWS],
+            "request": f"POST /{entity}/query",
+            "pages": pages[0],
+            "records": len(records),
+            "elapsed_s": round(elapsed, 3),
+            "requests": counter[0] if not parallel else max(counter[0], pages[0]),
+        }
+        return df
+
+
+def _error_for(response: httpx.Response, label: str) -> AutotaskError:
+    """Map an error response to the exception users catch (one line, the server's words, what to do)."""
+    status = response.status_code
+    words = _server_words(response)
+    errors_list = False
+    try:
+        data = response.json()
+        errors_list = isinstance(data, dict) and isinstance(data.get("errors"), list)
+    except Exception:
+        pass
+    common: dict[str, Any] = {"status": status, "request": label, "server_messages": words}
+    if status == 401:
+        return AuthenticationError(
+            "not authenticated (HTTP 401)", hint=f"{SOLUTION_401} — check the credentials, then log in again", **common
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            "permission denied (HTTP 403)",
+            hint=f"{SOLUTION_403} — ask an Autotask administrator to grant the API user access",
+            **common,
+        )
+    if status == 404:
+        return NotFoundError("not found (HTTP 404)", hint="check the entity name and the id", **common)
+    if status == 429:
+        err = RateLimitError("rate limited by Autotask (HTTP 429)", hint="wait and try again", **common)
+        err.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return err
+    if errors_list:
+        return QueryError(
+            f"Autotask rejected the request (HTTP {status})",
+            hint="fix the fields or values the server names",
+            **common,
+        )
+    if status == 400:
+        return AuthenticationError("bad request (HTTP 400)", hint=SOLUTION_400, **common)
+    if 300 <= status < 400:
+        return ServerError(
+            f"unexpected redirect (HTTP {status}); not followed",
+            hint="redirects are never followed with credentials; check AUTOTASK_BASE_URL",
+            **common,
+        )
+    if status >= 500:
+        return ServerError(f"Autotask server error (HTTP {status})", hint="try again later", **common)
+    return AutotaskError(f"unexpected HTTP {status}", hint="check the request", **common)

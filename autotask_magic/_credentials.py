@@ -1,0 +1,138 @@
+"""Credential value objects. Secrets live in :class:`Secret`, which never shows its value."""
+
+from __future__ import annotations
+
+import hmac
+
+from . import _redact
+
+__all__ = ["Secret", "OAuthCredentials", "ApiUserCredentials", "Credentials"]
+
+
+class Secret:
+    """A string that never reveals itself in ``repr``, ``str``, f-strings or tracebacks.
+
+    Call :meth:`reveal` only at the moment the value must go on the wire.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | Secret) -> None:
+        if isinstance(value, Secret):
+            value = value._value
+        if not isinstance(value, str):
+            raise TypeError("Secret expects a str")
+        self._value = value
+        _redact.register(value)
+
+    def reveal(self) -> str:
+        """Return the raw value (use inline when building a header or form body)."""
+        return self._value
+
+    def forget(self) -> None:
+        """Drop the value from the redaction registry and from this object."""
+        _redact.forget(self._value)
+        self._value = ""
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return "<secret>"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Secret):
+            return hmac.compare_digest(self._value.encode(), other._value.encode())
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickling would write the secret to disk or a pipe; refuse loudly.
+        raise TypeError("Secret values cannot be pickled")
+
+
+def _text(value: str, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    return value.strip()
+
+
+class OAuthCredentials:
+    """OAuth 2.0 client credentials (the spec's mode): a client id and a client secret."""
+
+    __slots__ = ("client_id", "client_secret")
+
+    def __init__(self, client_id: str, client_secret: str | Secret) -> None:
+        self.client_id: str = _text(client_id, "client_id")
+        self.client_secret: Secret = Secret(client_secret)
+
+    mode = "oauth"
+
+    @property
+    def identity(self) -> str:
+        """The masked client id (safe to display)."""
+        return _redact.mask(self.client_id)
+
+    def forget(self) -> None:
+        """Forget the secret (used by logout)."""
+        self.client_secret.forget()
+
+    def __repr__(self) -> str:
+        return f"OAuthCredentials(client_id={self.identity!r}, client_secret=<secret>)"
+
+
+class ApiUserCredentials:
+    """Autotask API-user credentials (real tenants today): username, integration code and secret."""
+
+    __slots__ = ("username", "integration_code", "secret", "impersonation_resource_id")
+
+    def __init__(
+        self,
+        username: str,
+        integration_code: str | Secret,
+        secret: str | Secret,
+        impersonation_resource_id: int | str | None = None,
+    ) -> None:
+        self.username: str = _text(username, "username")
+        # The integration code identifies the vendor integration; treat it as a credential too.
+        self.integration_code: Secret = Secret(integration_code)
+        self.secret: Secret = Secret(secret)
+        rid = impersonation_resource_id
+        if rid is not None and str(rid).strip() == "":
+            rid = None
+        if rid is not None and not str(rid).strip().isdigit():
+            raise ValueError("impersonation_resource_id must be a resource id (digits)")
+        self.impersonation_resource_id: str | None = None if rid is None else str(rid).strip()
+
+    mode = "api_user"
+
+    @property
+    def identity(self) -> str:
+        """The masked username (safe to display)."""
+        return _redact.mask(self.username)
+
+    def forget(self) -> None:
+        """Forget the secrets (used by logout)."""
+        self.integration_code.forget()
+        self.secret.forget()
+
+    def __repr__(self) -> str:
+        extra = (
+            f", impersonation_resource_id={self.impersonation_resource_id!r}"
+            if self.impersonation_resource_id
+            else ""
+        )
+        return (
+            f"ApiUserCredentials(username={self.identity!r}, integration_code=<secret>, "
+            f"secret=<secret>{extra})"
+        )
+
+
+Credentials = OAuthCredentials | ApiUserCredentials

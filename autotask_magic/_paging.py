@@ -1,0 +1,108 @@
+"""Following ``nextPageUrl``: POST-next with the same body, prefetching the next page in the background."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ._exceptions import AutotaskError, IncompletePullError
+
+__all__ = ["PageInfo", "iter_records", "MAX_PAGE_SIZE"]
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Progress after each page: pages read, records so far, and the total if known."""
+
+    pages: int
+    records: int
+    total_estimate: int | None = None
+
+
+Page = dict[str, Any]
+
+
+def _items(page: Any) -> tuple[list[dict[str, Any]], str | None]:
+    if not isinstance(page, dict):
+        return [], None
+    items = page.get("items") or []
+    details = page.get("pageDetails") or {}
+    nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
+    return list(items), (str(nxt) if nxt else None)
+
+
+def _incomplete(
+    entity: str, fetched: list[dict[str, Any]], pages: int, cause: BaseException, request: str | None
+) -> IncompletePullError:
+    err = IncompletePullError(
+        f"pull of {entity} stopped after {pages} page(s) and {len(fetched)} record(s): {cause}",
+        request=request,
+        hint="the records fetched so far are in err.records; run the query again to get the rest",
+    )
+    err.records = fetched
+    err.pages = pages
+    err.cause = cause
+    return err
+
+
+def iter_records(
+    fetch_first: Callable[[], Page],
+    fetch_next: Callable[[str], Page],
+    *,
+    entity: str,
+    limit: int | None = None,
+    on_page: Callable[[PageInfo], None] | None = None,
+    check_next: Callable[[str], None] | None = None,
+    request: str | None = None,
+    total_estimate: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield every record, page by page, stopping at ``limit`` without fetching pages it does not need.
+
+    While the caller consumes a page, the next one is fetched by one background worker. A failure after
+    the first page raises :class:`IncompletePullError` carrying every record fetched so far.
+    """
+    fetched: list[dict[str, Any]] = []
+    pages = 0
+    page = fetch_first()  # the first page's errors are the user's errors: raise them as they are
+    executor: ThreadPoolExecutor | None = None
+    pending: Future[Page] | None = None
+    try:
+        while True:
+            items, next_url = _items(page)
+            pages += 1
+            if limit is not None:
+                items = items[: max(0, limit - len(fetched))]
+            fetched.extend(items)
+            done = not next_url or not items or (limit is not None and len(fetched) >= limit)
+            if not done:
+                assert next_url is not None
+                if check_next is not None:
+                    try:
+                        check_next(next_url)  # refuses before anything is sent
+                    except AutotaskError as exc:
+                        raise _incomplete(entity, fetched, pages, exc, request) from exc
+                if executor is None:
+                    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
+                pending = executor.submit(fetch_next, next_url)
+            if on_page is not None:
+                on_page(PageInfo(pages, len(fetched), total_estimate))
+            yield from items
+            if done:
+                return
+            assert pending is not None
+            try:
+                page = pending.result()
+            except AutotaskError as exc:
+                raise _incomplete(entity, fetched, pages, exc, request) from exc
+            finally:
+                pending = None
+    finally:
+        if pending is not None:
+            pending.cancel()
+        if executor is not None:
+            # Join the worker so no thread outlives the pull (it finishes its one in-flight request).
+            executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,97 @@
+"""Redaction helpers: masking identities and scrubbing known secrets from text and log records.
+
+Secrets are kept in :class:`~autotask_magic._credentials.Secret` objects, which register their value
+here so that any text that still manages to contain one (a log line, a server error echo) can be
+scrubbed as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+__all__ = ["REDACTED", "register", "forget", "redact", "mask", "RedactingFilter", "get_logger"]
+
+REDACTED = "<redacted>"
+
+_lock = threading.Lock()
+_known: set[str] = set()
+# Patterns that look like credentials even when we never registered the value.
+_PATTERNS = [
+    (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
+    (
+        re.compile(r"(?i)((?:client_secret|secret|access_token|password|token)=)[^&\s\"']+"),
+        r"\1" + REDACTED,
+    ),
+    (
+        re.compile(r"(?i)((?:\"|')(?:client_secret|secret|access_token|password)(?:\"|')\s*:\s*(?:\"|'))[^\"']*"),
+        r"\1" + REDACTED,
+    ),
+]
+
+
+def register(value: str) -> None:
+    """Remember ``value`` as a secret so :func:`redact` removes it from any text."""
+    # Very short values would redact ordinary words; they are too weak to matter anyway.
+    if value and len(value) >= 4:
+        with _lock:
+            _known.add(value)
+
+
+def forget(value: str) -> None:
+    """Stop tracking ``value`` (after logout the process should not keep credentials around)."""
+    with _lock:
+        _known.discard(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every registered secret and credential-looking fragment replaced."""
+    if not text:
+        return text
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    for value in known:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def mask(identity: str | None) -> str:
+    """Mask an identity for display: first 4 + "…" + last 4, or a shorter mask for short values."""
+    if not identity:
+        return ""
+    n = len(identity)
+    if n >= 12:
+        return f"{identity[:4]}…{identity[-4:]}"
+    if n >= 6:
+        return f"{identity[:2]}…{identity[-1:]}"
+    return "…"
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that renders the message and scrubs secrets from it (defence in depth)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: A003 - logging API name
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not crash logging
+            message = str(record.msg)
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def get_logger(name: str) -> logging.Logger:
+    """``logging.getLogger(name)`` with the redacting filter installed (filters do not inherit)."""
+    logger = logging.getLogger(name)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger

@@ -1,0 +1,95 @@
+"""Which requests may be retried, and how long to wait between attempts."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+__all__ = [
+    "RETRY_STATUSES",
+    "is_read_only",
+    "may_have_reached_server",
+    "is_retryable_exception",
+    "parse_retry_after",
+    "RetryPolicy",
+]
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def is_read_only(method: str, path: str) -> bool:
+    """GET, and POST to ``…/query``, ``…/query/count`` or ``…/query/next`` (reads that use POST for the body)."""
+    method = method.upper()
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if method != "POST":
+        return False
+    p = path.split("?", 1)[0].rstrip("/").lower()
+    return p.endswith("/query") or p.endswith("/query/count") or p.endswith("/query/next") or p in (
+        "query",
+        "query/count",
+        "query/next",
+    ) or p.endswith("query/next")
+
+
+def may_have_reached_server(exc: BaseException) -> bool:
+    """False only for failures that happen before any byte of the request leaves (connect phase)."""
+    return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def is_retryable_exception(exc: BaseException) -> bool:
+    """Connect errors, dropped connections and timeouts."""
+    return isinstance(
+        exc,
+        (
+            httpx.ConnectError,
+            httpx.TimeoutException,
+            httpx.RemoteProtocolError,
+            httpx.ReadError,
+            httpx.WriteError,
+        ),
+    )
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date. None if absent/invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded jittered exponential back-off: ``attempts`` tries in all, delays capped at ``cap`` seconds."""
+
+    attempts: int = 4
+    base: float = 0.25
+    cap: float = 4.0
+    # Longest Retry-After we wait out automatically; beyond it the caller gets RateLimitError.
+    max_retry_after: float = 120.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+    rng: Callable[[], float] = field(default=random.random)
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before retry number ``attempt`` (1-based): "equal jitter" within the capped exponential."""
+        ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
+        return ceiling / 2 + self.rng() * ceiling / 2

@@ -1,0 +1,206 @@
+"""Settings from ``AUTOTASK_*`` environment variables and the URL safety rules.
+
+* HTTPS only; plain HTTP only to loopback hosts (127.0.0.0/8, ::1, ``localhost``).
+* Credentials go only to the configured token / zone / API origins (scheme, host, port).
+* Certificate verification is always on; ``AUTOTASK_CA_BUNDLE`` adds a private CA.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
+from ._exceptions import ConfigurationError
+
+__all__ = [
+    "DEFAULT_TOKEN_URL",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_ZONE_URL",
+    "OAUTH_VARS",
+    "API_USER_VARS",
+    "Settings",
+    "check_url",
+    "is_loopback",
+    "origin",
+    "same_origin",
+    "api_root",
+    "make_ssl_context",
+]
+
+DEFAULT_TOKEN_URL = "https://webservices.autotask.net/ATServicesRest/oauth/token"
+DEFAULT_BASE_URL = "https://webservices.autotask.net/ATServicesRest/V1.0/"
+DEFAULT_ZONE_URL = "https://webservices.autotask.net/atservicesrest/V1.0/zoneInformation"
+
+OAUTH_VARS = ("AUTOTASK_CLIENT_ID", "AUTOTASK_CLIENT_SECRET")
+API_USER_VARS = ("AUTOTASK_USERNAME", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET")
+
+Origin = tuple[str, str, int]
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ::1."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str | httpx.URL, *, what: str = "URL") -> httpx.URL:
+    """Parse ``url`` and enforce HTTPS (plain HTTP only to loopback); raise ConfigurationError."""
+    try:
+        parsed = httpx.URL(str(url))
+    except Exception as exc:
+        raise ConfigurationError(f"{what} is not a valid URL: {exc}", hint="give an https:// URL") from None
+    if parsed.scheme == "https" and parsed.host:
+        return parsed
+    if parsed.scheme == "http" and parsed.host and is_loopback(parsed.host):
+        return parsed
+    if parsed.scheme == "http":
+        raise ConfigurationError(
+            f"{what} uses plain http:// to a non-loopback host ({parsed.host})",
+            hint="use https:// (plain http is allowed only for 127.0.0.1, ::1 and localhost)",
+        )
+    raise ConfigurationError(
+        f"{what} must be an absolute https:// URL (got scheme {parsed.scheme or 'none'!r})",
+        hint="use https://host/...",
+    )
+
+
+def origin(url: str | httpx.URL) -> Origin:
+    """(scheme, host, port) of ``url`` with the scheme's default port filled in."""
+    u = httpx.URL(str(url))
+    port = u.port or (443 if u.scheme == "https" else 80)
+    return (u.scheme.lower(), u.host.lower().rstrip("."), port)
+
+
+def same_origin(a: str | httpx.URL, b: str | httpx.URL) -> bool:
+    """True when ``a`` and ``b`` share scheme, host and port."""
+    return origin(a) == origin(b)
+
+
+def api_root(url: str) -> str:
+    """Normalise an API root so it ends with ``/V1.0/`` (a zone URL without it gets ``V1.0/``)."""
+    url = url.strip()
+    if not url.endswith("/"):
+        url += "/"
+    if not url.lower().endswith("/v1.0/"):
+        url += "V1.0/"
+    return url
+
+
+def make_ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """A verifying SSL context; with ``ca_bundle`` the given CA file (PEM) is trusted as well."""
+    ctx = httpx.create_ssl_context() if hasattr(httpx, "create_ssl_context") else ssl.create_default_context()
+    if ca_bundle:
+        if not os.path.isfile(ca_bundle):
+            raise ConfigurationError(
+                f"AUTOTASK_CA_BUNDLE file not found: {ca_bundle}", hint="point it at a PEM file of CA certificates"
+            )
+        try:
+            ctx.load_verify_locations(cafile=ca_bundle)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigurationError(f"cannot load CA bundle {ca_bundle}: {exc}", hint="use a PEM file") from None
+    # Never relax: verification on, hostname checked.
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.check_hostname = True
+    return ctx
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything needed to build a client: credentials and endpoints."""
+
+    credentials: Credentials
+    base_url: str | None = None
+    token_url: str | None = None
+    zone_url: str | None = None
+    ca_bundle: str | None = None
+
+    @property
+    def mode(self) -> str:
+        """``"oauth"`` or ``"api_user"``."""
+        return self.credentials.mode
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``AUTOTASK_*`` variables; raise ConfigurationError naming what is missing or contradictory."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value and value.strip() else None
+
+        oauth_set = [v for v in OAUTH_VARS if get(v)]
+        api_set = [v for v in API_USER_VARS if get(v)]
+        oauth_full = len(oauth_set) == len(OAUTH_VARS)
+        api_full = len(api_set) == len(API_USER_VARS)
+        if oauth_full and not api_set:
+            mode = "oauth"
+        elif api_full and not oauth_set:
+            mode = "api_user"
+        elif oauth_set and api_set:
+            raise ConfigurationError(
+                "both OAuth and API-user variables are set ("
+                + ", ".join(oauth_set + api_set)
+                + ")",
+                hint="unset one mode: OAuth uses "
+                + ", ".join(OAUTH_VARS)
+                + "; API user uses "
+                + ", ".join(API_USER_VARS),
+            )
+        else:
+            missing_oauth = [v for v in OAUTH_VARS if v not in oauth_set]
+            missing_api = [v for v in API_USER_VARS if v not in api_set]
+            if oauth_set:
+                what = "OAuth settings are incomplete: missing " + ", ".join(missing_oauth)
+            elif api_set:
+                what = "API-user settings are incomplete: missing " + ", ".join(missing_api)
+            else:
+                what = "no Autotask credentials in the environment"
+            raise ConfigurationError(
+                what,
+                hint="set "
+                + " and ".join(OAUTH_VARS)
+                + " (OAuth), or "
+                + ", ".join(API_USER_VARS)
+                + " (API user)",
+            )
+
+        creds: Credentials
+        if mode == "oauth":
+            creds = OAuthCredentials(get("AUTOTASK_CLIENT_ID") or "", get("AUTOTASK_CLIENT_SECRET") or "")
+        else:
+            creds = ApiUserCredentials(
+                get("AUTOTASK_USERNAME") or "",
+                get("AUTOTASK_INTEGRATION_CODE") or "",
+                get("AUTOTASK_SECRET") or "",
+                get("AUTOTASK_IMPERSONATION_RESOURCE_ID"),
+            )
+        settings = cls(
+            credentials=creds,
+            base_url=get("AUTOTASK_BASE_URL"),
+            token_url=get("AUTOTASK_TOKEN_URL"),
+            zone_url=get("AUTOTASK_ZONE_URL"),
+            ca_bundle=get("AUTOTASK_CA_BUNDLE"),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Check every configured URL against the safety rules."""
+        for name, value in (
+            ("AUTOTASK_BASE_URL", self.base_url),
+            ("AUTOTASK_TOKEN_URL", self.token_url),
+            ("AUTOTASK_ZONE_URL", self.zone_url),
+        ):
+            if value:
+                check_url(value, what=name)
