@@ -1,0 +1,343 @@
+"""Id-range partitioned pulls within the API's concurrency limit (``records(..., parallel=True)``).
+
+A sequential pull is a chain: page k+1's URL is only known once page k has arrived, so it costs
+``pages x latency`` however fast the client is. Autotask allows 3 requests in flight per endpoint, so
+a big pull can run as up to 3 independent chains over disjoint id ranges:
+
+1. the first page and ``query/count`` are requested together;
+2. the first page's ids (the API pages in ascending id order) give the id density, the count gives how
+   many records are left, and the ids above the first page are cut into partitions holding a whole
+   number of pages each: ``user filter AND id >= lo AND id < hi``;
+3. the **last partition is open-ended** (``id >= lo``), so no record is missed when ids are sparse,
+   the estimate is off, or rows are created during the pull;
+4. each partition pages sequentially (POST-next with the same body) on its own thread, at most
+   ``max_in_flight`` at a time; records come out in id order, as a sequential pull yields them.
+
+Costs compared with a sequential pull: the count call and at most one short page per extra
+partition, which is why parallel pulls are opt-in (see :data:`MIN_PARALLEL_PAGES`). A partition that
+still fails after the client's retries stops the pull with :class:`IncompletePullError` carrying every
+record fetched so far (in id order).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ._exceptions import AutotaskError, IncompletePullError
+from ._paging import PageInfo
+
+__all__ = [
+    "MAX_IN_FLIGHT",
+    "MIN_PARALLEL_PAGES",
+    "PAGE_SIZE",
+    "Page",
+    "PageFetcher",
+    "Partition",
+    "parallel_records",
+    "plan_partitions",
+]
+
+logger = logging.getLogger("autotask_magic.parallel")
+
+#: Records per page (the API's maximum and the client's page size).
+PAGE_SIZE = 500
+#: Autotask's limit: concurrent requests per endpoint per integration.
+MAX_IN_FLIGHT = 3
+#: Below this many pages left after the first page, partitioning cannot pay for its extra requests and
+#: the pull continues sequentially (follows the first page's ``nextPageUrl``).
+MIN_PARALLEL_PAGES = 3
+
+# How long a blocked consumer waits between checks that the workers are still alive.
+_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: its records and the absolute ``nextPageUrl`` (None on the last page)."""
+
+    items: list[dict[str, Any]]
+    next_url: str | None
+
+
+class PageFetcher(Protocol):
+    """What a partitioned pull needs from the client (limits, retries and URL checks included)."""
+
+    def fetch_page(self, entity: str, body: dict[str, Any], next_url: str | None) -> Page:
+        """POST ``{entity}/query`` (``next_url`` None) or POST ``next_url`` with the same ``body``."""
+        ...
+
+    def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
+        """``POST {entity}/query/count`` with that filter."""
+        ...
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Records with ``lo <= id < hi`` (``hi`` None: open-ended) that also match the user's filter."""
+
+    index: int
+    lo: int
+    hi: int | None
+    expected: int = 0
+
+    def filter(self, user_filter: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The user's filter AND the id range (top-level conditions of a filter list are and-ed)."""
+        out = [dict(node) for node in user_filter]
+        out.append({"op": "gte", "field": "id", "value": self.lo})
+        if self.hi is not None:
+            out.append({"op": "lt", "field": "id", "value": self.hi})
+        return out
+
+
+def plan_partitions(
+    first_ids: Sequence[int],
+    total: int,
+    *,
+    max_partitions: int = MAX_IN_FLIGHT,
+    page_size: int = PAGE_SIZE,
+    limit: int | None = None,
+) -> list[Partition]:
+    """Cut the ids above the first page into partitions of whole pages each; the last one is open-ended.
+
+    ``first_ids`` are the first page's ids (ascending), ``total`` the count of matching records. The id
+    density of the first page is extrapolated, so each bounded partition is expected to hold an exact
+    multiple of ``page_size`` records (no short page in the middle when ids are dense). Returns ``[]``
+    when fewer than :data:`MIN_PARALLEL_PAGES` pages are left: continuing sequentially is cheaper.
+    """
+    if not first_ids:
+        return []
+    wanted = total if limit is None else min(total, limit)
+    remaining = wanted - len(first_ids)
+    pages_left = math.ceil(max(0, remaining) / page_size)
+    if pages_left < MIN_PARALLEL_PAGES:
+        return []
+    n = max(1, min(max_partitions, pages_left))
+    first, last = int(first_ids[0]), int(first_ids[-1])
+    # Ids per record on the first page (>= 1 because ids are unique integers).
+    spacing = max(1.0, (last - first + 1) / len(first_ids)) if len(first_ids) > 1 else 1.0
+    per = [pages_left // n + (1 if i < pages_left % n else 0) for i in range(n)]
+    parts: list[Partition] = []
+    lo = last + 1
+    records_before = 0
+    for i, pages in enumerate(per):
+        expected = min(pages * page_size, remaining - records_before)
+        records_before += pages * page_size
+        if i == n - 1:
+            parts.append(Partition(i, lo, None, expected))
+            break
+        hi = last + 1 + round(records_before * spacing)
+        hi = max(hi, lo + 1)
+        parts.append(Partition(i, lo, hi, expected))
+        lo = hi
+    return parts
+
+
+class _Worker:
+    """State of one partition: its pages arrive on a queue the consumer drains in partition order."""
+
+    def __init__(self, part: Partition) -> None:
+        self.part = part
+        self.pages: queue.Queue[Page | None] = queue.Queue()  # None marks the end
+        self.fetched = 0  # records fetched so far (read by later partitions for the limit)
+        self.buffered: list[Page] = []  # pages taken off the queue but not yet yielded
+        self.done = threading.Event()  # set when the partition has stopped fetching
+
+
+def parallel_records(
+    fetcher: PageFetcher,
+    entity: str,
+    body: dict[str, Any],
+    *,
+    limit: int | None = None,
+    on_page: Callable[[PageInfo], None] | None = None,
+    max_in_flight: int = MAX_IN_FLIGHT,
+) -> Iterator[dict[str, Any]]:
+    """Yield the records of ``body``'s query in id order, pulled by up to ``max_in_flight`` partitions.
+
+    ``body`` is the query body (``filter`` required; ``IncludeFields`` must contain ``id``).
+    ``on_page(PageInfo)`` runs on the caller's thread as each page is handed over. Errors on the first
+    page are raised as they are (nothing was fetched); later failures raise :class:`IncompletePullError`.
+    """
+    user_filter: list[dict[str, Any]] = list(body["filter"])
+    max_in_flight = max(1, min(int(max_in_flight), MAX_IN_FLIGHT))
+    pages_done = 0
+    records_done = 0
+    # Everything fetched, for IncompletePullError: the yielded records plus what is still buffered.
+    yielded: list[dict[str, Any]] = []
+    total: int | None = None
+
+    def emit(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal pages_done, records_done
+        pages_done += 1
+        if limit is not None:
+            items = items[: max(0, limit - records_done)]
+        records_done += len(items)
+        yielded.extend(items)
+        if on_page is not None:
+            on_page(PageInfo(pages_done, records_done, total))
+        yield from items
+
+    pool = ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="autotask-partition")
+    stop = threading.Event()
+    try:
+        # 1. First page and count together: two requests, one round trip.
+        first_body = dict(body)
+        if limit is not None and limit < PAGE_SIZE:
+            first_body["MaxRecords"] = max(1, limit)
+        count_future: Future[int] = pool.submit(fetcher.count, entity, user_filter)
+        try:
+            first = fetcher.fetch_page(entity, first_body, None)
+        except BaseException:
+            count_future.cancel()
+            raise  # nothing fetched: the user's error as it is
+        try:
+            total = count_future.result()
+        except Exception as exc:
+            # The count only shapes the partitions; without it the pull continues sequentially.
+            logger.debug("count failed (%s); continuing sequentially", type(exc).__name__)
+            total = None
+        yield from emit(first.items)
+        if first.next_url is None or (limit is not None and records_done >= limit):
+            return
+
+        ids = [rec.get("id") for rec in first.items]
+        ordered = all(isinstance(i, int) for i in ids) and all(a < b for a, b in zip(ids, ids[1:]))
+        parts = plan_partitions(ids, total, limit=limit) if (ordered and total is not None) else []
+        if not parts:
+            # Small remainder, unknown count or pages not in id order: follow nextPageUrl as usual.
+            if not ordered:
+                logger.debug("first page is not in id order; continuing sequentially")
+            yield from _sequential_tail(fetcher, entity, body, first.next_url, emit, limit, lambda: records_done, yielded, lambda: pages_done)
+            return
+
+        logger.debug(
+            "%s: %s records, %d partitions: %s", entity, total, len(parts), [(p.lo, p.hi) for p in parts]
+        )
+        first_count = len(first.items)
+        workers = [_Worker(p) for p in parts]
+        errors: list[BaseException] = []
+
+        def budget(w: _Worker) -> int | None:
+            # Records this partition may still need: the limit minus what earlier partitions already have
+            # (they only grow, so once a partition has enough it never needs more).
+            if limit is None:
+                return None
+            before = first_count + sum(x.fetched for x in workers[: w.part.index])
+            return limit - before
+
+        def run(w: _Worker) -> None:
+            pbody = dict(body)
+            pbody["filter"] = w.part.filter(user_filter)
+            url: str | None = None
+            try:
+                while not stop.is_set():
+                    page = fetcher.fetch_page(entity, pbody, url)
+                    w.fetched += len(page.items)
+                    w.pages.put(page)
+                    url = page.next_url
+                    if url is None:
+                        break
+                    if limit is not None and w.fetched >= w.part.expected:
+                        # Enough if the earlier partitions held what the plan expected; wait for them to
+                        # finish rather than fetch a page that the limit may cut off.
+                        for earlier in workers[: w.part.index]:
+                            while not earlier.done.wait(_POLL_SECONDS):
+                                if stop.is_set():
+                                    return
+                        need = budget(w)
+                        if need is not None and w.fetched >= need:
+                            break
+            except BaseException as exc:  # handed to the consumer's thread
+                errors.append(exc)
+                stop.set()
+            finally:
+                w.done.set()
+                w.pages.put(None)
+
+        for w in workers:
+            pool.submit(run, w)
+
+        for w in workers:
+            while True:
+                try:
+                    page = w.pages.get(timeout=_POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                if page is None:
+                    break
+                if errors:
+                    w.buffered.append(page)
+                    continue
+                yield from emit(page.items)
+                if limit is not None and records_done >= limit:
+                    return
+            if errors:
+                break
+        if errors:
+            stop.set()
+            pool.shutdown(wait=True)
+            fetched = list(yielded)
+            pages = pages_done
+            for w in workers:
+                while True:
+                    try:
+                        page = w.pages.get_nowait()
+                    except queue.Empty:
+                        break
+                    if page is not None:
+                        w.buffered.append(page)
+                for page in w.buffered:
+                    fetched.extend(page.items)
+                    pages += 1
+            fetched.sort(key=lambda r: r.get("id", 0))
+            if not isinstance(errors[0], AutotaskError):
+                raise errors[0]
+            raise _incomplete(entity, fetched, pages, errors[0]) from errors[0]
+    finally:
+        stop.set()
+        # Workers finish the request they are in (bounded by the client's timeout) and exit.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _sequential_tail(
+    fetcher: PageFetcher,
+    entity: str,
+    body: dict[str, Any],
+    url: str | None,
+    emit: Callable[[list[dict[str, Any]]], Iterator[dict[str, Any]]],
+    limit: int | None,
+    done: Callable[[], int],
+    yielded: list[dict[str, Any]],
+    pages: Callable[[], int],
+) -> Iterator[dict[str, Any]]:
+    while url is not None:
+        if limit is not None and done() >= limit:
+            return
+        try:
+            page = fetcher.fetch_page(entity, body, url)
+        except AutotaskError as exc:
+            raise _incomplete(entity, list(yielded), pages(), exc) from exc
+        yield from emit(page.items)
+        url = page.next_url
+
+
+def _incomplete(entity: str, records: list[dict[str, Any]], pages: int, cause: BaseException) -> IncompletePullError:
+    if isinstance(cause, IncompletePullError):
+        return cause
+    err = IncompletePullError(
+        f"parallel pull of {entity} stopped after {pages} page(s) and {len(records)} record(s): {cause}",
+        status=getattr(cause, "status", None),
+        request=getattr(cause, "request", None),
+        hint="the records fetched so far are in err.records (in id order); run the query again to get the rest",
+    )
+    err.records = records
+    err.pages = pages
+    err.cause = cause
+    return err
