@@ -1,0 +1,239 @@
+"""Where ``%autotask_login`` gets credentials: options, the environment, or a person at a prompt.
+
+Secrets never come from the magic's line (it is saved in history and in the notebook). They come from
+the environment or from ``getpass``, and ``getpass`` is used only when someone can answer: a kernel
+whose front end allows stdin, or an interactive terminal. Otherwise login fails at once, naming the
+variables to set. No IPython import here; the magics pass the shell in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._exceptions import ConfigurationError
+
+__all__ = [
+    "OAUTH_VARS",
+    "API_USER_VARS",
+    "LoginPlan",
+    "can_prompt",
+    "check_no_secret_arguments",
+    "plan_login",
+]
+
+# (environment variable, prompt text, is secret) per mode, in prompting order.
+OAUTH_VARS: tuple[tuple[str, str, bool], ...] = (
+    ("AUTOTASK_CLIENT_ID", "Autotask OAuth client id: ", False),
+    ("AUTOTASK_CLIENT_SECRET", "Autotask OAuth client secret: ", True),
+)
+API_USER_VARS: tuple[tuple[str, str, bool], ...] = (
+    ("AUTOTASK_USERNAME", "Autotask API username: ", False),
+    # The integration code identifies the integration to Autotask and is sent with every request;
+    # treat it like a credential: never echoed.
+    ("AUTOTASK_INTEGRATION_CODE", "Autotask API integration code (tracking identifier): ", True),
+    ("AUTOTASK_SECRET", "Autotask API secret: ", True),
+)
+SECRET_VARS = ("AUTOTASK_CLIENT_SECRET", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET")
+
+# Option names that would put a credential on the line. Matched on the name only: the value is never
+# looked at, echoed or stored.
+_SECRET_OPTION = re.compile(
+    r"^--?(?:[a-z-]*secret[a-z-]*|password|passwd|pwd|token|access-token|bearer|api-key|apikey|"
+    r"integration-code|integrationcode|tracking-identifier|key)(?:=.*)?$",
+    re.IGNORECASE,
+)
+# Long random-looking words (no spaces, mixed classes) are probably pasted secrets or tokens.
+_SECRET_LOOKING = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9+/=_*$#@!.~-]{20,}$")
+
+
+def _secret_refusal(what: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"%autotask_login does not take {what}: the magic's line is saved in IPython history and in "
+        "the notebook, so a secret typed there would leak",
+        hint=(
+            "set AUTOTASK_CLIENT_SECRET (OAuth) or AUTOTASK_INTEGRATION_CODE and AUTOTASK_SECRET "
+            "(API user) in the environment, or run %autotask_login without it to be asked with a "
+            "hidden prompt; if you already ran it, rotate that secret and clear the line from "
+            "history (%history -g shows it); an identifier that only looks random can come from "
+            "AUTOTASK_CLIENT_ID / AUTOTASK_USERNAME instead"
+        ),
+    )
+
+
+def check_no_secret_arguments(
+    argv: Sequence[str], identifier_options: Sequence[str], url_options: Sequence[str] = ()
+) -> None:
+    """Refuse any option that names a secret, and any value that looks like one.
+
+    ``identifier_options`` take identifiers (``--client-id``, ``--username``): a value there that looks
+    like a pasted secret is refused, since that is how secrets end up in history. ``url_options`` take
+    URLs: one carrying credentials (``user:pass@host`` or a secret-named query parameter) is refused.
+    Positional words are refused (the login magic takes none). The offending value is never echoed.
+    """
+    expecting: str | None = None
+    for word in argv:
+        if expecting is not None:
+            _check_value(expecting, word, identifier_options, url_options)
+            expecting = None
+            continue
+        if word.startswith("-"):
+            name, eq, value = word.partition("=")
+            if _SECRET_OPTION.match(name):
+                raise _secret_refusal(f"a secret option ({name})")
+            if eq:
+                _check_value(name, value, identifier_options, url_options)
+            elif name in identifier_options or name in url_options:
+                expecting = name
+            continue
+        raise _secret_refusal("positional values (is that a secret?)")
+
+
+def _check_value(
+    name: str, value: str, identifier_options: Sequence[str], url_options: Sequence[str]
+) -> None:
+    if name in url_options:
+        if re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*@", value, re.IGNORECASE) or re.search(
+            r"[?&](?:[a-z_-]*secret|password|token|access_token|key)=", value, re.IGNORECASE
+        ):
+            raise _secret_refusal(f"credentials inside {name}")
+    elif name in identifier_options and _looks_like_secret(value):
+        raise _secret_refusal(f"a secret-looking value for {name}")
+
+
+def _looks_like_secret(value: str) -> bool:
+    # Identifiers are e-mail addresses (API users), UUIDs or short names; secrets are long random
+    # mixed-case strings. Err on the side of refusing: an id can always come from the environment.
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        return False
+    if re.fullmatch(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}", value):
+        return False
+    if len(value) < 20 or not _SECRET_LOOKING.match(value):
+        return False
+    return any(c.islower() for c in value) and any(c.isupper() for c in value) and any(
+        c.isdigit() for c in value
+    )
+
+
+def can_prompt(shell: Any, stdin: Any = None) -> bool:
+    """True when a person can answer a prompt now.
+
+    In a kernel, that is the front end's ``allow_stdin`` for this execution (nbclient, papermill and
+    voila run with it off). In a terminal, stdin must be a TTY. ``CI`` in the environment means no one
+    is there in either case.
+    """
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None:
+        return bool(getattr(kernel, "_allow_stdin", False))
+    stdin = sys.stdin if stdin is None else stdin
+    if stdin is None or getattr(stdin, "closed", False):
+        return False
+    try:
+        return bool(stdin.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+@dataclass
+class LoginPlan:
+    """What login will use: the mode and a complete ``AUTOTASK_*`` mapping (secrets inside, never shown)."""
+
+    mode: str
+    env: dict[str, str]
+    prompted: list[str]
+
+
+def _mode_vars(mode: str) -> tuple[tuple[str, str, bool], ...]:
+    return OAUTH_VARS if mode == "oauth" else API_USER_VARS
+
+
+def _how_to(mode: str | None) -> str:
+    oauth = "AUTOTASK_CLIENT_ID and AUTOTASK_CLIENT_SECRET (OAuth)"
+    api = "AUTOTASK_USERNAME, AUTOTASK_INTEGRATION_CODE and AUTOTASK_SECRET (API user)"
+    if mode == "oauth":
+        return oauth
+    if mode == "api_user":
+        return api
+    return f"{api}, or {oauth}"
+
+
+
+def plan_login(
+    *,
+    mode: str | None,
+    overrides: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    prompt_allowed: bool,
+    ask: Callable[[str], str],
+    ask_secret: Callable[[str], str],
+    default_mode: str = "api_user",
+) -> LoginPlan:
+    """Merge options over the environment, infer the mode, prompt for what is missing (or fail).
+
+    ``overrides`` maps ``AUTOTASK_*`` names to option values (None = not given). Mode inference: an
+    explicit mode wins; else a client id means OAuth, a username means API user; else the
+    ``default_mode``. Raises ``ConfigurationError`` naming the variables when something is missing and
+    nobody can be asked.
+    """
+    env = {k: v for k, v in environ.items() if k.startswith("AUTOTASK_") and v != ""}
+    for key, value in overrides.items():
+        if value is not None and value != "":
+            env[key] = value
+    if mode is None:
+        if env.get("AUTOTASK_CLIENT_ID") and not env.get("AUTOTASK_USERNAME"):
+            mode = "oauth"
+        elif env.get("AUTOTASK_USERNAME"):
+            mode = "api_user"
+        elif env.get("AUTOTASK_CLIENT_SECRET"):
+            mode = "oauth"
+        else:
+            mode = default_mode
+    if mode not in ("oauth", "api_user"):
+        raise ConfigurationError(f"unknown login mode {mode!r}", hint="use --mode oauth or --mode api_user")
+    missing = [(var, text, secret) for var, text, secret in _mode_vars(mode) if not env.get(var)]
+    prompted: list[str] = []
+    if missing and not prompt_allowed:
+        names = ", ".join(var for var, _, _ in missing)
+        raise ConfigurationError(
+            f"not logged in: {names} not set and there is no one to ask (no terminal, or the front end "
+            "does not allow input)",
+            hint=f"set {_how_to(mode)} in the kernel's environment, or run %autotask_login --sandbox "
+            "to try the built-in sandbox",
+        )
+    for var, text, secret in missing:
+        try:
+            value = (ask_secret if secret else ask)(text)
+        except (EOFError, KeyboardInterrupt, OSError) as exc:
+            raise ConfigurationError(
+                f"login cancelled while asking for {var}", hint=f"set {_how_to(mode)} in the environment"
+            ) from None if isinstance(exc, KeyboardInterrupt) else None
+        except Exception as exc:  # StdinNotImplementedError and friends: nobody can answer after all
+            if type(exc).__name__ != "StdinNotImplementedError":
+                raise
+            raise ConfigurationError(
+                f"not logged in: {var} is not set and the front end does not allow input",
+                hint=f"set {_how_to(mode)} in the kernel's environment",
+            ) from None
+        value = (value or "").strip()
+        if not value:
+            raise ConfigurationError(f"login cancelled: no value given for {var}", hint=f"set {_how_to(mode)}")
+        env[var] = value
+        prompted.append(var)
+    return LoginPlan(mode=mode, env=env, prompted=prompted)
+
+
+def not_logged_in_error() -> ConfigurationError:
+    """What ``%autotask`` says when there is no session and the environment cannot make one."""
+    return ConfigurationError(
+        "not logged in",
+        hint=(
+            "run %autotask_login (it asks for what is missing), or %autotask_login --sandbox to try "
+            f"the built-in sandbox, or set {_how_to(None)} before starting the kernel"
+        ),
+    )
