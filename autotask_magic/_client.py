@@ -308,13 +308,6 @@ class AutotaskClient:
         """Every record of a query, following every page; stops at ``limit`` without extra pages."""
         if limit is not None and limit <= 0:
             return iter(())
-        if parallel:
-            try:
-                from ._parallel import parallel_records  # type: ignore[attr-defined]
-            except ImportError:
-                parallel_records = None
-            if parallel_records is not None:
-                return parallel_records(self, entity, filter=filter, fields=fields, limit=limit, on_page=on_page)
         body = self._query_body(filter, fields, limit)
         entity = entity.strip("/")
         first_url = self._url(f"{entity}/query")
@@ -337,6 +330,31 @@ class AutotaskClient:
                     f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
                     hint="the server sent a paging URL outside the API root",
                 )
+
+        if parallel:
+            from ._parallel import Page, parallel_records
+
+            client = self
+
+            class _Fetcher:
+                def fetch_page(self, entity: str, body: dict[str, Any], next_url: str | None) -> Page:
+                    if next_url:
+                        check_next(next_url)
+                    # Each partition sends its own body (the user's filter AND its id range).
+                    url = next_url or client._url(f"{entity}/query")
+                    response = client._send("POST", url, json=body, counter=counter)
+                    data = client._result(response, f"POST /{client._relative(url)}") or {}
+                    items = list(data.get("items") or [])
+                    nxt = (data.get("pageDetails") or {}).get("nextPageUrl")
+                    return Page(items, str(nxt) if nxt else None)
+
+                def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
+                    counter[0] += 1
+                    return client.count(entity, filter)
+
+            if "IncludeFields" in body and "id" not in [f.lower() for f in body["IncludeFields"]]:
+                body["IncludeFields"].insert(0, "id")
+            return parallel_records(_Fetcher(), entity, body, limit=limit, on_page=on_page)
 
         return iter_records(
             lambda: fetch(first_url),
