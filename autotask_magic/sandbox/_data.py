@@ -1,0 +1,639 @@
+"""Entity schemas, picklists and deterministic (seeded) data generation for the sandbox.
+
+Generation is column-wise with numpy and records are built in one pass, so 200,000 tickets take
+about a second. Ids ascend with creation time (like a real database) and have occasional gaps
+(deleted rows), which exercises paging code that assumes nothing about id density.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FieldDef", "EntitySpec", "SCHEMAS", "ENTITY_NAMES", "lookup_entity", "generate_entity",
+           "default_company_count", "default_resource_count", "END_MS", "START_MS"]
+
+# A fixed "now" keeps generated data identical across runs and across days.
+START_MS = 1546300800000  # 2019-01-01T00:00:00Z
+END_MS = 1782777600000  # 2026-06-30T00:00:00Z
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of an entity as reported by ``entityInformation/fields``."""
+
+    name: str
+    data_type: str  # integer | long | string | datetime | double | boolean
+    picklist: tuple[tuple[int, str], ...] | None = None
+    reference: str | None = None
+    required: bool = False
+    read_only: bool = False
+    parent_field: str | None = None  # picklist whose value filters this picklist
+    parent_values: tuple[tuple[int, int], ...] | None = None  # (value, parent value)
+    length: int = 0
+
+
+@dataclass
+class EntitySpec:
+    """An entity: its URL name, singular name, fields, UDFs and parent (for child collections)."""
+
+    name: str
+    singular: str
+    fields: list[FieldDef]
+    udfs: list[FieldDef] = field(default_factory=list)
+    children: dict[str, str] = field(default_factory=dict)  # child entity -> its parent-id field
+    can_create: bool = True
+    can_update: bool = True
+    can_delete: bool = True
+
+    def __post_init__(self) -> None:
+        self.by_lower: dict[str, FieldDef] = {f.name.lower(): f for f in self.fields}
+        self.udf_by_lower: dict[str, FieldDef] = {f.name.lower(): f for f in self.udfs}
+        self.field_names: list[str] = [f.name for f in self.fields]
+        self.date_fields: frozenset[str] = frozenset(
+            f.name for f in self.fields if f.data_type == "datetime"
+        )
+
+
+def _pl(*pairs: tuple[int, str]) -> tuple[tuple[int, str], ...]:
+    return tuple(pairs)
+
+
+TICKET_STATUS = _pl((1, "New"), (5, "Complete"), (7, "Waiting Customer"), (8, "In Progress"),
+                    (9, "Waiting Materials"), (10, "Dispatched"), (11, "Escalate"),
+                    (12, "Waiting Vendor"), (13, "Waiting Approval"), (15, "On Hold"))
+TICKET_PRIORITY = _pl((1, "High"), (2, "Medium"), (3, "Low"), (4, "Critical"))
+TICKET_QUEUE = _pl((5, "Client Portal"), (6, "Post Sale"), (8, "Level I Support"),
+                   (29682833, "Level II Support"), (29682969, "Monitoring Alert"),
+                   (29683354, "Recurring Tickets"))
+ISSUE_TYPE = _pl((4, "Hardware"), (5, "Software"), (6, "Network"), (7, "Email"), (8, "Security"),
+                 (9, "Account Management"))
+SUB_ISSUE = (  # (value, label, parent issue type)
+    (101, "Laptop", 4), (102, "Printer", 4), (103, "Server", 4),
+    (111, "Microsoft 365", 5), (112, "Line of Business App", 5), (113, "Windows Update", 5),
+    (121, "Firewall", 6), (122, "Wi-Fi", 6), (123, "VPN", 6),
+    (131, "Mailbox", 7), (132, "Spam / Phishing", 7),
+    (141, "Antivirus", 8), (142, "Suspicious Login", 8),
+    (151, "New User", 9), (152, "Password Reset", 9), (153, "Offboarding", 9),
+)
+TICKET_SOURCE = _pl((-2, "Insourced"), (-1, "Client Portal"), (1, "Other"), (2, "Phone"),
+                    (3, "Voice Mail"), (4, "Email"), (6, "Web Portal"), (8, "Monitoring Alert"))
+TICKET_TYPE = _pl((1, "Service Request"), (2, "Incident"), (3, "Problem"), (4, "Change Request"),
+                  (5, "Alert"))
+TICKET_CATEGORY = _pl((2, "Standard"), (3, "RMM Alert"), (4, "Project Issue"))
+COMPANY_TYPE = _pl((1, "Customer"), (2, "Lead"), (3, "Prospect"), (4, "Dead"), (6, "Cancellation"),
+                   (7, "Vendor"), (8, "Partner"))
+PROJECT_STATUS = _pl((0, "Inactive"), (1, "New"), (2, "Active"), (3, "On Hold"), (5, "Complete"))
+PROJECT_TYPE = _pl((3, "Proposal"), (4, "Template"), (5, "Client"), (8, "Internal"))
+TASK_STATUS = _pl((1, "New"), (5, "Complete"), (8, "In Progress"), (9, "Waiting Customer"))
+BILLING_CODE = _pl((29682801, "Remote Support"), (29682802, "Onsite Support"),
+                   (29682803, "Project Labor"), (29682804, "After Hours"))
+TIER = ("Bronze", "Silver", "Gold", "Platinum")
+ROOT_CAUSE = ("User Error", "Hardware Failure", "Software Bug", "Configuration", "Vendor Outage",
+              "Unknown")
+
+F = FieldDef
+SCHEMAS: dict[str, EntitySpec] = {
+    "Companies": EntitySpec(
+        "Companies", "Company",
+        [F("id", "long", read_only=True, required=True), F("companyName", "string", required=True, length=100),
+         F("companyNumber", "string", length=50),
+         F("companyType", "integer", picklist=COMPANY_TYPE, required=True),
+         F("phone", "string", required=True, length=25), F("address1", "string", length=128),
+         F("city", "string", length=30), F("state", "string", length=25),
+         F("postalCode", "string", length=10), F("webAddress", "string", length=255),
+         F("isActive", "boolean"), F("ownerResourceID", "integer", reference="Resources", required=True),
+         F("createDate", "datetime", read_only=True), F("lastActivityDate", "datetime", read_only=True)],
+        udfs=[F("Contract Tier", "string", picklist=tuple((i, t) for i, t in enumerate(TIER))),
+              F("Seats", "integer"), F("Onboarding Date", "datetime")],
+        children={"Contacts": "companyID", "Projects": "companyID"},
+    ),
+    "Contacts": EntitySpec(
+        "Contacts", "Contact",
+        [F("id", "long", read_only=True, required=True),
+         F("companyID", "integer", reference="Companies", required=True),
+         F("firstName", "string", required=True, length=50), F("lastName", "string", required=True, length=50),
+         F("emailAddress", "string", length=254), F("phone", "string", length=25),
+         F("title", "string", length=50), F("isActive", "integer", required=True),
+         F("primaryContact", "boolean"),
+         F("createDate", "datetime", read_only=True), F("lastActivityDate", "datetime", read_only=True)],
+    ),
+    "Resources": EntitySpec(
+        "Resources", "Resource",
+        [F("id", "long", read_only=True, required=True), F("firstName", "string", length=50),
+         F("lastName", "string", length=50), F("userName", "string", length=32),
+         F("email", "string", length=254), F("title", "string", length=50),
+         F("resourceType", "string", length=15), F("isActive", "boolean")],
+        can_create=False, can_update=False, can_delete=False,
+    ),
+    "Tickets": EntitySpec(
+        "Tickets", "Ticket",
+        [F("id", "long", read_only=True, required=True), F("ticketNumber", "string", read_only=True, length=50),
+         F("title", "string", required=True, length=255), F("description", "string", length=8000),
+         F("companyID", "integer", reference="Companies", required=True),
+         F("contactID", "integer", reference="Contacts"),
+         F("assignedResourceID", "integer", reference="Resources"),
+         F("projectID", "integer", reference="Projects"),
+         F("status", "integer", picklist=TICKET_STATUS, required=True),
+         F("priority", "integer", picklist=TICKET_PRIORITY, required=True),
+         F("queueID", "integer", picklist=TICKET_QUEUE),
+         F("issueType", "integer", picklist=ISSUE_TYPE),
+         F("subIssueType", "integer", picklist=tuple((v, lab) for v, lab, _ in SUB_ISSUE),
+           parent_field="issueType", parent_values=tuple((v, p) for v, _, p in SUB_ISSUE)),
+         F("source", "integer", picklist=TICKET_SOURCE),
+         F("ticketType", "integer", picklist=TICKET_TYPE),
+         F("ticketCategory", "integer", picklist=TICKET_CATEGORY),
+         F("estimatedHours", "double"),
+         F("createDate", "datetime", read_only=True), F("lastActivityDate", "datetime", read_only=True),
+         F("dueDateTime", "datetime", required=True), F("completedDate", "datetime")],
+        udfs=[F("Root Cause", "string", picklist=tuple((i, t) for i, t in enumerate(ROOT_CAUSE))),
+              F("Customer Satisfaction", "integer"), F("Follow Up Date", "datetime")],
+        children={"TimeEntries": "ticketID"},
+        can_delete=False,
+    ),
+    "TimeEntries": EntitySpec(
+        "TimeEntries", "TimeEntry",
+        [F("id", "long", read_only=True, required=True),
+         F("ticketID", "integer", reference="Tickets"), F("taskID", "integer", reference="Tasks"),
+         F("resourceID", "integer", reference="Resources", required=True),
+         F("billingCodeID", "integer", picklist=BILLING_CODE),
+         F("dateWorked", "datetime", required=True), F("startDateTime", "datetime"),
+         F("endDateTime", "datetime"), F("hoursWorked", "double", required=True),
+         F("hoursToBill", "double"), F("isNonBillable", "boolean"),
+         F("summaryNotes", "string", length=8000),
+         F("createDateTime", "datetime", read_only=True)],
+    ),
+    "Projects": EntitySpec(
+        "Projects", "Project",
+        [F("id", "long", read_only=True, required=True), F("projectName", "string", required=True, length=100),
+         F("projectNumber", "string", read_only=True, length=50),
+         F("companyID", "integer", reference="Companies", required=True),
+         F("projectLeadResourceID", "integer", reference="Resources"),
+         F("status", "integer", picklist=PROJECT_STATUS, required=True),
+         F("projectType", "integer", picklist=PROJECT_TYPE, required=True),
+         F("estimatedTime", "double"), F("startDateTime", "datetime", required=True),
+         F("endDateTime", "datetime", required=True), F("completedDateTime", "datetime"),
+         F("createDateTime", "datetime", read_only=True)],
+        children={"Tasks": "projectID"},
+    ),
+    "Tasks": EntitySpec(
+        "Tasks", "Task",
+        [F("id", "long", read_only=True, required=True),
+         F("projectID", "integer", reference="Projects", required=True),
+         F("title", "string", required=True, length=255), F("description", "string", length=8000),
+         F("status", "integer", picklist=TASK_STATUS, required=True),
+         F("assignedResourceID", "integer", reference="Resources"),
+         F("estimatedHours", "double"), F("startDateTime", "datetime"), F("endDateTime", "datetime"),
+         F("completedDateTime", "datetime"), F("createDateTime", "datetime", read_only=True)],
+        children={"TimeEntries": "taskID"},
+    ),
+}
+del F
+
+ENTITY_NAMES: tuple[str, ...] = tuple(SCHEMAS)
+_LOWER = {n.lower(): n for n in SCHEMAS}
+
+
+def lookup_entity(name: str) -> str | None:
+    """Canonical entity name for a URL segment (case-insensitive), or None."""
+    return _LOWER.get(name.lower())
+
+
+def default_company_count(tickets: int) -> int:
+    """Tens of companies at demo size, growing slowly with the ticket count."""
+    return max(12, min(5000, tickets // 60))
+
+
+def default_resource_count(tickets: int) -> int:
+    return max(10, min(150, 10 + tickets // 2000))
+
+
+# -- vocabulary ---------------------------------------------------------------------------------
+
+_BRANDS = ("Acme", "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Tailspin", "Wingtip",
+           "Litware", "Adventure Works", "Blue Yonder", "Coho", "Proseware", "Lucerne", "Alpine",
+           "Fourth Coffee", "Humongous", "Trey", "Woodgrove", "Northridge", "Pinecrest", "Riverside",
+           "Summit", "Harbor", "Cedar", "Bluebird", "Ironwood", "Lakeside", "Redstone", "Silverline")
+_TRADES = ("Dental", "Legal", "Logistics", "Manufacturing", "Accounting", "Clinic", "Realty",
+           "Engineering", "Foods", "Architects", "Insurance", "Schools", "Hotels", "Motors")
+_FORMS = ("LLC", "Inc.", "Ltd", "Group", "& Co.")
+_CITIES = (("Seattle", "WA", "98101"), ("Portland", "OR", "97205"), ("Denver", "CO", "80202"),
+           ("Austin", "TX", "78701"), ("Chicago", "IL", "60601"), ("Boston", "MA", "02108"),
+           ("Atlanta", "GA", "30303"), ("Phoenix", "AZ", "85004"), ("Raleigh", "NC", "27601"),
+           ("Madison", "WI", "53703"), ("Boise", "ID", "83702"), ("Tampa", "FL", "33602"))
+_STREETS = ("Main St", "Oak Ave", "Pine St", "Maple Dr", "Cedar Ln", "Market St", "2nd Ave",
+            "Lake Rd", "Hill St", "Park Blvd")
+_FIRST = ("Alex", "Maria", "James", "Priya", "Chen", "Fatima", "Liam", "Olivia", "Noah", "Emma",
+          "Sofia", "Mateo", "Aisha", "Lucas", "Mia", "Ethan", "Zoe", "Omar", "Hannah", "Diego",
+          "Grace", "Ravi", "Yuki", "Ingrid", "Kwame", "Elena", "Sam", "Nora", "Jonas", "Leila")
+_LAST = ("Smith", "Garcia", "Nguyen", "Patel", "Kim", "Müller", "O'Brien", "Johnson", "Rossi",
+         "Novak", "Silva", "Cohen", "Jensen", "Okafor", "Brown", "Lopez", "Tanaka", "Schmidt",
+         "Dubois", "Williams", "Andersson", "Haddad", "Kowalski", "Moreau", "Fischer", "Young")
+_TITLES = ("Office Manager", "CEO", "Operations Director", "Bookkeeper", "IT Coordinator",
+           "Practice Manager", "CFO", "Receptionist", "Partner", "Facilities Lead")
+_TECH_TITLES = ("Service Desk Technician", "Senior Engineer", "Network Engineer", "Service Manager",
+                "Project Manager", "Dispatcher", "vCIO")
+_PROBLEMS = {
+    4: ("Laptop will not power on", "Printer jams on tray 2", "Server fan alarm", "Dock not detecting monitors",
+        "Replace failing hard drive", "Keyboard missing keys", "UPS battery warning"),
+    5: ("Outlook keeps asking for password", "Teams crashes on start", "QuickBooks update failed",
+        "Install Adobe Acrobat", "Windows updates stuck at 0%", "Excel macro error", "OneDrive not syncing"),
+    6: ("Wi-Fi drops every afternoon", "VPN cannot connect from home", "Firewall firmware upgrade",
+        "Slow internet at branch office", "Switch port flapping", "DNS resolution failures"),
+    7: ("Mailbox full", "Phishing email reported", "Shared mailbox access", "Email bounced from client",
+        "Set up mail forwarding", "Calendar permissions for assistant"),
+    8: ("Antivirus definitions out of date", "Suspicious login from abroad", "MFA reset request",
+        "Ransomware alert on workstation", "Disable account of leaver"),
+    9: ("New starter on Monday", "Password reset", "Offboard departing employee", "Grant access to shared drive",
+        "Add user to distribution list", "Name change after marriage"),
+}
+_ALERT_TITLES = ("Disk space low on C:", "Backup job failed", "Device offline", "CPU above 95% for 15 minutes",
+                 "Service stopped: Print Spooler", "Certificate expires in 14 days")
+_DESCRIPTIONS = ("User reports the issue started this morning.", "Happens intermittently; see attached notes.",
+                 "Affects the whole office.", "Caller asked for an update by end of day.",
+                 "Raised automatically by the monitoring agent.", "Follow-up from previous ticket.",
+                 "", "Steps to reproduce were provided by the customer.")
+_NOTES = ("Investigated and resolved.", "Remote session with user.", "Applied vendor fix.",
+          "Onsite visit.", "Updated documentation.", "Waiting on customer reply.", "Rebooted and tested.",
+          "Escalated to Level II.", "Configured per request.")
+_PROJECTS = ("Office 365 Migration", "Server Refresh", "Network Upgrade", "New Office Fit-Out",
+             "Backup Overhaul", "Security Hardening", "Laptop Rollout", "Phone System Replacement")
+_TASKS = ("Discovery", "Order hardware", "Configure", "Pilot with key users", "Migrate data",
+          "User training", "Cutover", "Documentation", "Decommission old system")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def _rng(seed: int, entity: str) -> np.random.Generator:
+    # Each entity has its own stream, so lazily generated entities do not depend on access order.
+    return np.random.default_rng([seed, sum(ord(c) * 131**i for i, c in enumerate(entity)) % 2**32])
+
+
+def _iso(ms: np.ndarray) -> list[str]:
+    """Epoch milliseconds -> ``2026-11-27T14:05:09.123Z`` strings (vectorised)."""
+    return np.datetime_as_string(ms.astype("datetime64[ms]"), unit="ms", timezone="UTC").tolist()
+
+
+def _iso_or_none(ms: np.ndarray, mask: np.ndarray) -> list[str | None]:
+    return [s if m else None for s, m in zip(_iso(ms), mask.tolist())]
+
+
+def _ids(rng: np.random.Generator, n: int, start: int) -> np.ndarray:
+    """Ascending ids with occasional gaps, as left behind by deleted rows."""
+    steps = 1 + (rng.random(n) < 0.04) * rng.integers(1, 6, n)
+    return start + np.cumsum(steps) - steps[0]
+
+
+def _pick(rng: np.random.Generator, values: Sequence[Any], n: int, p: Sequence[float] | None = None) -> list[Any]:
+    idx = rng.choice(len(values), size=n, p=p)
+    return [values[i] for i in idx.tolist()]
+
+
+def _builder(keys: Sequence[str]) -> Callable[..., dict[str, Any]]:
+    # A dict display compiled once is markedly faster than dict(zip(...)) per record.
+    args = ", ".join(f"a{i}" for i in range(len(keys)))
+    body = ", ".join(f"{k!r}: a{i}" for i, k in enumerate(keys))
+    return eval(f"lambda {args}: {{{body}}}")  # noqa: S307 - keys are our own constants
+
+
+def _records(columns: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    return list(map(_builder(list(columns)), *columns.values()))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _udfs(columns: dict[str, list[Any]]) -> list[list[dict[str, Any]] | None]:
+    names = list(columns)
+    out: list[list[dict[str, Any]] | None] = []
+    for values in zip(*columns.values()):
+        if all(v is None for v in values):
+            out.append(None)
+        else:
+            out.append([{"name": n, "value": v} for n, v in zip(names, values)])
+    return out
+
+
+def _attach_udfs(records: list[dict[str, Any]], udfs: list[list[dict[str, Any]] | None]) -> None:
+    for rec, u in zip(records, udfs):
+        if u is not None:
+            rec["userDefinedFields"] = u
+
+
+# -- generators ---------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """Sizes and seed shared by every generator; ids of small entities are derived from it."""
+
+    seed: int
+    tickets: int
+    companies: int
+    resources: int
+
+    @property
+    def projects(self) -> int:
+        return max(4, self.companies // 3)
+
+    @property
+    def resource_ids(self) -> list[int]:
+        return [29682885 + i for i in range(self.resources)]
+
+
+def _gen_companies(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "Companies")
+    n = plan.companies
+    combos = [(b, t, f) for b in _BRANDS for t in _TRADES for f in _FORMS]
+    order = rng.permutation(len(combos)).tolist()
+    names = ["Sandbox MSP"]
+    for i in range(1, n):
+        b, t, f = combos[order[(i - 1) % len(combos)]]
+        suffix = "" if i <= len(combos) else f" {(i - 1) // len(combos) + 1}"
+        names.append(f"{b} {t}{suffix} {f}")
+    ids = np.concatenate([[0], _ids(rng, n - 1, 174)]) if n > 1 else np.array([0])
+    created = np.sort(rng.integers(START_MS - 3 * 365 * DAY_MS, END_MS - 30 * DAY_MS, n))
+    last = np.minimum(END_MS, created + rng.integers(DAY_MS, 5 * 365 * DAY_MS, n))
+    city = _pick(rng, _CITIES, n)
+    ctype = rng.choice([1, 2, 3, 4, 6, 7, 8], size=n, p=[.62, .1, .1, .05, .05, .05, .03]).tolist()
+    ctype[0] = 8
+    res = plan.resource_ids
+    cols: dict[str, Sequence[Any]] = {
+        "id": ids.tolist(),
+        "companyName": names,
+        "companyNumber": [f"C{1000 + i}" for i in range(n)],
+        "companyType": ctype,
+        "phone": [f"({200 + a}) 555-{b:04d}" for a, b in zip(rng.integers(0, 700, n).tolist(),
+                                                           rng.integers(0, 10000, n).tolist())],
+        "address1": [f"{a} {s}" for a, s in zip(rng.integers(1, 9999, n).tolist(), _pick(rng, _STREETS, n))],
+        "city": [c[0] for c in city], "state": [c[1] for c in city], "postalCode": [c[2] for c in city],
+        "webAddress": [f"https://www.{_slug(x)}.example" for x in names],
+        "isActive": (rng.random(n) > 0.08).tolist(),
+        "ownerResourceID": _pick(rng, res, n),
+        "createDate": _iso(created), "lastActivityDate": _iso(last),
+    }
+    recs = _records(cols)
+    has = rng.random(n) < 0.75
+    _attach_udfs(recs, _udfs({
+        "Contract Tier": [t if h else None for t, h in zip(_pick(rng, TIER, n), has.tolist())],
+        "Seats": [int(s) if h and s > 0 else None for s, h in zip(rng.integers(-20, 250, n).tolist(), has.tolist())],
+        "Onboarding Date": [d if h and r < .6 else None for d, h, r in
+                            zip(_iso(created + rng.integers(0, 90, n) * DAY_MS), has.tolist(), rng.random(n).tolist())],
+    }))
+    recs[0].pop("userDefinedFields", None)
+    return recs
+
+
+def _gen_contacts(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "Contacts")
+    companies = store["Companies"]
+    comp_ids = sorted(companies)
+    per = rng.integers(1, 7, len(comp_ids))
+    owner = np.repeat(np.array(comp_ids), per)
+    n = len(owner)
+    first, last = _pick(rng, _FIRST, n), _pick(rng, _LAST, n)
+    comp_created = np.array([_ms(companies[c]["createDate"]) for c in owner.tolist()], dtype=np.int64)
+    created = comp_created + rng.integers(0, 400, n) * DAY_MS + rng.integers(0, DAY_MS, n)
+    created = np.minimum(created, END_MS - DAY_MS)
+    primary = np.zeros(n, dtype=bool)
+    primary[np.concatenate([[0], np.cumsum(per)[:-1]])] = True
+    domains = {c: _slug(companies[c]["companyName"]) for c in comp_ids}
+    cols: dict[str, Sequence[Any]] = {
+        "id": _ids(rng, n, 29683000).tolist(),
+        "companyID": owner.tolist(),
+        "firstName": first, "lastName": last,
+        "emailAddress": [f"{_slug(f)}.{_slug(la)}@{domains[c]}.example" if r > .05 else None
+                         for f, la, c, r in zip(first, last, owner.tolist(), rng.random(n).tolist())],
+        "phone": [f"555-{x:04d}" for x in rng.integers(0, 10000, n).tolist()],
+        "title": _pick(rng, _TITLES, n),
+        "isActive": (rng.random(n) > 0.1).astype(int).tolist(),
+        "primaryContact": primary.tolist(),
+        "createDate": _iso(created),
+        "lastActivityDate": _iso(np.minimum(END_MS, created + rng.integers(0, 900, n) * DAY_MS)),
+    }
+    return _records(cols)
+
+
+def _gen_resources(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "Resources")
+    n = plan.resources
+    first, last = _pick(rng, _FIRST, n), _pick(rng, _LAST, n)
+    users = [f"{f[0].lower()}{_slug(la)}{i}" for i, (f, la) in enumerate(zip(first, last))]
+    cols: dict[str, Sequence[Any]] = {
+        "id": plan.resource_ids,
+        "firstName": first, "lastName": last, "userName": users,
+        "email": [f"{u}@sandboxmsp.example" for u in users],
+        "title": _pick(rng, _TECH_TITLES, n),
+        "resourceType": ["Employee"] * n,
+        "isActive": [i < 3 or r > 0.15 for i, r in enumerate(rng.random(n).tolist())],
+    }
+    return _records(cols)
+
+
+def _gen_projects(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "Projects")
+    n = plan.projects
+    comp_ids = [c for c in sorted(store["Companies"]) if c != 0]
+    start = np.sort(rng.integers(START_MS, END_MS - 60 * DAY_MS, n))
+    end = start + rng.integers(14, 240, n) * DAY_MS
+    status = rng.choice([1, 2, 3, 5, 0], size=n, p=[.1, .3, .08, .47, .05])
+    done = (status == 5) & (end < END_MS)
+    status = np.where((status == 5) & ~done, 2, status)
+    ids = _ids(rng, n, 1001)
+    cols: dict[str, Sequence[Any]] = {
+        "id": ids.tolist(),
+        "projectName": _pick(rng, _PROJECTS, n),
+        "projectNumber": [f"P{20190000 + i}" for i in ids.tolist()],
+        "companyID": _pick(rng, comp_ids, n),
+        "projectLeadResourceID": _pick(rng, plan.resource_ids, n),
+        "status": status.tolist(),
+        "projectType": rng.choice([5, 8, 3], size=n, p=[.8, .15, .05]).tolist(),
+        "estimatedTime": (rng.integers(8, 400, n) / 2).tolist(),
+        "startDateTime": _iso(start), "endDateTime": _iso(end),
+        "completedDateTime": _iso_or_none(end - rng.integers(0, 7, n) * DAY_MS, done),
+        "createDateTime": _iso(start - rng.integers(1, 30, n) * DAY_MS),
+    }
+    return _records(cols)
+
+
+def _gen_tickets(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "Tickets")
+    n = plan.tickets
+    if n == 0:
+        return []
+    companies = store["Companies"]
+    comp_ids = np.array([c for c in sorted(companies) if c != 0])
+    # A few big customers log most tickets (Zipf-like), as in a real MSP.
+    weights = 1.0 / np.arange(1, len(comp_ids) + 1) ** 0.8
+    comp = rng.choice(comp_ids, size=n, p=weights / weights.sum())
+    created = np.sort(rng.integers(START_MS, END_MS - HOUR_MS, n))
+    age = END_MS - created
+    status = rng.choice([1, 5, 7, 8, 9, 10, 11, 12, 13, 15], size=n,
+                        p=[.05, .7, .05, .07, .02, .03, .02, .02, .02, .02])
+    # Old tickets are almost all closed.
+    status = np.where((age > 90 * DAY_MS) & (rng.random(n) < 0.97), 5, status)
+    done = status == 5
+    completed = created + np.minimum(age - 1, rng.exponential(2.5 * DAY_MS, n).astype(np.int64) + 600_000)
+    last_act = np.where(done, completed, created + (rng.random(n) * np.minimum(age, 30 * DAY_MS)).astype(np.int64))
+    issue = rng.choice([4, 5, 6, 7, 8, 9], size=n, p=[.18, .3, .14, .12, .08, .18])
+    subs: dict[int, list[int]] = {}
+    for v, _, p in SUB_ISSUE:
+        subs.setdefault(p, []).append(v)
+    sub_pick = rng.integers(0, 1000, n).tolist()
+    sub_issue = [subs[i][k % len(subs[i])] if k < 850 else None for i, k in zip(issue.tolist(), sub_pick)]
+    alert = rng.random(n) < 0.12
+    source = np.where(alert, 8, rng.choice([-2, -1, 1, 2, 3, 4, 6], size=n, p=[.05, .2, .05, .3, .05, .3, .05]))
+    queue = np.where(alert, 29682969, rng.choice([5, 6, 8, 29682833, 29683354], size=n, p=[.2, .05, .5, .2, .05]))
+    titles = [(_ALERT_TITLES[k % len(_ALERT_TITLES)] if a else _PROBLEMS[i][k % len(_PROBLEMS[i])])
+              for a, i, k in zip(alert.tolist(), issue.tolist(), sub_pick)]
+    created_iso = _iso(created)
+    day_seq: dict[str, int] = {}
+    numbers = []
+    for s in created_iso:
+        d = s[:10]
+        k = day_seq.get(d, 0) + 1
+        day_seq[d] = k
+        numbers.append(f"T{d[:4]}{d[5:7]}{d[8:10]}.{k:04d}")
+    # Contacts of the ticket's company (or none): pick by position within the company's contacts.
+    contacts_by_company: dict[int, list[int]] = {}
+    for cid, c in store["Contacts"].items():
+        contacts_by_company.setdefault(c["companyID"], []).append(cid)
+    cpick = rng.integers(0, 1 << 30, n).tolist()
+    contact = [(lambda lst: lst[k % len(lst)] if lst and k % 10 else None)(contacts_by_company.get(c))
+               for c, k in zip(comp.tolist(), cpick)]
+    res = plan.resource_ids
+    assigned = [None if (s == 1 and r < .7) or r < .04 else res[k % len(res)]
+                for s, r, k in zip(status.tolist(), rng.random(n).tolist(), rng.integers(0, 1 << 30, n).tolist())]
+    projects_by_company: dict[int, list[int]] = {}
+    for pid, p in store["Projects"].items():
+        projects_by_company.setdefault(p["companyID"], []).append(pid)
+    project = [(projects_by_company[c][k % len(projects_by_company[c])] if k % 20 == 0 and c in projects_by_company
+                else None) for c, k in zip(comp.tolist(), cpick)]
+    ttype = np.where(alert, 5, rng.choice([1, 2, 3, 4], size=n, p=[.45, .4, .05, .1]))
+    cols: dict[str, Sequence[Any]] = {
+        "id": _ids(rng, n, 10001).tolist(),
+        "ticketNumber": numbers,
+        "title": titles,
+        "description": _pick(rng, _DESCRIPTIONS, n),
+        "companyID": comp.tolist(),
+        "contactID": contact,
+        "assignedResourceID": assigned,
+        "projectID": project,
+        "status": status.tolist(),
+        "priority": rng.choice([1, 2, 3, 4], size=n, p=[.15, .5, .3, .05]).tolist(),
+        "queueID": queue.tolist(),
+        "issueType": issue.tolist(),
+        "subIssueType": sub_issue,
+        "source": source.tolist(),
+        "ticketType": ttype.tolist(),
+        "ticketCategory": np.where(alert, 3, np.where(np.array([p is not None for p in project]), 4, 2)).tolist(),
+        "estimatedHours": (rng.integers(0, 33, n) / 4).tolist(),
+        "createDate": created_iso,
+        "lastActivityDate": _iso(last_act),
+        "dueDateTime": _iso(created + rng.integers(4, 24 * 14, n) * HOUR_MS),
+        "completedDate": _iso_or_none(completed, done),
+    }
+    recs = _records(cols)
+    r = rng.random((3, n))
+    root = _pick(rng, ROOT_CAUSE, n)
+    csat = rng.choice([1, 2, 3, 4, 5], size=n, p=[.04, .06, .15, .35, .4]).tolist()
+    follow = _iso(created + rng.integers(1, 60, n) * DAY_MS)
+    done_l = done.tolist()
+    _attach_udfs(recs, _udfs({
+        "Root Cause": [x if d and p < .45 else None for x, d, p in zip(root, done_l, r[0].tolist())],
+        "Customer Satisfaction": [x if d and p < .25 else None for x, d, p in zip(csat, done_l, r[1].tolist())],
+        "Follow Up Date": [x if p < .05 else None for x, p in zip(follow, r[2].tolist())],
+    }))
+    return recs
+
+
+def _gen_tasks(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "Tasks")
+    projects = store["Projects"]
+    pids = sorted(projects)
+    per = rng.integers(3, 10, len(pids))
+    owner = np.repeat(np.array(pids), per).tolist()
+    n = len(owner)
+    pstart = np.array([_ms(projects[p]["startDateTime"]) for p in owner], dtype=np.int64)
+    pdone = np.array([projects[p]["status"] == 5 for p in owner])
+    start = pstart + rng.integers(0, 60, n) * DAY_MS
+    end = start + rng.integers(1, 20, n) * DAY_MS
+    done = pdone | ((end < END_MS) & (rng.random(n) < .6))
+    status = np.where(done, 5, rng.choice([1, 8, 9], size=n, p=[.5, .4, .1]))
+    cols: dict[str, Sequence[Any]] = {
+        "id": _ids(rng, n, 5001).tolist(),
+        "projectID": owner,
+        "title": _pick(rng, _TASKS, n),
+        "description": _pick(rng, _DESCRIPTIONS, n),
+        "status": status.tolist(),
+        "assignedResourceID": _pick(rng, plan.resource_ids, n),
+        "estimatedHours": (rng.integers(2, 80, n) / 2).tolist(),
+        "startDateTime": _iso(start), "endDateTime": _iso(end),
+        "completedDateTime": _iso_or_none(end, done & (end < END_MS)),
+        "createDateTime": _iso(pstart - DAY_MS),
+    }
+    return _records(cols)
+
+
+def _gen_time_entries(plan: Plan, store: Any) -> list[dict[str, Any]]:
+    rng = _rng(plan.seed, "TimeEntries")
+    tickets = store["Tickets"]
+    tasks = store["Tasks"]
+    t_ids = np.array(sorted(tickets), dtype=np.int64)
+    per_t = rng.poisson(0.9, len(t_ids))
+    k_ids = np.array(sorted(tasks), dtype=np.int64)
+    per_k = rng.poisson(1.5, len(k_ids))
+    on_ticket = np.repeat(t_ids, per_t).tolist()
+    on_task = np.repeat(k_ids, per_k).tolist()
+    base = ([_ms(tickets[t]["createDate"]) for t in on_ticket]
+            + [_ms(tasks[k]["startDateTime"]) for k in on_task])
+    n = len(base)
+    start = np.array(base, dtype=np.int64) + rng.integers(0, 10 * DAY_MS, n)
+    start = np.minimum(start, END_MS - 2 * DAY_MS)
+    start = start - start % (15 * 60_000)  # technicians log in quarter hours
+    hours = rng.integers(1, 17, n) / 4
+    end = start + (hours * HOUR_MS).astype(np.int64)
+    nonbill = rng.random(n) < 0.15
+    order = np.argsort(start, kind="stable")  # ids ascend with time of entry
+    tick = np.array(on_ticket + [0] * len(on_task), dtype=np.int64)[order]
+    task = np.array([0] * len(on_ticket) + on_task, dtype=np.int64)[order]
+    start, end, hours, nonbill = start[order], end[order], hours[order], nonbill[order]
+    day = start - start % DAY_MS
+    res = plan.resource_ids
+    cols: dict[str, Sequence[Any]] = {
+        "id": _ids(rng, n, 40001).tolist(),
+        "ticketID": [t or None for t in tick.tolist()],
+        "taskID": [t or None for t in task.tolist()],
+        "resourceID": _pick(rng, res, n),
+        "billingCodeID": rng.choice([29682801, 29682802, 29682803, 29682804], size=n,
+                                    p=[.6, .15, .2, .05]).tolist(),
+        "dateWorked": _iso(day), "startDateTime": _iso(start), "endDateTime": _iso(end),
+        "hoursWorked": hours.tolist(),
+        "hoursToBill": np.where(nonbill, 0.0, hours).tolist(),
+        "isNonBillable": nonbill.tolist(),
+        "summaryNotes": _pick(rng, _NOTES, n),
+        "createDateTime": _iso(end + rng.integers(0, 3 * HOUR_MS, n)),
+    }
+    return _records(cols)
+
+
+def _ms(iso: str) -> int:
+    return int(np.datetime64(iso.rstrip("Z"), "ms").astype(np.int64))
+
+
+GENERATORS: dict[str, Callable[[Plan, Any], list[dict[str, Any]]]] = {
+    "Companies": _gen_companies, "Contacts": _gen_contacts, "Resources": _gen_resources,
+    "Projects": _gen_projects, "Tickets": _gen_tickets, "Tasks": _gen_tasks,
+    "TimeEntries": _gen_time_entries,
+}
+
+
+def generate_entity(plan: Plan, entity: str, store: Any) -> list[dict[str, Any]]:
+    """Generate one entity's records (id order); ``store`` supplies the entities it links to."""
+    return GENERATORS[entity](plan, store)

@@ -1,0 +1,165 @@
+"""The ``Sandbox`` object: builds the data, runs the HTTP server in a daemon thread, exposes knobs."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+import threading
+from typing import Any
+
+from ._data import Plan, SCHEMAS, default_company_count, default_resource_count, lookup_entity
+from ._filters import FilterError, compile_filter, match_ids
+from ._state import Faults, Stats, Store, TokenBook
+
+__all__ = ["Sandbox"]
+
+# Generated at start; the rest (Tasks, TimeEntries) on first use, so big benchmark sandboxes start fast.
+_EAGER = ("Companies", "Contacts", "Resources", "Projects", "Tickets")
+
+
+class Sandbox:
+    """A local Autotask REST API emulator on 127.0.0.1 (both auth modes, seeded data, fault injection).
+
+        >>> with Sandbox(tickets=2000) as sb:
+        ...     env = sb.env("oauth")   # AUTOTASK_* variables for a client
+    """
+
+    def __init__(self, tickets: int = 2000, companies: int | None = None, token_ttl: float = 3600.0,
+                 latency_ms: float = 0, seed: int = 1, port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.seed = int(seed)
+        self.token_ttl = float(token_ttl)
+        self.port = int(port)
+        self.ssl_context = ssl_context
+        self.faults = Faults(latency_ms=latency_ms)
+        self.stats = Stats()
+        self._tokens = TokenBook()
+        self.store = Store(Plan(self.seed, int(tickets),
+                                int(companies) if companies is not None else default_company_count(int(tickets)),
+                                default_resource_count(int(tickets))))
+        h = hashlib.sha256(f"autotask-magic-sandbox:{self.seed}".encode()).hexdigest()
+        self.client_id = f"sandbox-client-{h[:12]}"
+        self.client_secret = f"sbx-secret-{h[12:44]}"
+        self.username = f"api-{h[44:52]}@sandbox.example"
+        self.integration_code = h[52:64].upper() + "SANDBOX00000000"[: 26 - 12]
+        self.secret = f"Sbx!{h[:6]}{h[-10:]}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        """Generate the data (if not yet) and start serving; returns self."""
+        from ._server import SandboxHTTPServer
+
+        with self._lock:
+            if self._server is not None:
+                return self
+            for entity in _EAGER:
+                self.store[entity]
+            server = SandboxHTTPServer(self, self.port)
+            self.port = server.server_address[1]
+            self._server = server
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name=f"autotask-sandbox-{self.port}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket (idempotent)."""
+        with self._lock:
+            server, self._server = self._server, None
+            thread, self._thread = self._thread, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """True while the server thread is serving."""
+        return self._server is not None
+
+    # -- URLs and credentials -------------------------------------------------------------------
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (https with an ssl_context)."""
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API root, ending with ``/V1.0/``."""
+        return self.root_url + "/ATServicesRest/V1.0/"
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint."""
+        return self.root_url + "/ATServicesRest/oauth/token"
+
+    @property
+    def zone_url(self) -> str:
+        """Zone discovery (API-user mode); answers with this server's own URL."""
+        return self.root_url + "/atservicesrest/V1.0/zoneInformation"
+
+    def env(self, mode: str = "oauth") -> dict[str, str]:
+        """``AUTOTASK_*`` environment variables for ``mode`` ("oauth" or "api_user")."""
+        if mode == "oauth":
+            return {"AUTOTASK_CLIENT_ID": self.client_id, "AUTOTASK_CLIENT_SECRET": self.client_secret,
+                    "AUTOTASK_TOKEN_URL": self.token_url, "AUTOTASK_BASE_URL": self.base_url}
+        if mode in ("api_user", "api-user", "apiuser"):
+            return {"AUTOTASK_USERNAME": self.username, "AUTOTASK_INTEGRATION_CODE": self.integration_code,
+                    "AUTOTASK_SECRET": self.secret, "AUTOTASK_ZONE_URL": self.zone_url}
+        raise ValueError(f"mode must be 'oauth' or 'api_user', not {mode!r}")
+
+    def api_user_headers(self) -> dict[str, str]:
+        """Headers an API-user mode request carries (additive convenience for tests)."""
+        return {"ApiIntegrationCode": self.integration_code, "UserName": self.username, "Secret": self.secret}
+
+    # -- tokens ---------------------------------------------------------------------------------
+    @property
+    def issued_tokens(self) -> list[str]:
+        """Every OAuth token ever issued (for leak scans)."""
+        return list(self._tokens.issued)
+
+    def revoke_tokens(self) -> None:
+        """Every issued token becomes invalid (401 invalid_token, "revoked")."""
+        self._tokens.revoke_all()
+
+    def expire_tokens(self) -> None:
+        """Every issued token is treated as expired (401 invalid_token, "expired")."""
+        self._tokens.expire_all()
+
+    # -- observability --------------------------------------------------------------------------
+    def reset_stats(self) -> None:
+        """Zero every counter in ``stats``."""
+        self.stats.reset()
+
+    def ground_truth(self, entity: str, filter: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Records of ``entity`` matching an Autotask JSON filter list (None -> all), in id order.
+
+        Uses the server's own semantics (unknown operators ignored, null rules); raises ValueError for
+        a filter the server would reject.
+        """
+        name = lookup_entity(entity)
+        if name is None:
+            raise ValueError(f"unknown entity {entity!r}")
+        table = self.store[name]
+        if not filter:
+            return [table[i] for i in table.ids]
+        try:
+            ids = match_ids(table, compile_filter(SCHEMAS[name], list(filter)))
+        except FilterError as e:
+            raise ValueError(str(e)) from None
+        return [table[i] for i in ids]
+
+    def __repr__(self) -> str:
+        state = self.root_url if self.running else "stopped"
+        return f"<Sandbox {state} tickets={self.store.plan.tickets} seed={self.seed}>"
