@@ -657,19 +657,23 @@ class CredentialManager:
     def _token_rejected(self, tok: _Token, response: httpx.Response, *, replay: bool) -> bool:
         """Handle a 401 on ``tok``; True when a refresh-and-replay is allowed."""
         brand_new = not tok.confirmed
+        words = _server_words(response)
         with self._lock:
             if self._token is tok:
                 # Drop it only if nobody replaced it already (another thread may have refreshed).
                 self._token = None
+            if replay or brand_new:
+                # Remembered in the same critical section, so no thread starts a fetch in between.
+                self._remember_failure(
+                    AuthenticationError(
+                        "the API rejected a freshly issued token",
+                        status=401,
+                        server_messages=words,
+                        hint=f"{SOLUTION_401} — the API does not accept tokens from this token endpoint; "
+                        "check AUTOTASK_BASE_URL / AUTOTASK_TOKEN_URL, then call refresh()",
+                    )
+                )
         if replay or brand_new:
-            err = AuthenticationError(
-                "the API rejected a freshly issued token",
-                status=401,
-                server_messages=_server_words(response),
-                hint=f"{SOLUTION_401} — the API does not accept tokens from this token endpoint; "
-                "check AUTOTASK_BASE_URL / AUTOTASK_TOKEN_URL, then call refresh()",
-            )
-            self._remember_failure(err)
             self._notify()
             return False
         self._notify()
