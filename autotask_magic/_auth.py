@@ -30,7 +30,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._limits import Clock, Limits, SlidingWindow, SystemClock
-from ._retry import is_retryable_exception, parse_retry_after
+from ._retry import is_retryable_exception, is_tls_error, parse_retry_after
 from ._settings import (
     DEFAULT_BASE_URL,
     DEFAULT_TOKEN_URL,
@@ -589,6 +589,12 @@ class CredentialManager:
                 if is_retryable_exception(exc) and not isinstance(exc, httpx.TimeoutException) and attempt < 3:
                     self._sleep(0.2 * attempt)
                     continue
+                if is_tls_error(exc):
+                    raise TransportError(
+                        "token request failed: TLS certificate verification failed",
+                        request="POST oauth/token",
+                        hint="if the server uses a private CA, set AUTOTASK_CA_BUNDLE to its PEM file",
+                    ) from None
                 raise TransportError(
                     f"token request failed: {kind}",
                     request="POST oauth/token",

@@ -30,6 +30,7 @@ from ._retry import (
     RetryPolicy,
     is_read_only,
     is_retryable_exception,
+    is_tls_error,
     may_have_reached_server,
     parse_retry_after,
 )
@@ -222,6 +223,12 @@ class AutotaskClient:
                         f"{method} may or may not have been applied: the connection failed ({kind})",
                         request=label,
                         hint="check in Autotask whether the change happened before repeating it",
+                    ) from None
+                if is_tls_error(exc):
+                    raise TransportError(
+                        "TLS certificate verification failed",
+                        request=label,
+                        hint="if the server uses a private CA, set AUTOTASK_CA_BUNDLE to its PEM file",
                     ) from None
                 raise TransportError(
                     f"request failed on the network ({kind}) after {attempt} attempt(s)",

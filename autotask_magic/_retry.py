@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ __all__ = [
     "is_read_only",
     "may_have_reached_server",
     "is_retryable_exception",
+    "is_tls_error",
     "parse_retry_after",
     "RetryPolicy",
 ]
@@ -42,8 +44,22 @@ def may_have_reached_server(exc: BaseException) -> bool:
     return not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
+def is_tls_error(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) is a certificate / TLS failure: retrying cannot help."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def is_retryable_exception(exc: BaseException) -> bool:
-    """Connect errors, dropped connections and timeouts."""
+    """Connect errors, dropped connections and timeouts (never certificate failures)."""
+    if is_tls_error(exc):
+        return False
     return isinstance(
         exc,
         (
