@@ -1,0 +1,60 @@
+"""Headless: a real kernel (nbclient) logs into the sandbox and shows the panel; later cells check it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).parent / "notebooks" / "status_panel.ipynb"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A sandbox in this process; its AUTOTASK_* variables reach the kernel through the environment."""
+    from autotask_magic.sandbox import Sandbox
+
+    with Sandbox(tickets=200, seed=3) as sb:
+        for name, value in sb.env(mode="oauth").items():
+            monkeypatch.setenv(name, value)
+        yield sb
+
+
+def outputs(cell: Any) -> list[dict[str, Any]]:
+    return [o for o in cell.get("outputs", []) if o.get("output_type") in ("display_data", "execute_result")]
+
+
+@pytest.mark.notebook
+def test_notebook_shows_the_live_panel(sandbox_env: Any, tmp_path: Path) -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                   store_widget_state=True).execute()
+
+    login, status, query, checks, logout = (c for c in nb.cells if c.cell_type == "code")
+    shown = outputs(login)
+    panels = [o for o in shown if WIDGET_VIEW in o["data"]]
+    assert len(panels) == 1, shown
+    plain = panels[0]["data"]["text/plain"]
+    assert plain.startswith("Autotask: valid") and "requests in the last minute" in plain
+    # %autotask_status shows the same live panel (same widget model) again.
+    again = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
+    model_id = panels[0]["data"][WIDGET_VIEW]["model_id"]
+    assert [o["data"][WIDGET_VIEW]["model_id"] for o in again] == [model_id]
+    assert any("text/html" in o["data"] and "dataframe" in o["data"]["text/html"] for o in outputs(query))
+    text = "".join(o.get("text", "") for o in checks.outputs if o["output_type"] == "stream")
+    assert f"KERNEL-CHECKS-OK {model_id}" in text
+    assert "LOGOUT-CHECKS-OK" in "".join(o.get("text", "") for o in logout.outputs if o["output_type"] == "stream")
+
+    # The saved notebook (outputs and widget state) holds no secret, token or full client id.
+    saved = json.dumps(nb)
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    assert model_id in state, "the panel's widget state is saved into the notebook"
+    assert sandbox_env.issued_tokens, "the kernel logged in"
+    for secret in [sandbox_env.client_secret, sandbox_env.client_id, *sandbox_env.issued_tokens]:
+        assert secret not in saved
