@@ -1,0 +1,362 @@
+"""Autotask records -> pandas DataFrame, fast.
+
+    >>> df = to_frame(records, fields=client.fields("Tickets"), labels=True, tz="Europe/Berlin")
+
+Columns are built directly: one pass over the records collects every column as a list (C-level
+``itemgetter`` when the records share their keys, which API pages do), then each column gets one
+vectorised conversion chosen from the field metadata (or inferred from the values when there is none).
+That is several times faster than ``pd.json_normalize`` plus hand-flattening the UDFs.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import re
+from itertools import chain, compress
+from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._exceptions import ConfigurationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._metadata import EntityFields, FieldInfo
+
+__all__ = ["to_frame", "UDF_KEY"]
+
+logger = logging.getLogger("autotask_magic.frames")
+
+#: The key under which records carry their user-defined fields.
+UDF_KEY = "userDefinedFields"
+
+_NoneType = type(None)
+# Heuristic for date columns when there is no metadata: createDate, dueDateTime, dateWorked, startTime…
+_DATE_NAME = re.compile(r"(?:date|datetime|time)$|^date|datetime", re.IGNORECASE)
+_ISO_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
+
+
+def to_frame(
+    records: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]] | Mapping[str, Any],
+    *,
+    fields: EntityFields | None = None,
+    include_fields: Sequence[str] | None = None,
+    labels: bool = False,
+    tz: str = "UTC",
+    udf_prefix: str = "udf.",
+) -> pd.DataFrame:
+    """Convert Autotask records to a DataFrame: one row per record, columns in API order.
+
+    ``userDefinedFields`` become ``<udf_prefix><name>`` columns; date/time fields become tz-aware
+    datetimes in ``tz``; integer fields with gaps become nullable ``Int64``; ``labels=True`` adds a
+    categorical ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
+    """
+    if isinstance(records, Mapping):
+        records = [records]
+    elif not isinstance(records, (list, tuple)):
+        records = list(records)
+    tzinfo = _check_tz(tz)
+    # The conversion allocates millions of small objects while the records (millions more) are alive;
+    # generational GC passes would rescan them all over and over, so pause GC for the duration.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _to_frame(records, fields, include_fields, labels, tzinfo, udf_prefix)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _to_frame(
+    records: Sequence[Mapping[str, Any]],
+    fields: EntityFields | None,
+    include_fields: Sequence[str] | None,
+    labels: bool,
+    tzinfo: Any,
+    udf_prefix: str,
+) -> pd.DataFrame:
+    n = len(records)
+    # -- collect raw columns in one pass (C-level when every record has the same keys, as API pages do)
+    seen = dict.fromkeys(records[0]) if n else {}
+    raw = _collect_uniform(records, list(seen)) if n and set(map(len, records)) == {len(seen)} else None
+    if raw is None:
+        for r in records:
+            seen.update(dict.fromkeys(r))
+        raw = {k: [r.get(k) for r in records] for k in seen}
+    std_keys = _standard_keys([k for k in seen if k != UDF_KEY], fields, include_fields)
+    udf_raw = _flatten_udfs(raw.pop(UDF_KEY, None), n)
+    udf_order = _udf_order(fields, udf_raw, include_fields, udf_prefix)
+
+    columns: dict[str, Any] = {}
+    for key in std_keys:
+        info = fields.get(key, udf=False) if fields is not None else None
+        values = raw.get(key)
+        if values is None:
+            values = [None] * n
+        columns[key] = _convert(values, info, key, tzinfo)
+        if labels and info is not None and info.picklist:
+            columns[key + "_label"] = _labels(values, info)
+    for name in udf_order:
+        info = fields.get(name, udf=True) if fields is not None else None
+        values = udf_raw.get(name)
+        if values is None:
+            values = [None] * n
+        col = udf_prefix + name
+        columns[col] = _convert(values, info, name, tzinfo)
+        if labels and info is not None and info.picklist:
+            columns[col + "_label"] = _labels(values, info)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------- columns
+
+
+def _check_tz(tz: str | None) -> Any:
+    if tz is None or tz == "UTC":
+        return "UTC"
+    try:
+        return pd.Timestamp("2000-01-01", tz=tz).tz
+    except Exception:
+        raise ConfigurationError(
+            f"unknown time zone {tz!r}", hint="use an IANA name such as 'UTC' or 'Europe/Berlin'"
+        ) from None
+
+
+def _standard_keys(
+    seen: list[str], fields: EntityFields | None, include_fields: Sequence[str] | None
+) -> list[str]:
+    """Standard columns: metadata order when known (then keys the metadata lacks), else first-seen order."""
+    wanted: list[str] | None = None
+    if include_fields is not None:
+        wanted = []
+        for name in include_fields:
+            if name.startswith("udf.") or name == UDF_KEY:
+                continue
+            canon = (fields.resolve(name) if fields is not None else None) or name
+            if canon not in wanted:
+                wanted.append(canon)
+    if fields is not None:
+        order = fields.names
+        known = set(order)
+        if wanted is not None:
+            wanted_set = set(wanted)
+            return [k for k in order if k in wanted_set] + [k for k in wanted if k not in known]
+        return order + [k for k in seen if k not in known]
+    if wanted is not None:
+        seen_set, wanted_set = set(seen), set(wanted)
+        return [k for k in seen if k in wanted_set] + [k for k in wanted if k not in seen_set]
+    return list(seen)
+
+
+def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> dict[str, Sequence[Any]] | None:
+    """Columns via ``itemgetter`` + transpose, or None when some record lacks one of ``keys``."""
+    if not keys:
+        return {}
+    getter = itemgetter(*keys)
+    try:
+        rows = list(map(getter, records))
+    except (KeyError, TypeError):
+        return None
+    if len(keys) == 1:
+        return {keys[0]: rows}
+    return dict(zip(keys, zip(*rows)))
+
+
+def _flatten_udfs(udf_lists: Sequence[Any] | None, n: int) -> dict[str, Sequence[Any]]:
+    if udf_lists is None:
+        return {}
+    fast = _flatten_udfs_uniform(udf_lists, n)
+    if fast is not None:
+        return fast
+    out: dict[str, list[Any]] = {}
+    for i, lst in enumerate(udf_lists):
+        if not lst or not isinstance(lst, list):
+            continue
+        for d in lst:
+            if not isinstance(d, Mapping):
+                continue
+            name = d.get("name")
+            if name is None:
+                continue
+            col = out.get(name)
+            if col is None:
+                col = out[name] = [None] * n
+            col[i] = d.get("value")
+    return dict(out)
+
+
+def _flatten_udfs_uniform(udf_lists: Sequence[Any], n: int) -> dict[str, Sequence[Any]] | None:
+    """The usual case, done at C speed: every non-empty list names the same UDFs in the same order."""
+    nonempty = list(compress(range(len(udf_lists)), udf_lists))
+    if not nonempty:
+        return {}
+    first = udf_lists[nonempty[0]]
+    if not isinstance(first, list):
+        return None
+    k = len(first)
+    try:
+        lists = udf_lists if len(nonempty) == n else [udf_lists[i] for i in nonempty]
+        if set(map(len, lists)) != {k}:
+            return None
+        flat = list(chain.from_iterable(lists))
+        names = list(map(itemgetter("name"), flat))
+        template = names[:k]
+        if len(set(template)) != k or names != template * len(lists):
+            return None
+        values = list(map(itemgetter("value"), flat))
+    except (KeyError, TypeError):
+        return None
+    out: dict[str, Sequence[Any]] = {}
+    for j, name in enumerate(template):
+        col = values[j::k]
+        if len(nonempty) != n:
+            full = np.full(n, None, dtype=object)
+            full[nonempty] = col
+            col = full.tolist()
+        out[name] = col
+    return out
+
+
+def _udf_order(
+    fields: EntityFields | None, udf_raw: dict[str, list[Any]], include_fields: Sequence[str] | None, prefix: str
+) -> list[str]:
+    if fields is not None:
+        known = fields.udf_names
+        order = known + [name for name in udf_raw if fields.resolve(name, udf=True) is None]
+        # Records may spell a UDF differently from the metadata; map onto the metadata's spelling.
+        for name in list(udf_raw):
+            canon = fields.resolve(name, udf=True)
+            if canon is not None and canon != name:
+                udf_raw.setdefault(canon, udf_raw.pop(name))
+    else:
+        order = list(udf_raw)
+    if include_fields is not None:
+        asked = {f[len("udf.") :] for f in include_fields if f.startswith("udf.")}
+        if asked:
+            order = [name for name in order if name in asked]
+        elif UDF_KEY not in include_fields and not udf_raw:
+            order = []
+    return order
+
+
+def _convert(values: Sequence[Any], info: FieldInfo | None, name: str, tz: Any) -> Any:
+    if isinstance(values, tuple):
+        values = list(values)
+    kind = info.kind if info is not None else None
+    types = set(map(type, values))
+    has_none = _NoneType in types
+    types.discard(_NoneType)
+    if kind is None:
+        kind = _infer_kind(types, values, name)
+    try:
+        if kind == "integer":
+            return _integers(values, types, has_none)
+        if kind == "float":
+            if types <= {int, float}:
+                return np.array(values, dtype=np.float64)
+            return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+        if kind == "boolean":
+            return _booleans(values, types, has_none)
+        if kind in ("datetime", "date"):
+            return _dates(values, types, kind, tz, name)
+        if kind == "string":
+            if types <= {str}:
+                return pd.array(values, dtype="str")
+            return pd.array(values, dtype=object)
+    except (TypeError, ValueError, OverflowError) as exc:
+        logger.debug("column %s kept as objects: %s", name, exc)
+    return _objects(values)
+
+
+def _objects(values: Sequence[Any]) -> Any:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def _infer_kind(types: set[type], values: Sequence[Any], name: str) -> str | None:
+    if not types:
+        return None
+    if types == {int}:
+        return "integer"
+    if types == {bool}:
+        return "boolean"
+    if types <= {int, float}:
+        return "float"
+    if types == {str}:
+        if _DATE_NAME.search(name):
+            sample = next((v for v in values if v), None)
+            if sample is not None and _ISO_PREFIX.match(sample):
+                return "datetime"
+        return "string"
+    return None
+
+
+def _integers(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
+    if types <= {int}:
+        if not has_none:
+            return np.array(values, dtype=np.int64)
+        if not types:
+            return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), np.ones(len(values), dtype=bool))
+        # Via float64 (None -> NaN at C speed), exact while |values| < 2**53; else the slow exact path.
+        floats = np.array(values, dtype=np.float64)
+        mask = np.isnan(floats)
+        data = np.where(mask, 0.0, floats)
+        if np.abs(data).max(initial=0.0) < 2.0**53:
+            return pd.arrays.IntegerArray(data.astype(np.int64), mask)
+        return pd.array(list(values), dtype="Int64")
+    if types <= {int, float, str, bool}:
+        nums = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        finite = nums.dropna()
+        if (finite == finite.round()).all():
+            return nums.astype("Int64") if nums.isna().any() else nums.astype(np.int64)
+        return nums.to_numpy(dtype=np.float64)
+    raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
+
+
+def _booleans(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
+    if types <= {bool}:
+        if not has_none:
+            return np.array(values, dtype=bool)
+        return pd.array(values, dtype="boolean")
+    if types <= {bool, str, int}:
+        table = {"true": True, "false": False, "1": True, "0": False, True: True, False: False, 1: True, 0: False}
+        return pd.array([table.get(v.lower() if isinstance(v, str) else v) for v in values], dtype="boolean")
+    raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
+
+
+def _dates(values: Sequence[Any], types: set[type], kind: str, tz: Any, name: str) -> Any:
+    if not types <= {str}:
+        raise TypeError(f"non-text dates {sorted(t.__name__ for t in types)}")
+    try:
+        parsed = pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, TypeError) as exc:
+        logger.warning("column %s: dates not ISO 8601, parsed leniently: %s", name, exc)
+        parsed = pd.to_datetime(pd.Series(values, dtype=object), format="mixed", utc=True, errors="coerce")
+        parsed = pd.DatetimeIndex(parsed)
+    parsed = parsed.as_unit("us")  # one resolution whatever the text's precision, so pages concat cleanly
+    if kind == "date":
+        # A calendar date (no time of day): keep the wall date in the target zone rather than shifting it.
+        return parsed.tz_localize(None).tz_localize(tz) if tz != "UTC" else parsed
+    return parsed.tz_convert(tz) if tz != "UTC" else parsed
+
+
+def _labels(values: Sequence[Any], info: FieldInfo) -> pd.Categorical:
+    picklist = info.picklist
+    lookup: dict[Any, str] = dict(picklist)
+    # Records and metadata may disagree on the type of a value ("5" vs 5): accept both.
+    for key, label in picklist.items():
+        lookup.setdefault(str(key), label)
+        if isinstance(key, str):
+            try:
+                lookup.setdefault(int(key), label)
+            except ValueError:
+                pass
+    get = lookup.get
+    labels = [get(v) if v is not None else None for v in values]
+    categories = list(dict.fromkeys(picklist.values()))
+    return pd.Categorical(labels, categories=categories)
