@@ -37,6 +37,9 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     Defence in depth: messages are built from redacted parts already, but a secret that reaches a
     rendered line through some unforeseen path (a server echoing it back) is still masked.
     """
+    from ._redact import redact  # registered secrets and credential-looking fragments
+
+    text = redact(text)
     for value in secrets:
         # Very short values would mask ordinary words; real secrets are long.
         if value and len(value) >= 6:
@@ -77,14 +80,14 @@ def make_one_line(
 
     IPython (and ipykernel's error reply) call ``_render_traceback_()`` when an exception has it. The
     exception keeps its class, so ``except QueryError`` in user code and nbclient's failure detection
-    behave as usual. When ``verbose()`` is true (``%xmode Verbose``) the renderer steps aside and
+    behave as usual. When ``verbose()`` is true (``%xmode Verbose``) no renderer is attached and
     IPython prints the full traceback.
     """
     secret_list = list(secrets)
+    if verbose():
+        return exc  # no renderer: IPython prints its full (verbose) traceback
 
     def _render_traceback_() -> list[str]:
-        if verbose():
-            raise NotImplementedError("full traceback requested")  # IPython falls back to ultratb
         lines = [error_line(exc, secret_list)]
         lines.extend(syntax_pointer(exc))
         if sys.stderr is not None and _ansi_ok():

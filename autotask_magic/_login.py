@@ -53,14 +53,12 @@ _SECRET_LOOKING = re.compile(r"^(?=.*[A-Za-z])(?=.*\d)[A-Za-z0-9+/=_*$#@!.~-]{20
 
 def _secret_refusal(what: str) -> ConfigurationError:
     return ConfigurationError(
-        f"%autotask_login does not take {what}: the magic's line is saved in IPython history and in "
-        "the notebook, so a secret typed there would leak",
+        f"%autotask_login refuses {what}: its line is saved in IPython history and in the notebook, "
+        "so a secret there would leak",
         hint=(
-            "set AUTOTASK_CLIENT_SECRET (OAuth) or AUTOTASK_INTEGRATION_CODE and AUTOTASK_SECRET "
-            "(API user) in the environment, or run %autotask_login without it to be asked with a "
-            "hidden prompt; if you already ran it, rotate that secret and clear the line from "
-            "history (%history -g shows it); an identifier that only looks random can come from "
-            "AUTOTASK_CLIENT_ID / AUTOTASK_USERNAME instead"
+            "put secrets in the environment (AUTOTASK_CLIENT_SECRET, or AUTOTASK_INTEGRATION_CODE and "
+            "AUTOTASK_SECRET) or run %autotask_login alone to be asked with a hidden prompt; if a real "
+            "secret was typed, rotate it"
         ),
     )
 

@@ -34,7 +34,7 @@ from IPython.core.magic_arguments import (
     parse_argstring,
 )
 from IPython.utils.text import dedent
-from traitlets import Bool, CaselessStrEnum, Float, Int, Unicode, validate
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from . import _display
@@ -203,7 +203,7 @@ class AutotaskMagic(Magics, Configurable):
     def _check_page_size(self, proposal: Any) -> int:
         value = int(proposal["value"])
         if not 1 <= value <= 500:
-            raise ValueError("page_size must be between 1 and 500 (the API's limit)")
+            raise TraitError("page_size must be between 1 and 500 (the API's limit)")
         return value
 
     @validate("timezone")
@@ -214,7 +214,7 @@ class AutotaskMagic(Magics, Configurable):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from None
+            raise TraitError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from None
         return value
 
     def __init__(
@@ -1058,7 +1058,10 @@ class AutotaskMagic(Magics, Configurable):
         if re.fullmatch(r"(?i)(query|fields)\s+\S*", args):
             return [e for e in self._entity_names() if e.lower().startswith(token.lower())]
         if re.fullmatch(r"(?i)(GET|POST|PATCH|PUT|DELETE)\s+/?[A-Za-z]*", args):
-            return [e for e in self._entity_names() if e.lower().startswith(token.lower())]
+            # The token may include the leading "/" (it depends on the completer's delimiters).
+            prefix, _, stem = token.rpartition("/")
+            prefix = prefix + "/" if _ else ""
+            return [prefix + e for e in self._entity_names() if e.lower().startswith(stem.lower())]
         q = re.match(r"(?i)query\s+([A-Za-z][A-Za-z0-9]*)\s+(.*)$", args)
         if q:
             entity, tail = q.group(1), q.group(2)
