@@ -447,9 +447,16 @@ class AutotaskClient:
 
         counter = [0]
         started = time.monotonic()
-        records = list(
-            self.records(entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter)
-        )
+        records: list[dict[str, Any]] = []
+        try:
+            records.extend(
+                self.records(entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter)
+            )
+        except KeyboardInterrupt as exc:
+            # Ctrl-C: hand the records fetched so far to the caller (the magic keeps them).
+            exc.records = records  # type: ignore[attr-defined]
+            exc.pages = pages[0]  # type: ignore[attr-defined]
+            raise
         elapsed = time.monotonic() - started
         df = to_frame(records, fields=meta, include_fields=fields, labels=labels, tz=tz)
         df.attrs["autotask"] = {
