@@ -78,6 +78,8 @@ def iter_records(
                 items = items[: max(0, limit - len(fetched))]
             fetched.extend(items)
             done = not next_url or not items or (limit is not None and len(fetched) >= limit)
+            if on_page is not None:
+                on_page(PageInfo(pages, len(fetched), total_estimate))
             if not done:
                 assert next_url is not None
                 if check_next is not None:
@@ -88,8 +90,6 @@ def iter_records(
                 if executor is None:
                     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
                 pending = executor.submit(fetch_next, next_url)
-            if on_page is not None:
-                on_page(PageInfo(pages, len(fetched), total_estimate))
             yield from items
             if done:
                 return

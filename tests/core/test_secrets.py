@@ -1,0 +1,95 @@
+"""Secrets and tokens never appear in repr, str, exception text, DEBUG logs or verbose tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from autotask_magic import AutotaskError
+from autotask_magic._auth import CredentialManager
+from autotask_magic._client import AutotaskClient
+from autotask_magic._credentials import OAuthCredentials
+from autotask_magic.sandbox import Sandbox
+
+WRONG = "wrong-secret-Zq9xP2mW7"
+
+
+@pytest.fixture()
+def sb() -> Iterator[Sandbox]:
+    with Sandbox(tickets=700, seed=5) as box:
+        yield box
+
+
+def secrets_of(sb: Sandbox) -> list[str]:
+    return [sb.client_secret, sb.secret, sb.integration_code, WRONG, *sb.issued_tokens]
+
+
+def capture(fn: Callable[[], Any]) -> tuple[BaseException, str]:
+    """Run ``fn`` and render its exception verbosely (locals of every frame), as %xmode Verbose does."""
+    try:
+        fn()
+    except AutotaskError:
+        etype, value, tb = sys.exc_info()
+    else:  # pragma: no cover
+        raise AssertionError("expected an AutotaskError")
+    text = "".join(traceback.TracebackException(etype, value, tb, capture_locals=True).format())
+    from IPython.core.ultratb import VerboseTB
+
+    text += VerboseTB(include_vars=True).text(etype, value, tb)
+    return value, text  # type: ignore[return-value]
+
+
+def test_secrets_absent_everywhere(sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # root: autotask_magic, httpx and httpcore at DEBUG
+    texts: list[str] = []
+
+    oauth = AutotaskClient.from_env(sb.env(mode="oauth"))
+    texts += [repr(oauth), str(oauth), repr(oauth.manager), repr(oauth.manager.status()), repr(oauth.manager.credentials)]
+    assert oauth.count("Tickets") == 700
+    sb.revoke_tokens()  # a 401 and a replay
+    assert len(list(oauth.records("Tickets"))) == 700
+
+    # Wrong secret (token endpoint 400) rendered verbosely.
+    wrong = AutotaskClient(OAuthCredentials(sb.client_id, WRONG), base_url=sb.base_url, token_url=sb.token_url)
+    err, text = capture(lambda: wrong.count("Tickets"))
+    texts += [text, str(err), repr(err)]
+
+    # API rejects every token (401 after a refresh), a transport failure and an incomplete pull.
+    sb.faults.reject_all_tokens = True
+    err, text = capture(lambda: oauth.count("Tickets"))
+    texts += [text, str(err), repr(err)]
+    sb.faults.reject_all_tokens = False
+
+    api = AutotaskClient.from_env(sb.env(mode="api_user"))
+    texts += [repr(api), repr(api.manager.credentials), repr(api.manager.status())]
+    assert api.count("Tickets") == 700
+    sb.faults.next_page_url_override = "http://127.0.0.1:1"
+    err, text = capture(lambda: list(api.records("Tickets")))
+    texts += [text, str(err)]
+    sb.faults.next_page_url_override = None
+    sb.faults.latency_ms = 800
+    slow = AutotaskClient.from_env(sb.env(mode="api_user"), timeout=0.2)
+    slow.retry.attempts = 1
+    err, text = capture(lambda: slow.count("Tickets"))
+    texts += [text, str(err)]
+    sb.faults.latency_ms = 0
+    manager = CredentialManager(OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url,
+                                token_url=sb.token_url, timeout=0.2)
+    sb.faults.latency_ms = 800
+    err, text = capture(lambda: manager.refresh())
+    texts += [text, str(err)]
+
+    texts += [r.getMessage() for r in caplog.records]
+    assert any("Tickets/query" in r.getMessage() for r in caplog.records)  # DEBUG request lines exist
+    blob = "\n".join(texts)
+    assert len(sb.issued_tokens) >= 3
+    for secret in secrets_of(sb):
+        assert secret not in blob
+    for c in (oauth, wrong, api, slow):
+        c.close()
+    manager.close()
