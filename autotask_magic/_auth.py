@@ -738,6 +738,9 @@ class OAuthFlow(httpx.Auth):
 class ApiUserFlow(httpx.Auth):
     """``ApiIntegrationCode`` / ``UserName`` / ``Secret`` (+ ``ImpersonationResourceId``) headers."""
 
+    # _api_user_result reads the server's words on a 401; httpx must load the body for the flow.
+    requires_response_body = True
+
     def __init__(self, manager: CredentialManager) -> None:
         self._manager = manager
 
