@@ -738,9 +738,6 @@ class OAuthFlow(httpx.Auth):
 class ApiUserFlow(httpx.Auth):
     """``ApiIntegrationCode`` / ``UserName`` / ``Secret`` (+ ``ImpersonationResourceId``) headers."""
 
-    # _api_user_result reads the server's words on a 401; httpx must load the body for the flow.
-    requires_response_body = True
-
     def __init__(self, manager: CredentialManager) -> None:
         self._manager = manager
 
@@ -755,4 +752,7 @@ class ApiUserFlow(httpx.Auth):
         if creds.impersonation_resource_id:
             request.headers["ImpersonationResourceId"] = creds.impersonation_resource_id
         response = yield request
+        if response.status_code >= 400:
+            # _api_user_result quotes the server's words; the body of a streamed error is not loaded yet.
+            response.read()
         m._api_user_result(response.status_code, response)
