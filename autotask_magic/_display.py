@@ -176,8 +176,9 @@ def frame_summary(name: str | None, df: Any) -> str:
         extra.append(str(info["entity"]))
     if info.get("pages") is not None:
         extra.append(_plural(int(info["pages"]), "page"))
-    if info.get("elapsed") is not None:
-        extra.append(f"{float(info['elapsed']):.2f} s")
+    elapsed = info.get("elapsed_s", info.get("elapsed"))
+    if elapsed is not None:
+        extra.append(f"{float(elapsed):.2f} s")
     if extra:
         text += " — " + ", ".join(extra)
     return text

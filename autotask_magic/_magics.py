@@ -693,10 +693,13 @@ class AutotaskMagic(Magics, Configurable):
         started = time.monotonic()
         try:
             if args.raw:
-                result: Any = list(
-                    client.records(entity, filter_ or None, fields=field_list, limit=args.limit,
-                                   on_page=progress.update, parallel=parallel)
-                )
+                result: Any = []
+                try:
+                    result.extend(client.records(entity, filter_ or None, fields=field_list, limit=args.limit,
+                                                 on_page=progress.update, parallel=parallel))
+                except KeyboardInterrupt as exc:
+                    exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
+                    raise
             else:
                 result = client.query(
                     entity,
@@ -767,7 +770,8 @@ class AutotaskMagic(Magics, Configurable):
         info.setdefault("limit", limit)
         info.setdefault("pages", progress.pages)
         info.setdefault("records", len(df))
-        info.setdefault("elapsed", round(elapsed, 3))
+        if "elapsed_s" not in info:
+            info["elapsed_s"] = round(elapsed, 3)
         attrs["autotask"] = info
 
     def _summary_text(self, name: str | None, result: Any, entity: str, progress: _display.Progress,
