@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import gc
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._exceptions import QuerySyntaxError
@@ -201,8 +202,12 @@ def error_pointer(err: QuerySyntaxError, *, width: int = 100) -> str:
 
 
 def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    append = tokens.append
+    """All tokens of ``text`` (the parser itself pulls them lazily from ``_tokens``)."""
+    return list(_tokens(text))
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    """Tokens of ``text`` one by one, so an error early in a huge text is reported without lexing the rest."""
     n = len(text)
     i = 0
     while True:
@@ -218,39 +223,45 @@ def _tokenize(text: str) -> list[_Token]:
             i = n if j == -1 else j
             continue
         if ch == "(":
-            append(_Token(_LP, ch, i, i + 1, ch))
+            yield _Token(_LP, ch, i, i + 1, ch)
             i += 1
         elif ch == ")":
-            append(_Token(_RP, ch, i, i + 1, ch))
+            yield _Token(_RP, ch, i, i + 1, ch)
             i += 1
         elif ch == ",":
-            append(_Token(_COMMA, ch, i, i + 1, ch))
+            yield _Token(_COMMA, ch, i, i + 1, ch)
             i += 1
         elif ch == ".":
             m = _NUMBER_RE.match(text, i)
             if m and m.end() > i + 1:
-                i = _number(text, m, tokens)
+                tok = _number(text, m)
+                yield tok
+                i = tok.end
             else:
-                append(_Token(_DOT, ch, i, i + 1, ch))
+                yield _Token(_DOT, ch, i, i + 1, ch)
                 i += 1
         elif ch in "'\"":
-            i = _string(text, i, tokens)
+            tok = _string(text, i)
+            yield tok
+            i = tok.end
         elif ch == ":":
             m = _PARAM_RE.match(text, i)
             if not m:
                 raise _error(text, i, "':' must start a parameter name", "write :name to bind a Python variable")
-            append(_Token(_PARAM, m.group(1), i, m.end(), m.group(0)))
+            yield _Token(_PARAM, m.group(1), i, m.end(), m.group(0))
             i = m.end()
         elif ch.isdigit() or (ch == "-" and i + 1 < n and (text[i + 1].isdigit() or text[i + 1] == ".")):
             m = _DATE_RE.match(text, i)
             if m and not _ident_char(text, m.end()):
-                append(_Token(_DATE, m.group(0), i, m.end(), m.group(0)))
+                yield _Token(_DATE, m.group(0), i, m.end(), m.group(0))
                 i = m.end()
                 continue
             m = _NUMBER_RE.match(text, i)
             if not m:
                 raise _error(text, i, f"unexpected character {ch!r}", "write a number like -1.5")
-            i = _number(text, m, tokens)
+            tok = _number(text, m)
+            yield tok
+            i = tok.end
         elif ch in "=!<>~&|^":
             m = _SYM_RE.match(text, i)
             assert m is not None
@@ -260,19 +271,18 @@ def _tokenize(text: str) -> list[_Token]:
                 raise _error(
                     text, i, f"unknown operator {sym!r}", f"{hint}; {_OPERATOR_HELP}" if hint else _OPERATOR_HELP
                 )
-            append(_Token(_SYM, _SYMBOL_OPS[sym], i, m.end(), sym))
+            yield _Token(_SYM, _SYMBOL_OPS[sym], i, m.end(), sym)
             i = m.end()
         else:
             m = _IDENT_RE.match(text, i)
             if m:
-                append(_Token(_IDENT, m.group(0), i, m.end(), m.group(0)))
+                yield _Token(_IDENT, m.group(0), i, m.end(), m.group(0))
                 i = m.end()
             elif ch in _SMART_QUOTES:
                 raise _error(text, i, f"typographic quote {ch!r}", "use plain ' or \" quotes around strings")
             else:
                 raise _error(text, i, f"unexpected character {_short(ch)!r} (U+{ord(ch):04X})", _fix_char_hint(ch))
-    append(_Token(_END, None, n, n, ""))
-    return tokens
+    yield _Token(_END, None, n, n, "")
 
 
 def _fix_char_hint(ch: str) -> str:
@@ -289,25 +299,24 @@ def _ident_char(text: str, i: int) -> bool:
     return i < len(text) and (text[i].isalnum() or text[i] == "_")
 
 
-def _number(text: str, m: re.Match[str], tokens: list[_Token]) -> int:
+def _number(text: str, m: re.Match[str]) -> _Token:
     raw = m.group(0)
-    if _ident_char(text, m.end()) or (m.end() < len(text) and text[m.end()] == "."):
-        end = m.end()
-        while end < len(text) and (_ident_char(text, end) or text[end] == "."):
+    end = m.end()
+    if end < len(text) and (text[end].isalnum() or text[end] in "_."):
+        while end < len(text) and (text[end].isalnum() or text[end] in "_."):
             end += 1
         raise _error(text, m.start(), f"invalid number {_short(text[m.start():end])!r}", "quote text values, e.g. 'A1'")
     value: int | float
-    if any(c in raw for c in ".eE"):
+    if "." in raw or "e" in raw or "E" in raw:
         value = float(raw)
         if not math.isfinite(value):
             raise _error(text, m.start(), f"number {_short(raw)!r} is out of range", "use a smaller number")
     else:
         value = int(raw)
-    tokens.append(_Token(_NUMBER, value, m.start(), m.end(), raw))
-    return m.end()
+    return _Token(_NUMBER, value, m.start(), end, raw)
 
 
-def _string(text: str, start: int, tokens: list[_Token]) -> int:
+def _string(text: str, start: int) -> _Token:
     quote = text[start]
     body = _STRING_BODY[quote]
     parts: list[str] = []
@@ -340,8 +349,7 @@ def _string(text: str, start: int, tokens: list[_Token]) -> int:
         else:
             raise _error(text, i, f"unknown escape '\\{_short(esc)}'", "write \\\\ for a backslash")
     value = "".join(parts)
-    tokens.append(_Token(_STRING, value, start, i, text[start:i]))
-    return i
+    return _Token(_STRING, value, start, i, text[start:i])
 
 
 # ---------------------------------------------------------------------------------------------- parser
@@ -351,20 +359,22 @@ class _Parser:
     def __init__(self, text: str, params: Mapping[str, Any] | None) -> None:
         self.text = text
         self.params = params
-        self.tokens = _tokenize(text)
-        self.i = 0
+        self._stream = _tokens(text)
+        self.cur = next(self._stream)
+        self.prev: _Token | None = None
         self.spans: dict[int, tuple[dict[str, Any], _Span]] = {}
         self.udf_seen: int | None = None
 
     # -- helpers
     @property
     def tok(self) -> _Token:
-        return self.tokens[self.i]
+        return self.cur
 
     def advance(self) -> _Token:
-        tok = self.tokens[self.i]
+        tok = self.cur
         if tok.kind != _END:
-            self.i += 1
+            self.prev = tok
+            self.cur = next(self._stream)
         return tok
 
     def is_word(self, tok: _Token, *words: str) -> bool:
@@ -387,7 +397,7 @@ class _Parser:
         if tok.kind == _RP:
             raise self.fail(tok, "unbalanced parentheses: unexpected ')'", "remove it or add a matching '('")
         if tok.kind != _END:
-            prev = self.tokens[self.i - 1]
+            prev = self.prev or tok
             raise self.fail(
                 tok, f"unexpected {self.describe(tok)} after {_short(prev.text)!r}", "join conditions with and / or"
             )
@@ -436,12 +446,12 @@ class _Parser:
     def field(self) -> tuple[str, bool, _Token]:
         tok = self.tok
         if tok.kind == _END:
-            prev = self.tokens[self.i - 1] if self.i else tok
-            where = f"after {_short(prev.text)!r}" if self.i else ""
+            prev = self.prev
+            where = f"after {_short(prev.text)!r}" if prev is not None else ""
             raise self.fail(tok, f"unexpected end of query {where}".strip(), "add a condition like status != 5")
         if tok.kind == _RP:
             raise self.fail(tok, "unbalanced parentheses: unexpected ')'", "remove it or add a matching '('")
-        if tok.kind != _IDENT:
+        if tok.kind != _IDENT or tok.value.lower() in _RESERVED:
             hint = "a condition starts with a field name, e.g. status = 5"
             if tok.kind == _STRING:
                 hint = "field names are not quoted; write udf.\"Name\" for a user-defined field"
@@ -513,8 +523,10 @@ class _Parser:
                 if self.is_word(self.tok, "null"):
                     self.advance()
                     node["op"] = "notExist"
-                elif self.is_word(self.tok, "not") and self.is_word(self.tokens[self.i + 1], "null"):
+                elif self.is_word(self.tok, "not"):
                     self.advance()
+                    if not self.is_word(self.tok, "null"):
+                        raise self.fail(self.tok, "expected null after 'is not'", "write is not null, or use exists")
                     self.advance()
                     node["op"] = "exist"
                 else:
@@ -612,6 +624,9 @@ class _Parser:
             raise self.fail(tok, f"cannot bind :{name}: {exc}", _BIND_HINT) from None
 
 
+# Words that can never start a condition (no Autotask field is called this).
+_RESERVED = frozenset({"and", "or", "not"})
+
 _BIND_HINT = "bind str, int, float, bool, None, a date/datetime, or a list of them for in"
 
 
@@ -626,7 +641,10 @@ def _flatten(op: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _is_listlike(value: Any) -> bool:
-    return isinstance(value, (list, tuple, set, frozenset, range)) or hasattr(value, "tolist")
+    if isinstance(value, (list, tuple, set, frozenset, range)):
+        return True
+    # numpy arrays / pandas Series and Index; numpy scalars have tolist() too but ndim == 0
+    return hasattr(value, "tolist") and getattr(value, "ndim", 1) != 0
 
 
 def _list_items(value: Any) -> list[Any]:
@@ -689,14 +707,25 @@ def parse_where(text: str, params: Mapping[str, Any] | None = None) -> list[dict
         return ParsedFilter([], text)
     if stripped[0] in "[{":
         return _parse_json(text, len(text) - len(stripped))
-    return _Parser(text, params).parse()
+    # Huge inputs make millions of small objects; generational GC would rescan them again and again.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Parser(text, params).parse()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _only_comments(text: str) -> bool:
+    return next(_tokens_or_end(text)).kind == _END
+
+
+def _tokens_or_end(text: str) -> Iterator[_Token]:
     try:
-        return _tokenize(text)[0].kind == _END
+        yield from _tokens(text)
     except QuerySyntaxError:
-        return False
+        yield _Token(_IDENT, "", 0, 0, "")
 
 
 def _parse_json(text: str, offset: int) -> ParsedFilter:
@@ -746,9 +775,7 @@ def _render(node: Mapping[str, Any], context: str, depth: int) -> str:
         raise QuerySyntaxError("a condition has no field name", hint='add "field": "name"')
     if node.get("udf"):
         field = "udf." + _quote(name, '"')
-    elif _PLAIN_IDENT.match(name) and not (name.lower() == "udf"):
-        field = name
-    elif _PLAIN_IDENT.match(name):
+    elif _PLAIN_IDENT.match(name) and name.lower() not in _RESERVED:
         field = name
     else:
         raise QuerySyntaxError(f"field name {_short(name)!r} cannot be written in the query language", hint="use a raw JSON filter")
