@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from autotask_magic.sandbox import Sandbox
 
@@ -92,3 +93,21 @@ def test_env_has_the_contract_variables(sandbox: Sandbox) -> None:
     assert set(sandbox.env("api_user")) == {"AUTOTASK_USERNAME", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET",
                                             "AUTOTASK_ZONE_URL"}
     assert sandbox.env("oauth")["AUTOTASK_BASE_URL"] == sandbox.base_url
+
+
+def test_https_with_ssl_context(sandbox_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    sb = sandbox_factory(ssl_context=ctx, tickets=50)
+    assert sb.base_url.startswith("https://127.0.0.1:")
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    r = httpx.get(sb.zone_url, params={"user": sb.username}, verify=ssl.create_default_context(cafile=str(bundle)))
+    assert r.status_code == 200 and r.json()["url"].startswith("https://")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(sb.zone_url, params={"user": sb.username})  # untrusted by default
