@@ -56,6 +56,8 @@ MIN_PARALLEL_PAGES = 3
 
 # How long a blocked consumer waits between checks that the workers are still alive.
 _POLL_SECONDS = 0.5
+# Safety margin of the partition boundaries, in standard deviations of their estimate.
+_MARGIN_K = 0.5
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,11 @@ def plan_partitions(
         return []
     n = max(1, min(max_partitions, pages_left))
     first, last = int(first_ids[0]), int(first_ids[-1])
-    # Ids per record on the first page (>= 1 because ids are unique integers).
-    spacing = max(1.0, (last - first + 1) / len(first_ids)) if len(first_ids) > 1 else 1.0
+    # Ids per record on the first page (>= 1 because ids are unique integers), and how irregular the
+    # gaps are: the boundary after R records is uncertain by about sd * sqrt(R) ids.
+    steps = [b - a for a, b in zip(first_ids, first_ids[1:])]
+    spacing = max(1.0, sum(steps) / len(steps)) if steps else 1.0
+    sd = math.sqrt(sum((x - spacing) ** 2 for x in steps) / len(steps)) if steps else 0.0
     per = [pages_left // n + (1 if i < pages_left % n else 0) for i in range(n)]
     parts: list[Partition] = []
     lo = last + 1
@@ -132,7 +137,10 @@ def plan_partitions(
         if i == n - 1:
             parts.append(Partition(i, lo, None, expected))
             break
-        hi = last + 1 + round(records_before * spacing)
+        # Aim a little short of the page multiple (2.5 sd of the boundary), so a bounded partition rarely
+        # spills one record onto an extra page; the open-ended last partition absorbs the difference.
+        margin = math.ceil(_MARGIN_K * sd * math.sqrt(records_before + records_before**2 / len(first_ids)) / spacing)
+        hi = last + 1 + round((records_before - margin) * spacing)
         hi = max(hi, lo + 1)
         parts.append(Partition(i, lo, hi, expected))
         lo = hi
