@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +57,10 @@ class Panel:
 
 
 def _run_all(page: Any) -> None:
+    # Imported here: without playwright the browser_available fixture skips/fails with a reason,
+    # instead of a collection error.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.locator(NOTEBOOK_PANEL).locator(".jp-Notebook-ExecutionIndicator").first.wait_for(timeout=60_000)
     dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
     try:  # fallback for the dialog; the settings override normally prevents it
