@@ -75,6 +75,7 @@ def make_one_line(
     *,
     verbose: Callable[[], bool] = lambda: False,
     secrets: Iterable[str] = (),
+    color: bool = False,
 ) -> BaseException:
     """Make IPython show ``exc`` as one readable line instead of a traceback.
 
@@ -90,7 +91,7 @@ def make_one_line(
     def _render_traceback_() -> list[str]:
         lines = [error_line(exc, secret_list)]
         lines.extend(syntax_pointer(exc))
-        if sys.stderr is not None and _ansi_ok():
+        if color:
             lines[0] = "\x1b[0;31m" + lines[0] + "\x1b[0m"
         return lines
 
@@ -99,11 +100,6 @@ def make_one_line(
     except AttributeError:  # exceptions with __slots__: leave the normal traceback
         pass
     return exc
-
-
-def _ansi_ok() -> bool:
-    # Jupyter front ends render ANSI colours in tracebacks; plain pipes (CI logs) get plain text.
-    return "ipykernel" in sys.modules
 
 
 def error_detail(exc: BaseException, tb_text: str | None, secrets: Iterable[str] = ()) -> str:
@@ -232,8 +228,10 @@ class Progress:
         display: Callable[[Any], Any] | None = None,
         stream: Any = None,
         limit: int | None = None,
+        widgets: bool = False,
     ) -> None:
         self.entity = entity
+        self.widgets = widgets
         self.mode = mode
         self.limit = limit
         self._display = display
@@ -299,7 +297,7 @@ class Progress:
             self._text_width = len(text)
 
     def _make_widget(self) -> Any:
-        if "ipykernel" not in sys.modules:  # a terminal cannot show widgets
+        if not self.widgets:  # a terminal cannot show widgets
             return None
         try:
             import ipywidgets

@@ -267,6 +267,13 @@ class AutotaskMagic(Magics, Configurable):
         tb = getattr(self.shell, "InteractiveTB", None)
         return str(getattr(tb, "mode", "")).lower() == "verbose"
 
+    def _in_kernel(self) -> bool:
+        """True in a Jupyter kernel (widgets and ANSI colours reach a front end), False in a terminal."""
+        return getattr(self.shell, "kernel", None) is not None
+
+    def _color(self) -> bool:
+        return self._in_kernel() and str(getattr(self.shell, "colors", "")).lower() != "nocolor"
+
     def _secrets(self) -> list[str]:
         """Values to scrub from anything rendered: the live credentials and tokens, if any."""
         out: list[str] = []
@@ -286,7 +293,7 @@ class AutotaskMagic(Magics, Configurable):
         """Remember ``exc`` for ``%autotask_last_error`` and make it render as one line."""
         self.last_error = exc
         self._last_error_tb = _display.format_traceback(exc)
-        return _display.make_one_line(exc, verbose=self._verbose, secrets=self._secrets())
+        return _display.make_one_line(exc, verbose=self._verbose, secrets=self._secrets(), color=self._color())
 
     def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -480,7 +487,7 @@ class AutotaskMagic(Magics, Configurable):
             return
         manager = client.manager
         factory = self._widget_factory
-        if factory is None and "ipykernel" in sys.modules:
+        if factory is None and self._in_kernel():
             try:
                 from . import _widget
 
@@ -689,6 +696,7 @@ class AutotaskMagic(Magics, Configurable):
             mode=self.progress,
             display=self.display,
             limit=args.limit,
+            widgets=self._in_kernel(),
         )
         started = time.monotonic()
         try:
@@ -827,7 +835,7 @@ class AutotaskMagic(Magics, Configurable):
         err.cause = cause
         self.last_error = err
         self._last_error_tb = _display.format_traceback(exc)
-        return _display.make_one_line(err, verbose=self._verbose, secrets=self._secrets())  # type: ignore[return-value]
+        return _display.make_one_line(err, verbose=self._verbose, secrets=self._secrets(), color=self._color())  # type: ignore[return-value]
 
     def _dry_run_query(
         self, entity: str, filter_: list[dict[str, Any]], field_list: list[str] | None,
