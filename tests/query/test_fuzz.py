@@ -1,0 +1,107 @@
+"""Hypothesis over the query language: only QuerySyntaxError escapes, and render/parse round-trips."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autotask_magic._exceptions import QuerySyntaxError
+from autotask_magic._query import parse_where, render_where, validate_filter
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Pieces of the language, so random text often gets deep into the parser rather than failing at once.
+_PIECES = st.sampled_from([
+    "status", "udf.", '"Tier"', "'x'", "=", "!=", ">=", "<", "<>", "==", "=~", " in ", " not ", "exists",
+    "contains", "beginswith", " and ", " or ", "(", ")", ",", ":p", ":missing", "null", "true", "5", "-1.5e3",
+    "2026-01-01", "\\", "\r\n", "\n", " ", "\u00a0", "\u201c", "é", "😀", "[", "{", '"op"', ":", "#", "--", ".",
+    "is", "\x00", "\ud800",
+])
+_TEXT = st.one_of(
+    st.text(max_size=200),
+    st.lists(_PIECES, max_size=40).map("".join),
+    st.lists(st.one_of(_PIECES, st.text(max_size=5)), max_size=30).map("".join),
+)
+_PARAMS = {"p": [1, 2], "s": "x", "n": None}
+
+
+@FUZZ
+@given(_TEXT)
+def test_only_query_syntax_error_escapes(text: str) -> None:
+    try:
+        result = parse_where(text, _PARAMS)
+    except QuerySyntaxError as err:
+        assert "\n" not in str(err)
+        assert err.position is None or 0 <= err.position <= len(text)
+        return
+    assert isinstance(result, list)
+    try:
+        validate_filter(result, None, entity="Tickets")
+    except QuerySyntaxError:
+        pass
+
+
+# ---- generated valid filters in canonical form (what parse_where produces)
+
+_reserved = {"and", "or", "not", "udf"}
+_names = st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=3).flatmap(
+    lambda head: st.text(alphabet=string.ascii_letters + string.digits + "_", max_size=8).map(lambda tail: head + tail)
+).filter(lambda s: s.lower() not in _reserved)
+_scalars = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.text(max_size=20),
+)
+_SCALAR_OPS = ["eq", "noteq", "gt", "gte", "lt", "lte", "contains", "beginsWith", "endsWith"]
+
+
+@st.composite
+def _condition(draw: st.DrawFn, udf: bool = False) -> dict[str, Any]:
+    field = draw(st.text(min_size=1, max_size=12)) if udf else draw(_names)
+    kind = draw(st.sampled_from(["scalar", "list", "exist"]))
+    node: dict[str, Any] = {"field": field}
+    if udf:
+        node["udf"] = True
+    if kind == "scalar":
+        node["op"] = draw(st.sampled_from(_SCALAR_OPS))
+        node["value"] = draw(_scalars)
+    elif kind == "list":
+        node["op"] = draw(st.sampled_from(["in", "notIn"]))
+        node["value"] = draw(st.lists(_scalars, min_size=1, max_size=4))
+    else:
+        node["op"] = draw(st.sampled_from(["exist", "notExist"]))
+    return node
+
+
+def _group(op: str, children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    # Children of a group are conditions or groups of the other operator (same-op nesting is flattened).
+    return st.lists(children.filter(lambda c: c.get("op") != op), min_size=2, max_size=3).map(
+        lambda items: {"op": op, "items": items}
+    )
+
+
+_nodes = st.recursive(
+    _condition(),
+    lambda children: st.one_of(_group("and", children), _group("or", children)),
+    max_leaves=8,
+)
+
+
+@st.composite
+def _filters(draw: st.DrawFn) -> list[dict[str, Any]]:
+    items = draw(st.lists(_nodes.filter(lambda n: n.get("op") != "and"), min_size=1, max_size=4))
+    if draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), draw(_condition(udf=True)))
+    return items
+
+
+@FUZZ
+@given(_filters())
+def test_render_then_parse_gives_the_same_filter(flt: list[dict[str, Any]]) -> None:
+    text = render_where(flt)
+    assert parse_where(text) == flt
+    assert validate_filter(parse_where(text), None, entity="Tickets") == flt
