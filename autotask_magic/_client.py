@@ -339,7 +339,7 @@ class AutotaskClient:
                 )
 
         if parallel:
-            from ._parallel import Page, parallel_records
+            from ._parallel import Page, parallel_records, scan_page
 
             client = self
 
@@ -350,6 +350,12 @@ class AutotaskClient:
                     # Each partition sends its own body (the user's filter AND its id range).
                     url = next_url or client._url(f"{entity}/query")
                     response = client._send("POST", url, json=body, counter=counter)
+                    if 200 <= response.status_code < 300:
+                        # Find nextPageUrl without parsing: the partition sends its next request at once
+                        # and the consumer parses this page meanwhile (see _parallel.scan_page).
+                        raw = scan_page(response.content)
+                        if raw is not None:
+                            return raw
                     data = client._result(response, f"POST /{client._relative(url)}") or {}
                     items = list(data.get("items") or [])
                     nxt = (data.get("pageDetails") or {}).get("nextPageUrl")

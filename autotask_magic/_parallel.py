@@ -21,16 +21,18 @@ record fetched so far (in id order).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ._exceptions import AutotaskError, IncompletePullError
+from ._exceptions import AutotaskError, IncompletePullError, ServerError
 from ._paging import PageInfo
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Partition",
     "parallel_records",
     "plan_partitions",
+    "scan_page",
 ]
 
 logger = logging.getLogger("autotask_magic.parallel")
@@ -60,12 +63,71 @@ _POLL_SECONDS = 0.5
 _MARGIN_K = 0.5
 
 
-@dataclass(frozen=True)
 class Page:
-    """One page of a query: its records and the absolute ``nextPageUrl`` (None on the last page)."""
+    """One page of a query: its records and the absolute ``nextPageUrl`` (None on the last page).
 
-    items: list[dict[str, Any]]
-    next_url: str | None
+    A page may hold the raw response body instead of parsed records: the partition's thread then only
+    finds ``nextPageUrl`` in the bytes (:func:`scan_page`) and sends the next request at once, and the
+    JSON is parsed on the consumer's thread while that request is in flight.
+    """
+
+    __slots__ = ("_items", "next_url", "raw", "_count")
+
+    def __init__(
+        self,
+        items: list[dict[str, Any]] | None = None,
+        next_url: str | None = None,
+        *,
+        raw: bytes | None = None,
+        count: int | None = None,
+    ) -> None:
+        self._items = items
+        self.next_url = next_url
+        self.raw = raw
+        self._count = count
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The page's records (parsed from ``raw`` on first access; the scan is checked against it)."""
+        if self._items is None:
+            data = json.loads(self.raw or b"{}")
+            self.raw = None
+            items = list((data.get("items") if isinstance(data, dict) else None) or [])
+            details = (data.get("pageDetails") if isinstance(data, dict) else None) or {}
+            nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
+            if (str(nxt) if nxt else None) != self.next_url or (
+                self._count is not None and self._count != len(items)
+            ):
+                raise ServerError(
+                    "a page's nextPageUrl or count differs from what was read ahead",
+                    hint="run the query again, or without parallel=True",
+                )
+            self._items = items
+        return self._items
+
+    @property
+    def size(self) -> int:
+        """Records on the page (without parsing when the page said how many)."""
+        return self._count if self._count is not None else len(self.items)
+
+
+_NEXT = re.compile(rb'"nextPageUrl"\s*:\s*("(?:[^"\\]|\\.)*"|null)')
+_COUNT = re.compile(rb'"count"\s*:\s*(\d+)')
+
+
+def scan_page(raw: bytes) -> Page | None:
+    """A raw page whose ``nextPageUrl`` (and count) were found without parsing, or None if not found.
+
+    Record values cannot fake the key: a quote inside a JSON string is escaped. The last match is the
+    page's own ``pageDetails``; :attr:`Page.items` verifies it when it parses the page.
+    """
+    nexts = _NEXT.findall(raw[-4096:]) or _NEXT.findall(raw)
+    if not nexts:
+        return None
+    token = nexts[-1]
+    next_url = None if token == b"null" else json.loads(token)
+    counts = _COUNT.findall(raw[-4096:])
+    return Page(None, str(next_url) if next_url else None, raw=raw, count=int(counts[-1]) if counts else None)
 
 
 class PageFetcher(Protocol):
@@ -247,7 +309,7 @@ def parallel_records(
             try:
                 while not stop.is_set():
                     page = fetcher.fetch_page(entity, pbody, url)
-                    w.fetched += len(page.items)
+                    w.fetched += page.size
                     w.pages.put(page)
                     url = page.next_url
                     if url is None:
@@ -283,7 +345,13 @@ def parallel_records(
                 if errors:
                     w.buffered.append(page)
                     continue
-                yield from emit(page.items)
+                try:
+                    items = page.items
+                except (ValueError, AutotaskError) as exc:
+                    errors.append(_as_error(exc))
+                    stop.set()
+                    continue
+                yield from emit(items)
                 if limit is not None and records_done >= limit:
                     return
             if errors:
@@ -302,7 +370,10 @@ def parallel_records(
                     if page is not None:
                         w.buffered.append(page)
                 for page in w.buffered:
-                    fetched.extend(page.items)
+                    try:
+                        fetched.extend(page.items)
+                    except (ValueError, AutotaskError):
+                        continue
                     pages += 1
             fetched.sort(key=lambda r: r.get("id", 0))
             if not isinstance(errors[0], AutotaskError):
@@ -330,10 +401,18 @@ def _sequential_tail(
             return
         try:
             page = fetcher.fetch_page(entity, body, url)
-        except AutotaskError as exc:
-            raise _incomplete(entity, list(yielded), pages(), exc) from exc
-        yield from emit(page.items)
+            items = page.items
+        except (ValueError, AutotaskError) as exc:
+            err = _as_error(exc)
+            raise _incomplete(entity, list(yielded), pages(), err) from err
+        yield from emit(items)
         url = page.next_url
+
+
+def _as_error(exc: BaseException) -> BaseException:
+    if isinstance(exc, ValueError) and not isinstance(exc, AutotaskError):
+        return ServerError(f"a page is not valid JSON ({type(exc).__name__})", hint="run the query again")
+    return exc
 
 
 def _incomplete(entity: str, records: list[dict[str, Any]], pages: int, cause: BaseException) -> IncompletePullError:

@@ -159,3 +159,28 @@ def test_unordered_first_page_falls_back_to_sequential() -> None:
     src = Shuffled(list(range(1, 5001)))
     assert sorted(_ids(src)) == list(range(1, 5001))
     assert src.page_requests == 10
+
+
+def test_scan_page_reads_next_url_and_count_without_parsing() -> None:
+    import json
+
+    from autotask_magic._parallel import scan_page
+
+    tricky = {"id": 1, "title": '"nextPageUrl": "http://evil/"', "userDefinedFields": [{"name": "nextPageUrl"}]}
+    body = {"items": [tricky, {"id": 2}], "pageDetails": {"count": 2, "requestCount": 500,
+            "prevPageUrl": None, "nextPageUrl": "http://127.0.0.1:1/ATServicesRest/V1.0/T/query/next?p=%7B%7D"}}
+    page = scan_page(json.dumps(body).encode())
+    assert page is not None
+    assert page.next_url == body["pageDetails"]["nextPageUrl"] and page.size == 2
+    assert page.items == body["items"]
+    last = scan_page(json.dumps({"items": [], "pageDetails": {"count": 0, "nextPageUrl": None}}).encode())
+    assert last is not None and last.next_url is None and last.items == []
+    assert scan_page(b'{"items": []}') is None
+
+
+def test_scan_mismatch_is_an_error_not_silent() -> None:
+    from autotask_magic._parallel import Page
+
+    page = Page(None, "http://x/next", raw=b'{"items": [], "pageDetails": {"nextPageUrl": null}}')
+    with pytest.raises(ServerError):
+        page.items
