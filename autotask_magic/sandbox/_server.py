@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +117,10 @@ class Handler(BaseHTTPRequestHandler):
             lines.append(f"{k}: {v}")
         if self.close_connection:
             lines.append("Connection: close")
+        # The request stops counting against the endpoint's concurrency before its last byte goes out: a
+        # client that has read the whole response may send its next request at once, and must not be
+        # told it has too many in flight by a handler thread that has not yet run its ``finally``.
+        self._release_slot()
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
 
     def _read_body(self) -> bytes:
@@ -283,6 +286,7 @@ class Handler(BaseHTTPRequestHandler):
         if not sb.stats.enter(endpoint, slot, int(f.concurrency_per_endpoint)):
             raise _errors(429, f"Concurrent request limit of {f.concurrency_per_endpoint} for this endpoint "
                                "exceeded.", headers={"Retry-After": "1"})
+        self._slot = (endpoint, slot)
         try:
             window = float(f.rate_window_seconds)
             if mode == "oauth":
@@ -305,7 +309,14 @@ class Handler(BaseHTTPRequestHandler):
                 raise Reply(status, None, {"Retry-After": "1"} if status == 503 else None)
             self._route(parts, query, raw)
         finally:
-            sb.stats.leave(endpoint, slot)
+            self._release_slot()
+
+    def _release_slot(self) -> None:
+        """Stop counting this request as in flight (idempotent)."""
+        held = getattr(self, "_slot", None)
+        if held is not None:
+            self._slot = None
+            self.server.sandbox.stats.leave(*held)
 
     def _route(self, parts: list[str], query: str, raw: bytes) -> None:
         m = self.command
@@ -678,5 +689,3 @@ def _field_info(fd: Any, udf: bool) -> dict[str, Any]:
         info["isActive"] = True
     return info
 
-
-Callback = Callable[[], None]
