@@ -651,8 +651,9 @@ GENERATORS: dict[str, Callable[[Plan, Any], list[dict[str, Any]]]] = {
 
 def generate_entity(plan: Plan, entity: str, store: Any) -> list[dict[str, Any]]:
     """Generate one entity's records (id order); ``store`` supplies the entities it links to."""
-    # Millions of fresh containers would trigger repeated full collections (quadratic-ish); the
-    # records hold no cycles, so pause the collector and then move them out of its sight.
+    # Millions of fresh containers would trigger repeated collections of a growing heap; the
+    # records hold no cycles, so pause the collector while building them. (No gc.freeze(): that
+    # would also pin the host process's garbage, e.g. in a Jupyter kernel.)
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -660,4 +661,3 @@ def generate_entity(plan: Plan, entity: str, store: Any) -> list[dict[str, Any]]
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
