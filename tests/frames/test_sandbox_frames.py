@@ -1,0 +1,51 @@
+"""to_frame on real sandbox records and real field metadata, checked against the sandbox's ground truth."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from autotask_magic import AutotaskClient
+from autotask_magic._frames import to_frame
+from autotask_magic._query import parse_where, validate_filter
+from autotask_magic.sandbox import Sandbox
+
+
+def test_to_frame_matches_ground_truth(sandbox: Sandbox) -> None:
+    with AutotaskClient.from_env(sandbox.env(mode="oauth")) as client:
+        meta = client.fields("Tickets")
+        flt = validate_filter(parse_where("status != 5 or priority in (1, 2, 4)"), meta, entity="Tickets")
+        records = list(client.records("Tickets", flt))
+    truth = sandbox.ground_truth("Tickets", flt)
+    assert len(truth) > 500  # more than one page, so paging is part of what is checked
+    df = to_frame(records, fields=meta, labels=True, tz="Europe/Berlin")
+
+    assert len(df) == len(truth)
+    assert df["id"].tolist() == [r["id"] for r in truth]
+    std = [c for c in df.columns if not c.startswith("udf.") and not c.endswith("_label")]
+    assert std == meta.names
+    assert [c for c in df.columns if c.startswith("udf.") and not c.endswith("_label")] == [
+        "udf." + n for n in meta.udf_names
+    ]
+    dates = set(meta.date_fields)
+    for name in meta.names:
+        want = [r.get(name) for r in truth]
+        got = df[name]
+        if name in dates:
+            assert str(got.dt.tz) == "Europe/Berlin"
+            want_ts = pd.to_datetime(pd.Series(want, dtype=object), utc=True, format="ISO8601")
+            assert got.dt.tz_convert("UTC").reset_index(drop=True).equals(want_ts.reset_index(drop=True)), name
+        else:
+            assert [None if pd.isna(v) else v for v in got.tolist()] == want, name
+    for name in meta.picklist_fields:
+        labels = meta.picklist(name)
+        got_labels = [None if pd.isna(v) else v for v in df[f"{name}_label"].tolist()]
+        assert got_labels == [labels.get(r.get(name)) for r in truth], name
+    for udf in meta.udfs:
+        want = [next((u["value"] for u in (r.get("userDefinedFields") or []) if u["name"] == udf.name), None)
+                for r in truth]
+        got = df["udf." + udf.name]
+        if udf.kind == "datetime":
+            want_ts = pd.to_datetime(pd.Series(want, dtype=object), utc=True, format="ISO8601")
+            assert got.dt.tz_convert("UTC").reset_index(drop=True).equals(want_ts), udf.name
+        else:
+            assert [None if pd.isna(v) else v for v in got.tolist()] == want, udf.name
