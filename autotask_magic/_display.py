@@ -307,12 +307,8 @@ class Progress:
         self._label = ipywidgets.HTML(value="")
         return ipywidgets.HBox([self._bar, self._label])
 
-    def finish(self, summary: str | None = None) -> str:
-        """Close the bar and return (and, if a bar was shown, write) the compact summary."""
-        elapsed = time.monotonic() - self._started
-        text = summary or (
-            f"{self.entity}: {self.records:,} records, {_plural(self.pages, 'page')}, {elapsed:.2f} s"
-        )
+    def finish(self) -> None:
+        """Remove the bar (or erase the text line); the caller shows the compact summary."""
         with self._lock:
             if self._widget is not None:
                 try:
@@ -322,13 +318,9 @@ class Progress:
                 self._widget = None
             elif self._shown and self.mode == "text":
                 stream = self._stream or sys.stdout
-                pad = max(0, self._text_width - len(text))
-                stream.write("\r" + text + " " * pad + "\n")
+                stream.write("\r" + " " * self._text_width + "\r")
                 stream.flush()
-                self._shown = False
-                return text
             self.mode = "none"
-        return text
 
     @property
     def shown(self) -> bool:

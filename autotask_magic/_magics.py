@@ -728,9 +728,9 @@ class AutotaskMagic(Magics, Configurable):
         elapsed = time.monotonic() - started
         if not args.raw:
             self._annotate(result, entity, text, filter_, field_list, args.limit, progress, elapsed)
-        summary = progress.finish(self._summary_text(args.output, result, entity, progress, elapsed))
-        if progress.shown and progress.mode != "text" and not args.output:
-            self._say(summary)
+        progress.finish()
+        if progress.shown and not args.output:
+            self._say(self._summary_text(None, result, entity, progress, elapsed))
         if args.output:
             self.shell.user_ns[args.output] = result
             self._show_stored(args.output, result)

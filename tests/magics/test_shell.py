@@ -292,11 +292,12 @@ def test_progress_text_for_multi_page_pulls(ip: Any, magic: Any, shown: Shown, s
     login(ip, magic, sandbox)
     run(ip, "x = %autotask query Tickets --fields id")
     out = capsys.readouterr().out
-    assert "\rTickets: " in out and "4 pages" in out
-    assert out.rstrip().endswith("2,000 rows × 1 column — Tickets, 4 pages, " + out.rstrip().split(", ")[-1])
-    capsys.readouterr()
+    assert "\rTickets: 1,000 records, 2 pages" in out and "\rTickets: 2,000 records, 4 pages" in out
+    assert shown.text().splitlines()[-1].startswith("Tickets: 2,000 rows × 1 column — Tickets, 4 pages, ")
+    shown.clear()
     run(ip, "x = %autotask query Tickets --limit 3")
-    assert "\r" not in capsys.readouterr().out  # one page: no bar
+    assert "\r" not in capsys.readouterr().out  # one page: no bar, no summary
+    assert shown.text() == ""
 
 
 def test_field_completion_once_metadata_known(ip: Any, magic: Any, sandbox: Sandbox) -> None:

@@ -345,8 +345,9 @@ def test_progress_text_line() -> None:
     p.update(SimpleNamespace(pages=2, records=1000, total_estimate=1200))
     p.update(SimpleNamespace(pages=3, records=1200, total_estimate=1200))
     assert "1,200/1,200 records, 3 pages" in stream.getvalue()
-    p.finish("Tickets: done")
-    assert stream.getvalue().endswith("\rTickets: done" + " " * (len("Tickets: 100% 1,200/1,200 records, 3 pages") - len("Tickets: done")) + "\n")
+    p.finish()
+    width = len("Tickets: 100% 1,200/1,200 records, 3 pages")
+    assert stream.getvalue().endswith("\r" + " " * width + "\r")  # the line is erased
 
 
 def test_error_line_scrubs_registered_secrets() -> None:
