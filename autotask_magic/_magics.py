@@ -442,7 +442,12 @@ class AutotaskMagic(Magics, Configurable):
         # The environment may hold the other mode's variables too; the chosen mode decides.
         drop = API_USER_VARS if mode == "oauth" else OAUTH_VARS
         env = {k: v for k, v in env.items() if k not in drop}
-        settings = Settings.from_env(env)
+        try:
+            settings = Settings.from_env(env)
+        except ConfigurationError:
+            raise
+        except ValueError as exc:  # e.g. a non-numeric impersonation resource id
+            raise ConfigurationError(f"invalid login setting: {exc}") from None
         kwargs: dict[str, Any] = dict(
             base_url=settings.base_url,
             token_url=settings.token_url,
