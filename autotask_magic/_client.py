@@ -31,6 +31,7 @@ from ._retry import (
     is_read_only,
     is_retryable_exception,
     is_tls_error,
+    is_transient_server_error,
     may_have_reached_server,
     parse_retry_after,
 )
@@ -246,6 +247,11 @@ class AutotaskClient:
                 # Pause every request of this client (and of any client sharing the manager).
                 self.manager.limits.gate.pause(wait)
                 continue
+            if status == 500 and read_only and attempt < policy.attempts:
+                # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
+                if is_transient_server_error(status, _server_words(response)):
+                    policy.sleep(policy.backoff(attempt))
+                    continue
             if status in (502, 503, 504):
                 if read_only and attempt < policy.attempts:
                     policy.sleep(policy.backoff(attempt))
@@ -321,8 +327,15 @@ class AutotaskClient:
         counter = _counter if _counter is not None else [0]
         label = f"POST /{entity}/query"
 
-        def fetch(url: str) -> dict[str, Any]:
+        def fetch(url: str) -> Any:
             response = self._send("POST", url, json=body, counter=counter)
+            if 200 <= response.status_code < 300:
+                # nextPageUrl read from the bytes: iter_records sends the next request before parsing.
+                from ._parallel import scan_page
+
+                raw = scan_page(response.content)
+                if raw is not None:
+                    return raw
             return self._result(response, f"POST /{self._relative(url)}") or {}
 
         def check_next(url: str) -> None:

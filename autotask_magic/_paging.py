@@ -70,26 +70,48 @@ def iter_records(
     page = fetch_first()  # the first page's errors are the user's errors: raise them as they are
     executor: ThreadPoolExecutor | None = None
     pending: Future[Page] | None = None
+    def send_next(next_url: str) -> Future[Page]:
+        nonlocal executor
+        if check_next is not None:
+            try:
+                check_next(next_url)  # refuses before anything is sent
+            except AutotaskError as exc:
+                raise _incomplete(entity, fetched, pages, exc, request) from exc
+        if executor is None:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
+        return executor.submit(fetch_next, next_url)
+
     try:
         while True:
-            items, next_url = _items(page)
             pages += 1
+            if getattr(page, "raw", None) is not None and not isinstance(page, dict):
+                # A read-ahead page (_parallel.scan_page): nextPageUrl is known from the bytes, so the next
+                # request goes out now and this page is parsed while it is in flight.
+                next_url = page.next_url
+                size = page.size
+                if next_url and size and not (limit is not None and len(fetched) + size >= limit):
+                    try:
+                        pending = send_next(next_url)
+                    except IncompletePullError:
+                        pending = None  # refused URL: raised again below, once this page's records are kept
+                try:
+                    items = page.items
+                except (ValueError, AutotaskError) as exc:
+                    cause = exc if isinstance(exc, AutotaskError) else AutotaskError("a page is not valid JSON")
+                    if pages == 1:
+                        raise cause from None
+                    raise _incomplete(entity, fetched, pages - 1, cause, request) from exc
+            else:
+                items, next_url = _items(page)
             if limit is not None:
                 items = items[: max(0, limit - len(fetched))]
             fetched.extend(items)
             done = not next_url or not items or (limit is not None and len(fetched) >= limit)
             if on_page is not None:
                 on_page(PageInfo(pages, len(fetched), total_estimate))
-            if not done:
+            if not done and pending is None:
                 assert next_url is not None
-                if check_next is not None:
-                    try:
-                        check_next(next_url)  # refuses before anything is sent
-                    except AutotaskError as exc:
-                        raise _incomplete(entity, fetched, pages, exc, request) from exc
-                if executor is None:
-                    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
-                pending = executor.submit(fetch_next, next_url)
+                pending = send_next(next_url)
             yield from items
             if done:
                 return
