@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ __all__ = [
     "is_retryable_exception",
     "is_tls_error",
     "parse_retry_after",
+    "is_transient_server_error",
     "RetryPolicy",
 ]
 
@@ -70,6 +72,17 @@ def is_retryable_exception(exc: BaseException) -> bool:
             httpx.WriteError,
         ),
     )
+
+
+# Autotask answers validation failures with HTTP 500 too; only these words mark a 500 as transient.
+_TRANSIENT_500 = re.compile(r"unexpected error|internal server error|timed? ?out|deadlock|temporar|try again", re.I)
+
+
+def is_transient_server_error(status: int, server_words: list[str]) -> bool:
+    """True for an HTTP 500 that names no problem with the request (empty, or Autotask's generic words)."""
+    if status != 500:
+        return False
+    return not server_words or any(_TRANSIENT_500.search(w) for w in server_words)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
