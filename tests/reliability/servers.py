@@ -1,0 +1,111 @@
+"""Tiny real HTTP servers for the token-scope and 403 tests (the sandbox covers everything else)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CREDENTIAL_HEADERS = ("authorization", "secret", "apiintegrationcode", "username", "cookie")
+
+
+class Recorder:
+    """An HTTP server on another 127.0.0.1 port that records every request and any credential it carries."""
+
+    def __init__(self, status: int = 200, body: Any = None) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.credentials: list[tuple[str, str]] = []
+        self.status, self.body = status, body if body is not None else {"items": [], "pageDetails": {}}
+        rec = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def handle_one(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                rec.requests.append((self.command, self.path))
+                for k, v in self.headers.items():
+                    if k.lower() in CREDENTIAL_HEADERS:
+                        rec.credentials.append((k, v))
+                if b"client_secret" in body:
+                    rec.credentials.append(("form", "client_secret"))
+                data = json.dumps(rec.body).encode()
+                self.send_response(rec.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = handle_one
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name=f"autotask-sandbox-recorder-{self.port}", daemon=True)
+        self.thread.start()
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class Forbidding:
+    """An OAuth token endpoint plus an API that answers 403 to everything (counts token requests)."""
+
+    def __init__(self) -> None:
+        self.token_requests = 0
+        self.api_requests = 0
+        owner = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                if self.path.lower().endswith("/oauth/token"):
+                    owner.token_requests += 1
+                    self._reply(200, {"access_token": f"tok-403-{owner.token_requests}", "expires_in": 3600})
+                else:
+                    owner.api_requests += 1
+                    self._reply(403, {"error": "insufficient_scope", "error_description": "Insufficient permissions"})
+
+            do_GET = do_POST
+
+            def _reply(self, status: int, body: Any) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name=f"autotask-sandbox-403-{self.port}", daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ATServicesRest/V1.0/"
+
+    @property
+    def token_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/ATServicesRest/oauth/token"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
