@@ -13,9 +13,9 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from itertools import chain, compress
 from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -244,9 +244,18 @@ def _udf_order(
 
 
 def _convert(values: Sequence[Any], info: FieldInfo | None, name: str, tz: Any) -> Any:
+    kind = info.kind if info is not None else None
+    if kind is not None and kind != "boolean":
+        # Metadata says what the column holds: convert straight away (one pass over the values) and
+        # only fall back to scanning the value types when that fails.
+        try:
+            fast = _FAST[kind](values, tz)
+        except (TypeError, ValueError, OverflowError):
+            fast = None
+        if fast is not None:
+            return fast
     if isinstance(values, tuple):
         values = list(values)
-    kind = info.kind if info is not None else None
     types = set(map(type, values))
     has_none = _NoneType in types
     types.discard(_NoneType)
@@ -270,6 +279,45 @@ def _convert(values: Sequence[Any], info: FieldInfo | None, name: str, tz: Any) 
     except (TypeError, ValueError, OverflowError) as exc:
         logger.debug("column %s kept as objects: %s", name, exc)
     return _objects(values)
+
+
+def _fast_integers(values: Sequence[Any], tz: Any) -> Any:
+    n = len(values)
+    try:
+        return np.fromiter(values, dtype=np.int64, count=n)
+    except (TypeError, ValueError, OverflowError):
+        pass
+    mask = np.fromiter(map(is_, values, repeat(None)), dtype=bool, count=n)
+    if not mask.any():
+        return None  # something other than None got in the way: let the type scan decide
+    obj = np.fromiter(values, dtype=object, count=n)
+    obj[mask] = 0
+    return pd.arrays.IntegerArray(obj.astype(np.int64), mask)
+
+
+def _fast_floats(values: Sequence[Any], tz: Any) -> Any:
+    return np.array(values, dtype=np.float64)  # None -> NaN
+
+
+def _fast_strings(values: Sequence[Any], tz: Any) -> Any:
+    return pd.array(values, dtype="str")
+
+
+def _fast_datetimes(values: Sequence[Any], tz: Any) -> Any:
+    return _dates(np.fromiter(values, dtype=object, count=len(values)), {str}, "datetime", tz, "", strict=True)
+
+
+def _fast_dates(values: Sequence[Any], tz: Any) -> Any:
+    return _dates(np.fromiter(values, dtype=object, count=len(values)), {str}, "date", tz, "", strict=True)
+
+
+_FAST = {
+    "integer": _fast_integers,
+    "float": _fast_floats,
+    "string": _fast_strings,
+    "datetime": _fast_datetimes,
+    "date": _fast_dates,
+}
 
 
 def _objects(values: Sequence[Any]) -> Any:
@@ -299,7 +347,7 @@ def _infer_kind(types: set[type], values: Sequence[Any], name: str) -> str | Non
 def _integers(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
     if types <= {int}:
         if not has_none:
-            return np.array(values, dtype=np.int64)
+            return np.fromiter(values, dtype=np.int64, count=len(values))
         if not types:
             return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), np.ones(len(values), dtype=bool))
         # Via float64 (None -> NaN at C speed), exact while |values| < 2**53; else the slow exact path.
@@ -329,12 +377,14 @@ def _booleans(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 
-def _dates(values: Sequence[Any], types: set[type], kind: str, tz: Any, name: str) -> Any:
+def _dates(values: Sequence[Any], types: set[type], kind: str, tz: Any, name: str, *, strict: bool = False) -> Any:
     if not types <= {str}:
         raise TypeError(f"non-text dates {sorted(t.__name__ for t in types)}")
     try:
         parsed = pd.to_datetime(values, format="ISO8601", utc=True)
     except (ValueError, TypeError) as exc:
+        if strict:
+            raise
         logger.warning("column %s: dates not ISO 8601, parsed leniently: %s", name, exc)
         parsed = pd.to_datetime(pd.Series(values, dtype=object), format="mixed", utc=True, errors="coerce")
         parsed = pd.DatetimeIndex(parsed)
@@ -346,17 +396,23 @@ def _dates(values: Sequence[Any], types: set[type], kind: str, tz: Any, name: st
 
 
 def _labels(values: Sequence[Any], info: FieldInfo) -> pd.Categorical:
-    picklist = info.picklist
-    lookup: dict[Any, str] = dict(picklist)
-    # Records and metadata may disagree on the type of a value ("5" vs 5): accept both.
-    for key, label in picklist.items():
-        lookup.setdefault(str(key), label)
+    """Categorical labels (categories in picklist order); values without a label become NaN."""
+    categories = list(dict.fromkeys(info.picklist.values()))
+    code_of_label = {label: code for code, label in enumerate(categories)}
+    codes: dict[Any, int] = {}
+    for key, label in info.picklist.items():
+        code = code_of_label[label]
+        codes[key] = code
+        # Records and metadata may disagree on the type of a value ("5" vs 5): accept both.
+        codes.setdefault(str(key), code)
         if isinstance(key, str):
             try:
-                lookup.setdefault(int(key), label)
+                codes.setdefault(int(key), code)
             except ValueError:
                 pass
-    get = lookup.get
-    labels = [get(v) if v is not None else None for v in values]
-    categories = list(dict.fromkeys(picklist.values()))
-    return pd.Categorical(labels, categories=categories)
+    codes.pop(None, None)
+    try:
+        arr = np.fromiter(map(codes.get, values, repeat(-1)), dtype=np.int32, count=len(values))
+    except TypeError:  # an unhashable value
+        arr = np.array([codes.get(v, -1) if isinstance(v, (str, int, float)) else -1 for v in values], dtype=np.int32)
+    return pd.Categorical.from_codes(arr, categories=categories)
