@@ -288,7 +288,7 @@ class StatusPanel(widgets.VBox):
 
         self.view = render_view(manager.status(), _now(manager), tz=tz)
         self._apply(self.view)
-        self._unsubscribe: Callable[[], None] | None = manager.subscribe(self._on_status)
+        self._unsubscribe: Callable[[], None] | None = manager.subscribe(self._listener(manager))
         if self.view.state_key != "LOGGED_OUT":
             self._start_ticker()
 
@@ -318,6 +318,33 @@ class StatusPanel(widgets.VBox):
             if view.state_key == "LOGGED_OUT":
                 self._stop_ticker()
             return view
+
+    def follow(self, manager: _Manager) -> None:
+        """Show ``manager`` from now on (a re-login): unsubscribe from the old one, subscribe to it."""
+        with self._lock:
+            if self._closed or manager is self.manager:
+                return
+            old_unsubscribe, self._unsubscribe = self._unsubscribe, None
+            self.manager = manager
+            self._action_note = ""
+        # Subscribe/unsubscribe outside our lock: a manager may hold its own lock while it notifies us.
+        if old_unsubscribe is not None:
+            try:
+                old_unsubscribe()
+            except Exception:
+                logger.exception("status panel: unsubscribing from the previous manager failed")
+        unsubscribe = manager.subscribe(self._listener(manager))
+        with self._lock:
+            if self._closed or self.manager is not manager:  # closed or switched again meanwhile
+                stale: Callable[[], None] | None = unsubscribe
+            else:
+                stale, self._unsubscribe = self._unsubscribe, unsubscribe
+            self._pending = None
+        if stale is not None:
+            stale()
+        view = self.update()
+        if view.state_key != "LOGGED_OUT":
+            self._start_ticker()
 
     def text(self) -> str:
         """The current plain-text rendering (asks the manager for a fresh status)."""
@@ -402,6 +429,14 @@ class StatusPanel(widgets.VBox):
         self.logout_button.disabled = not view.can_logout
         self.redraws += 1
 
+    def _listener(self, manager: _Manager) -> Callable[[ManagerStatus], None]:
+        # Events from a manager the panel no longer follows (in flight during follow()) are dropped.
+        def on_status(status: ManagerStatus) -> None:
+            if self.manager is manager:
+                self._on_status(status)
+
+        return on_status
+
     def _on_status(self, status: ManagerStatus) -> None:
         # Manager callback: any thread, must be quick and never raise.
         try:
@@ -473,30 +508,33 @@ class StatusPanel(widgets.VBox):
             logger.exception("status panel: redraw after %s failed", what)
 
 
-_panels: dict[int, StatusPanel] = {}
+# One panel per kernel: a re-login points it at the new manager instead of leaving the old one alive.
+_panel: StatusPanel | None = None
 _panels_lock = threading.Lock()
 
 
 def status_panel(manager: _Manager) -> StatusPanel:
-    """The one live status panel of ``manager``: created on first call, the same object afterwards."""
+    """The kernel's one live status panel, following ``manager`` (created on first call)."""
+    global _panel
     with _panels_lock:
-        panel = _panels.get(id(manager))
-        if panel is not None and panel.manager is manager and not panel.closed:
+        panel = _panel
+        if panel is None or panel.closed:
+            panel = _panel = StatusPanel(manager)
             return panel
-        panel = StatusPanel(manager)
-        _panels[id(manager)] = panel
-        return panel
+    panel.follow(manager)  # outside the lock: it subscribes, which may call back into the panel
+    return panel
 
 
 def _forget(panel: StatusPanel) -> None:
+    global _panel
     with _panels_lock:
-        if _panels.get(id(panel.manager)) is panel:
-            del _panels[id(panel.manager)]
+        if _panel is panel:
+            _panel = None
 
 
 def close_all() -> None:
-    """Close every status panel and stop its timers (called by ``%unload_ext autotask_magic``)."""
+    """Close the status panel and stop its timers (called by ``%unload_ext autotask_magic``)."""
     with _panels_lock:
-        panels = list(_panels.values())
-    for panel in panels:
+        panel = _panel
+    if panel is not None:
         panel.close()

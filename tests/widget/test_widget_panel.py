@@ -171,24 +171,48 @@ def test_close_stops_the_ticker_and_unsubscribes(manager: FakeManager) -> None:
     assert repr(panel).startswith("Autotask: valid")  # the plain text still works
 
 
-def test_status_panel_is_one_live_panel_per_manager_and_close_all_stops_them(clock: FakeClock) -> None:
+def test_status_panel_is_one_live_panel_per_kernel_and_close_all_stops_it(clock: FakeClock) -> None:
     first, second = FakeManager(clock), FakeManager(clock)
     try:
         panel = status_panel(first)
         assert status_panel(first) is panel
-        other = status_panel(second)
-        assert other is not panel
-        assert len(panel_threads()) >= 2
+        assert status_panel(second) is panel  # a re-login: the same panel, following the new manager
+        assert len(panel_threads()) == 1
     finally:
         close_all()
-    assert panel.closed and other.closed
+    assert panel.closed
     assert panel_threads() == []
-    assert _widget._panels == {}
+    assert _widget._panel is None
     fresh = status_panel(first)  # after %unload_ext / %load_ext a new panel is made
     try:
         assert fresh is not panel and fresh.ticking
     finally:
         close_all()
+
+
+def test_relogin_points_the_panel_at_the_new_manager(clock: FakeClock) -> None:
+    first = FakeManager(clock)
+    second = FakeManager(clock, mode="api_user")
+    try:
+        panel = status_panel(first)
+        first.logout()
+        wait_for(lambda: panel.view.state_key == "LOGGED_OUT" and not panel.ticking, "old session logged out")
+        assert first.subscriber_count == 1
+
+        assert status_panel(second) is panel
+        assert panel.manager is second
+        assert first.subscriber_count == 0 and second.subscriber_count == 1  # nothing left on the old one
+        assert panel.view.state_key == "VALID" and panel.ticking  # live again, no stale logged-out view
+        assert panel._mode.value.startswith("API user")
+
+        redraws = panel.redraws
+        first.set(refresh_count=9)  # the old manager no longer reaches the panel
+        second.set(refresh_count=42)
+        wait_for(lambda: "42" in panel._refreshes.value, "the new manager's event drawn")
+        assert panel._refreshes.value.startswith("42 refreshes") and panel.redraws > redraws
+    finally:
+        close_all()
+    assert second.subscriber_count == 0 and panel_threads() == []
 
 
 def test_plain_text_fallbacks(manager: FakeManager, panel_factory: Any) -> None:
