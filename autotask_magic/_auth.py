@@ -36,6 +36,7 @@ from ._settings import (
     DEFAULT_TOKEN_URL,
     DEFAULT_ZONE_URL,
     api_root,
+    check_under_root,
     check_url,
     make_ssl_context,
     origin,
@@ -405,6 +406,8 @@ class CredentialManager:
                 f"refusing to send credentials to {o[0]}://{o[1]}:{o[2]}: not the configured API host",
                 hint="only the configured token, zone and API hosts receive credentials",
             )
+        # Same host is not enough: a path outside the API root (e.g. the token endpoint) is refused too.
+        check_under_root(str(url), base)
 
     def _discover(self) -> tuple[str, str | None]:
         creds = self._require_credentials()

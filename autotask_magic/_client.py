@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,7 +36,7 @@ from ._retry import (
     may_have_reached_server,
     parse_retry_after,
 )
-from ._settings import Settings, check_url, origin
+from ._settings import Settings, check_under_root, check_url, origin
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -163,17 +164,28 @@ class AutotaskClient:
     # ------------------------------------------------------------------ URLs
 
     def _url(self, path: str) -> str:
+        """The absolute URL for ``path`` (relative to the API root, or an absolute URL under it).
+
+        Refused before anything is sent (ConfigurationError) when it would leave the API root: another
+        scheme, host or port, a scheme-relative ``//host``, ``..`` segments (plain or percent-encoded),
+        backslashes, control characters (CR/LF) or a fragment.
+        """
         base = self.base_url
-        if "://" in path:
-            url = check_url(path, what="request URL")
-            if origin(url) != origin(base):
-                o = origin(url)
-                raise ConfigurationError(
-                    f"refusing a request to {o[0]}://{o[1]}:{o[2]}: not the configured API host",
-                    hint="pass a path relative to the API root",
-                )
-            return str(url)
-        return base + path.lstrip("/")
+        if not isinstance(path, str):
+            raise ConfigurationError(f"request path must be a string, not {type(path).__name__}")
+        if "://" in path.split("?", 1)[0]:
+            url = str(check_url(path, what="request URL"))
+            check_under_root(path, base, what="request URL")
+            check_under_root(url, base, what="request URL")
+            return url
+        if path.startswith(("//", "\\", "/\\")) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path):
+            raise ConfigurationError(
+                "request path looks like a URL on another host (scheme-relative '//' or 'scheme:'); nothing was sent",
+                hint="give a path under the API root, e.g. Companies/0",
+            )
+        url = base + path.lstrip("/")
+        check_under_root(url, base, what="request path")
+        return url
 
     def _relative(self, url: str) -> str:
         path = httpx.URL(url).path
@@ -199,6 +211,8 @@ class AutotaskClient:
     ) -> httpx.Response:
         """Send with the retry policy; returns a response of any status except retried ones."""
         self._check_open()
+        # Every URL that goes out with credentials, nextPageUrl included, must lie under the API root.
+        check_under_root(url, self.base_url)
         method = method.upper()
         rel = self._relative(url)
         label = f"{method} /{rel}"
@@ -350,6 +364,12 @@ class AutotaskClient:
                     f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
                     hint="the server sent a paging URL outside the API root",
                 )
+            try:
+                check_under_root(url, self.base_url, what="nextPageUrl")
+            except ConfigurationError as exc:
+                raise ConfigurationError(
+                    f"refused {exc.message}", hint="the server sent a paging URL outside the API root"
+                ) from None
 
         if parallel:
             from ._parallel import Page, parallel_records, scan_page

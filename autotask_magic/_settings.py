@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "same_origin",
     "api_root",
     "make_ssl_context",
+    "check_under_root",
 ]
 
 DEFAULT_TOKEN_URL = "https://webservices.autotask.net/ATServicesRest/oauth/token"
@@ -95,6 +97,49 @@ def api_root(url: str) -> str:
     if not url.lower().endswith("/v1.0/"):
         url += "V1.0/"
     return url
+
+
+# Characters that never belong in an API path: control characters (CR/LF header injection), a
+# backslash (some servers read it as "/"), and the percent-encoded forms of those plus ".", "/", "#"
+# and "?" that a server would decode into traversal after our own checks have run.
+_BAD_PATH = re.compile(r"[\x00-\x20\x7f\\]|%(?:[01][0-9a-f]|7f|2e|2f|5c|23|3f)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]|%(?:0[ad]|00)", re.IGNORECASE)
+
+
+def check_under_root(url: str | httpx.URL, root: str, *, what: str = "request URL") -> None:
+    """Refuse ``url`` unless it lies under the API root ``root`` (same origin, path below it).
+
+    Checked on the text as given, before httpx normalises it: ``..`` segments, encoded dots or
+    slashes, backslashes, control characters and fragments are refused, so credentials can never be
+    sent to another path (e.g. the token endpoint) on the API host, let alone to another host.
+    """
+    from urllib.parse import urlsplit
+
+    text = str(url)
+    fix = "give a path under the API root, e.g. Companies/0 (no '..', backslashes or control characters)"
+    if _CONTROL.search(text):
+        raise ConfigurationError(f"{what} contains a control character (CR/LF?); nothing was sent", hint=fix)
+    parts = urlsplit(text)
+    if parts.fragment or "#" in text:
+        raise ConfigurationError(f"{what} contains a '#' fragment; nothing was sent", hint=fix)
+    if not parts.scheme or not parts.netloc:
+        raise ConfigurationError(f"{what} is not an absolute URL; nothing was sent", hint=fix)
+    if origin(text) != origin(root):
+        o = origin(text)
+        raise ConfigurationError(
+            f"refusing to send credentials to {o[0]}://{o[1]}:{o[2]}: not the configured API host",
+            hint="only the configured token, zone and API hosts receive credentials",
+        )
+    if "@" in parts.netloc:
+        raise ConfigurationError(f"{what} carries user info ('@' in the host part); nothing was sent", hint=fix)
+    path = parts.path
+    root_path = urlsplit(root).path
+    if not root_path.endswith("/"):
+        root_path += "/"
+    if not path.lower().startswith(root_path.lower()) or _BAD_PATH.search(path):
+        raise ConfigurationError(f"{what} leaves the API root {root_path}; nothing was sent", hint=fix)
+    if any(seg in (".", "..") for seg in path[len(root_path):].split("/")):
+        raise ConfigurationError(f"{what} contains '.' or '..' segments; nothing was sent", hint=fix)
 
 
 def make_ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
