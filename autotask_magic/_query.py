@@ -77,7 +77,6 @@ _WORD_HINTS = {
     "startswith": "did you mean beginswith?",
     "starts": "did you mean beginswith?",
     "ends": "did you mean endswith?",
-    "is": "use = null / != null, or exists / not exists",
     "has": "did you mean contains?",
     "eq": "use =",
     "ne": "use !=",
@@ -268,9 +267,7 @@ def _tokens(text: str) -> Iterator[_Token]:
             sym = m.group(0)
             if sym not in _SYMBOL_OPS:
                 hint = _SYMBOL_HINTS.get(sym)
-                raise _error(
-                    text, i, f"unknown operator {sym!r}", f"{hint}; {_OPERATOR_HELP}" if hint else _OPERATOR_HELP
-                )
+                raise _error(text, i, f"unknown operator {sym!r}", _op_hint(hint))
             yield _Token(_SYM, _SYMBOL_OPS[sym], i, m.end(), sym)
             i = m.end()
         else:
@@ -283,6 +280,10 @@ def _tokens(text: str) -> Iterator[_Token]:
             else:
                 raise _error(text, i, f"unexpected character {_short(ch)!r} (U+{ord(ch):04X})", _fix_char_hint(ch))
     yield _Token(_END, None, n, n, "")
+
+
+def _op_hint(hint: str | None) -> str:
+    return f"{hint} (operators: {_OPERATOR_HELP[len('use one of '):]})" if hint else _OPERATOR_HELP
 
 
 def _fix_char_hint(ch: str) -> str:
@@ -485,7 +486,7 @@ class _Parser:
             op = optok.value
             vtok = self.tok
             value_pos = vtok.pos
-            value = self.value(allow_list=False)
+            value = self.value()
             if value is None:
                 if op not in ("eq", "noteq"):
                     raise self.fail(vtok, f"null cannot be compared with {optok.text}", "use = null, != null, exists or not exists")
@@ -499,7 +500,7 @@ class _Parser:
             if word in _WORD_OPS:
                 vtok = self.tok
                 value_pos = vtok.pos
-                value = self.value(allow_list=False)
+                value = self.value()
                 if value is None:
                     raise self.fail(vtok, f"{word} needs a value, not null", "use exists / not exists to test for a value")
                 node["op"], node["value"] = _WORD_OPS[word], value
@@ -530,12 +531,10 @@ class _Parser:
                     self.advance()
                     node["op"] = "exist"
                 else:
-                    raise self.fail(optok, "unknown operator 'is'", f"write is null / is not null; {_OPERATOR_HELP}")
+                    raise self.fail(optok, "unknown operator 'is'", _op_hint("write is null / is not null"))
             else:
                 hint = _WORD_HINTS.get(word)
-                raise self.fail(
-                    optok, f"unknown operator {_short(optok.text)!r}", f"{hint}; {_OPERATOR_HELP}" if hint else _OPERATOR_HELP
-                )
+                raise self.fail(optok, f"unknown operator {_short(optok.text)!r}", _op_hint(hint))
         elif optok.kind == _END:
             raise self.fail(optok, f"missing operator after {_short(ftok.text if not udf else 'udf.' + name)!r}", _OPERATOR_HELP)
         else:
@@ -559,7 +558,7 @@ class _Parser:
         values: list[Any] = []
         while True:
             vtok = self.tok
-            value = self.value(allow_list=False)
+            value = self.value()
             if value is None:
                 raise self.fail(vtok, "null is not allowed in an in list", "use exists / not exists for null")
             values.append(value)
@@ -576,7 +575,7 @@ class _Parser:
         self.advance()
         return values
 
-    def value(self, *, allow_list: bool) -> Any:
+    def value(self) -> Any:
         tok = self.tok
         kind = tok.kind
         if kind in (_STRING, _NUMBER, _DATE):
@@ -584,7 +583,7 @@ class _Parser:
             return tok.value
         if kind == _PARAM:
             self.advance()
-            return self.bind(tok, as_list=allow_list)
+            return self.bind(tok, as_list=False)
         if kind == _IDENT:
             word = tok.value.lower()
             if word in ("true", "false"):
@@ -748,10 +747,10 @@ def render_where(filter: Sequence[Mapping[str, Any]]) -> str:
     """Write a filter list back in the query language; ``parse_where(render_where(f)) == f``."""
     if isinstance(filter, Mapping):
         filter = [filter]
-    return " and ".join(_render(node, "and", 0) for node in filter)
+    return " and ".join(_render(node, 0) for node in filter)
 
 
-def _render(node: Mapping[str, Any], context: str, depth: int) -> str:
+def _render(node: Mapping[str, Any], depth: int) -> str:
     if depth > MAX_DEPTH * 4:
         raise QuerySyntaxError("filter nested too deeply to render", hint="simplify the filter")
     if not isinstance(node, Mapping):
@@ -761,13 +760,12 @@ def _render(node: Mapping[str, Any], context: str, depth: int) -> str:
         items = node.get("items") or []
         if not items:
             raise QuerySyntaxError(f"empty {op} group cannot be rendered", hint="remove the group")
-        parts = [_render(item, op, depth + 1) for item in items]
+        parts = [_render(item, depth + 1) for item in items]
         if len(parts) == 1:
             return parts[0]
-        body = f" {op} ".join(parts)
         # 'and' binds tighter, so only an or-in-and strictly needs parentheses; and-in-or gets them for
-        # readability, and same-op nesting keeps them so the structure survives a round trip.
-        return body if context == "top" else f"({body})"
+        # readability, and same-op nesting keeps them so the written structure is what is sent.
+        return "(" + f" {op} ".join(parts) + ")"
     if op is None:
         raise QuerySyntaxError(f"unknown operator {node.get('op')!r}", hint=_OPERATOR_HELP)
     name = node.get("field")

@@ -77,23 +77,23 @@ def _condition(draw: st.DrawFn, udf: bool = False) -> dict[str, Any]:
     return node
 
 
-def _group(op: str, children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-    # Children of a group are conditions or groups of the other operator (same-op nesting is flattened).
-    return st.lists(children.filter(lambda c: c.get("op") != op), min_size=2, max_size=3).map(
-        lambda items: {"op": op, "items": items}
-    )
-
-
-_nodes = st.recursive(
-    _condition(),
-    lambda children: st.one_of(_group("and", children), _group("or", children)),
-    max_leaves=8,
-)
+@st.composite
+def _group(draw: st.DrawFn, op: str, depth: int) -> dict[str, Any]:
+    # Children are conditions or groups of the other operator (same-op nesting is flattened by the parser).
+    other = "and" if op == "or" else "or"
+    items = []
+    for _ in range(draw(st.integers(2, 3))):
+        nest = depth < 2 and draw(st.integers(0, 3)) == 0
+        items.append(draw(_group(other, depth + 1)) if nest else draw(_condition()))
+    return {"op": op, "items": items}
 
 
 @st.composite
 def _filters(draw: st.DrawFn) -> list[dict[str, Any]]:
-    items = draw(st.lists(_nodes.filter(lambda n: n.get("op") != "and"), min_size=1, max_size=4))
+    items = [
+        draw(_group("or", 1)) if draw(st.integers(0, 2)) == 0 else draw(_condition())
+        for _ in range(draw(st.integers(1, 4)))
+    ]
     if draw(st.booleans()):
         items.insert(draw(st.integers(0, len(items))), draw(_condition(udf=True)))
     return items
@@ -105,3 +105,27 @@ def test_render_then_parse_gives_the_same_filter(flt: list[dict[str, Any]]) -> N
     text = render_where(flt)
     assert parse_where(text) == flt
     assert validate_filter(parse_where(text), None, entity="Tickets") == flt
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    | st.sampled_from(["eq", "in", "or", "and", "exist", "like", "udf", "op", "field", "value", "items"]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["op", "field", "value", "items", "udf", "filter", "x"]), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@FUZZ
+@given(_json)
+def test_raw_json_only_raises_query_syntax_error(data: Any) -> None:
+    import json
+
+    from autotask_magic._metadata import EntityFields
+
+    fields = EntityFields.from_api("Tickets", {"fields": [{"name": "id", "dataType": "long"}]})
+    text = json.dumps(data)
+    try:
+        validate_filter(parse_where(text), fields, entity="Tickets")
+    except QuerySyntaxError as err:
+        assert "\n" not in str(err)
