@@ -235,3 +235,151 @@ def not_logged_in_error() -> ConfigurationError:
             f"the built-in sandbox, or set {_how_to(None)} before starting the kernel"
         ),
     )
+
+
+SCRUBBED_LINE = "<removed by autotask_magic: the line carried a secret>"
+
+
+def scrub_history(shell: Any, line: str) -> int:
+    """Remove a refused magic ``line`` from the shell's input history: memory, cache and database.
+
+    By the time a magic runs, IPython has already stored its cell (``In``, ``_ih``, ``_i*``, the
+    history database or its write cache). A line refused because it carries a secret is replaced by
+    :data:`SCRUBBED_LINE` everywhere, so the secret is not persisted. Returns how many places changed.
+    Best effort: the notebook cell itself still holds the text (the refusal says so).
+    """
+    if not line or not line.strip():
+        return 0
+    # The raw cell holds the line as typed; the parsed cell holds it as a Python string literal.
+    needles = sorted(
+        {n for n in (line, line.strip(), repr(line)[1:-1], repr(line.strip())[1:-1]) if n.strip()},
+        key=len,
+        reverse=True,
+    )
+
+    def clean(text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        for needle in needles:
+            if needle in text:
+                text = text.replace(needle, SCRUBBED_LINE)
+        return text
+
+    changed = 0
+    hm = getattr(shell, "history_manager", None)
+    if hm is not None:
+        for name in ("input_hist_raw", "input_hist_parsed"):
+            entries = getattr(hm, name, None)
+            if isinstance(entries, list):
+                for i, entry in enumerate(entries):
+                    new = clean(entry)
+                    if new is not entry and new != entry:
+                        entries[i] = new
+                        changed += 1
+        for name in ("_i00", "_i", "_ii", "_iii"):
+            value = getattr(hm, name, None)
+            new = clean(value)
+            if isinstance(value, str) and new != value:
+                setattr(hm, name, new)
+                changed += 1
+        lock = getattr(hm, "db_input_cache_lock", None)
+        # Under the cache lock the saving thread cannot be between taking the cache and writing it,
+        # so the line is either still in the cache or already in the database.
+        with lock if lock is not None else _NullLock():
+            cache = getattr(hm, "db_input_cache", None)
+            if isinstance(cache, list):
+                for i, row in enumerate(cache):
+                    new_row = tuple(clean(x) for x in row)
+                    if new_row != tuple(row):
+                        cache[i] = new_row
+                        changed += 1
+            changed += _scrub_db(hm, clean)
+    ns = getattr(shell, "user_ns", None)
+    if isinstance(ns, dict):
+        for key in [k for k in ns if isinstance(k, str) and re.fullmatch(r"_i+|_i\d+", k)]:
+            value = ns[key]
+            new = clean(value)
+            if isinstance(value, str) and new != value:
+                ns[key] = new
+                changed += 1
+    # A terminal keeps its own prompt_toolkit history of what was typed (up-arrow recall).
+    pt_history = getattr(getattr(shell, "pt_app", None), "history", None)
+    loaded = getattr(pt_history, "_loaded_strings", None)
+    if isinstance(loaded, list):
+        for i, entry in enumerate(loaded):
+            new = clean(entry)
+            if new != entry:
+                loaded[i] = new
+                changed += 1
+    return changed
+
+
+class _NullLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _scrub_db(hm: Any, clean: Callable[[Any], Any]) -> int:
+    import sqlite3
+
+    db = getattr(hm, "db", None)
+    session = getattr(hm, "session_number", None)
+    if not isinstance(db, sqlite3.Connection) or session is None:
+        return 0
+    changed = 0
+    try:
+        rows = db.execute(
+            "SELECT line, source, source_raw FROM history WHERE session = ?", (session,)
+        ).fetchall()
+        updates = [
+            (clean(src), clean(raw), session, num)
+            for num, src, raw in rows
+            if clean(src) != src or clean(raw) != raw
+        ]
+        if updates:
+            with db:
+                db.executemany(
+                    "UPDATE history SET source = ?, source_raw = ? WHERE session = ? AND line = ?", updates
+                )
+            changed = len(updates)
+    except sqlite3.Error:  # a locked or closed database: memory and cache are clean already
+        return changed
+    return changed
+
+
+def line_carries_secret(
+    line: str,
+    identifier_options: Sequence[str],
+    url_options: Sequence[str] = (),
+    flags: Sequence[str] = (),
+) -> bool:
+    """True when a login ``line`` is refused for carrying (or possibly carrying) a secret.
+
+    That is: :func:`check_no_secret_arguments` refuses it, or it has an option the magic does not
+    know (whose value may be a secret). The caller then scrubs the line from history.
+    """
+    import shlex
+
+    try:
+        words = shlex.split(line)
+    except ValueError:  # unbalanced quotes: judge the plain words
+        words = line.split()
+    try:
+        check_no_secret_arguments(words, identifier_options, url_options)
+    except ConfigurationError:
+        return True
+    takes_value = set(identifier_options) | set(url_options)
+    known = takes_value | set(flags)
+    prev = ""
+    for word in words:
+        if prev in takes_value:
+            prev = ""
+            continue
+        name = word.split("=", 1)[0]
+        if word.startswith("-") and name not in known:
+            return True
+        prev = name if "=" not in word else ""
+    return False

@@ -329,7 +329,15 @@ class AutotaskMagic(Magics, Configurable):
         once naming the variables. Secrets are never options: the line is saved in history.
         Login checks the credentials immediately (first token, or zone discovery and one request).
         """
-        return self._run(self._login, line)
+        try:
+            return self._run(self._login, line)
+        except BaseException:
+            # IPython stored the line before the magic ran: a refused secret must not stay in history.
+            from ._login import line_carries_secret, scrub_history
+
+            if line_carries_secret(line, self._LOGIN_IDENTIFIERS, self._LOGIN_URLS, self._LOGIN_FLAGS):
+                scrub_history(self.shell, line)
+            raise
 
     _LOGIN_IDENTIFIERS = ("--client-id", "--username", "--impersonate", "--mode", "--tickets")
     _LOGIN_URLS = ("--base-url", "--token-url", "--zone-url", "--ca-bundle")
