@@ -91,7 +91,9 @@ class AutotaskClient:
         manager: CredentialManager | None = None,
         label: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        page_size: int = MAX_PAGE_SIZE,
     ) -> None:
+        self.page_size = page_size  # validated by the property setter before anything is built
         if manager is None:
             if credentials is None:
                 raise ConfigurationError(
@@ -155,6 +157,19 @@ class AutotaskClient:
         self._http.close()
         if self._owns_manager:
             self.manager.close()
+
+    @property
+    def page_size(self) -> int:
+        """Records asked for per query page (``MaxRecords``), 1-500; the last page may be shorter."""
+        return self._page_size
+
+    @page_size.setter
+    def page_size(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+            raise ConfigurationError(
+                f"page_size must be an integer from 1 to {MAX_PAGE_SIZE} (the API's limit), got {value!r}"
+            )
+        self._page_size = value
 
     @property
     def base_url(self) -> str:
@@ -400,7 +415,9 @@ class AutotaskClient:
 
             if "IncludeFields" in body and "id" not in [f.lower() for f in body["IncludeFields"]]:
                 body["IncludeFields"].insert(0, "id")
-            return parallel_records(_Fetcher(), entity, body, limit=limit, on_page=on_page)
+            return parallel_records(
+                _Fetcher(), entity, body, limit=limit, on_page=on_page, page_size=self.page_size
+            )
 
         return iter_records(
             lambda: fetch(first_url),
@@ -412,18 +429,18 @@ class AutotaskClient:
             request=label,
         )
 
-    @staticmethod
     def _query_body(
-        filter: Sequence[dict[str, Any]] | None, fields: Sequence[str] | None, limit: int | None
+        self, filter: Sequence[dict[str, Any]] | None, fields: Sequence[str] | None, limit: int | None
     ) -> dict[str, Any]:
+        size = self.page_size
         body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
         if fields:
             include = list(fields)
-            # Autotask needs id in IncludeFields to page past 500 rows.
-            if (limit is None or limit > MAX_PAGE_SIZE) and not any(f.lower() == "id" for f in include):
+            # Autotask needs id in IncludeFields to page past the first page.
+            if (limit is None or limit > size) and not any(f.lower() == "id" for f in include):
                 include.insert(0, "id")
             body["IncludeFields"] = include
-        body["MaxRecords"] = min(MAX_PAGE_SIZE, limit) if limit else MAX_PAGE_SIZE
+        body["MaxRecords"] = min(size, limit) if limit else size
         return body
 
     def count(self, entity: str, filter: Sequence[dict[str, Any]] | None = None) -> int:

@@ -168,7 +168,7 @@ def frame_summary(name: str | None, df: Any) -> str:
     text = f"{head}{_plural(rows, 'row')} × {_plural(cols, 'column')}"
     info = getattr(df, "attrs", {}).get("autotask") or {}
     extra = []
-    if info.get("entity"):
+    if info.get("entity") and info["entity"] != name:  # "Tickets: … — Tickets" says it twice
         extra.append(str(info["entity"]))
     if info.get("pages") is not None:
         extra.append(_plural(int(info["pages"]), "page"))
@@ -195,8 +195,9 @@ def status_line(status: Any) -> str:
         parts.append(f"{host}" + (f" zone {zone}" if zone else ""))
     expires = getattr(status, "expires_at", None)
     if expires is not None:
-        seconds = int(expires.timestamp() - time.time())
-        parts.append(f"token expires in {max(seconds, 0) // 60} min")
+        seconds = max(int(expires.timestamp() - time.time()), 0)
+        # Short-lived tokens (a sandbox with --token-ttl) would read "expires in 0 min".
+        parts.append(f"token expires in {seconds} s" if seconds < 120 else f"token expires in {seconds // 60} min")
     used = getattr(status, "requests_last_minute", None)
     limit = getattr(status, "requests_per_minute_limit", None)
     if used is not None and limit:

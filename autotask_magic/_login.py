@@ -158,7 +158,7 @@ def _how_to(mode: str | None) -> str:
         return oauth
     if mode == "api_user":
         return api
-    return f"{api}, or {oauth}"
+    return f"{api} or {oauth}"
 
 
 
@@ -183,6 +183,7 @@ def plan_login(
     for key, value in overrides.items():
         if value is not None and value != "":
             env[key] = value
+    guessed = mode is None and not any(env.get(var) for var, _, _ in (*OAUTH_VARS, *API_USER_VARS))
     if mode is None:
         if env.get("AUTOTASK_CLIENT_ID") and not env.get("AUTOTASK_USERNAME"):
             mode = "oauth"
@@ -196,6 +197,14 @@ def plan_login(
         raise ConfigurationError(f"unknown login mode {mode!r}", hint="use --mode oauth or --mode api_user")
     missing = [(var, text, secret) for var, text, secret in _mode_vars(mode) if not env.get(var)]
     prompted: list[str] = []
+    if missing and not prompt_allowed and guessed:
+        # Nothing says which mode: name both, not only the default's variables.
+        raise ConfigurationError(
+            "not logged in: no Autotask credentials are set and there is no one to ask (no terminal, or "
+            "the front end does not allow input)",
+            hint=f"set {_how_to(None)} in the kernel's environment, or run %autotask_login --sandbox "
+            "to try the built-in sandbox",
+        )
     if missing and not prompt_allowed:
         names = ", ".join(var for var, _, _ in missing)
         raise ConfigurationError(

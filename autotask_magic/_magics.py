@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -33,8 +34,7 @@ from IPython.core.magic_arguments import (
     magic_arguments,
     parse_argstring,
 )
-from IPython.utils.text import dedent
-from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from . import _display
@@ -55,7 +55,7 @@ PARTIAL_NAME = "_autotask_partial"
 _ENTITY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-USAGE = dedent(
+USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
     """\
     %autotask query ENTITY [options] [where CONDITION]     (or the condition in the cell body)
     %autotask GET|POST|PATCH|PUT|DELETE /PATH [--body NAME] [--dry-run] [--raw] [-o NAME]
@@ -198,12 +198,39 @@ class AutotaskMagic(Magics, Configurable):
     sandbox_tickets = Int(2000, help="Tickets in the sandbox started by %autotask_login --sandbox.").tag(
         config=True
     )
+    sandbox_token_ttl = Float(
+        3600.0, help="Seconds a sandbox token lives (%autotask_login --sandbox; a few seconds to watch refreshes)."
+    ).tag(config=True)
+    sandbox_latency_ms = Int(
+        0, help="Milliseconds the sandbox waits before each answer (%autotask_login --sandbox; a slow tenant)."
+    ).tag(config=True)
 
     @validate("page_size")
     def _check_page_size(self, proposal: Any) -> int:
         value = int(proposal["value"])
         if not 1 <= value <= 500:
             raise TraitError("page_size must be between 1 and 500 (the API's limit)")
+        return value
+
+    @observe("page_size")
+    def _page_size_changed(self, change: Any) -> None:
+        # %config after login applies to the session already open, not only to the next login.
+        client = getattr(self, "client", None)
+        if client is not None and hasattr(client, "page_size"):
+            client.page_size = change["new"]
+
+    @validate("sandbox_token_ttl")
+    def _check_token_ttl(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not value > 0:
+            raise TraitError("sandbox_token_ttl must be a positive number of seconds")
+        return value
+
+    @validate("sandbox_latency_ms")
+    def _check_latency(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 0:
+            raise TraitError("sandbox_latency_ms must be 0 or more milliseconds")
         return value
 
     @validate("timezone")
@@ -318,6 +345,10 @@ class AutotaskMagic(Magics, Configurable):
     @argument("--zone-url", default=None, help="zone discovery URL (API-user mode)")
     @argument("--ca-bundle", default=None, help="CA bundle file for TLS")
     @argument("--tickets", type=int, default=None, help="with --sandbox: number of tickets to generate")
+    @argument("--token-ttl", type=float, default=None, metavar="SECONDS",
+              help="with --sandbox: seconds each token lives (default: AutotaskMagic.sandbox_token_ttl)")
+    @argument("--latency", type=int, default=None, metavar="MS",
+              help="with --sandbox: milliseconds of delay per answer (default: AutotaskMagic.sandbox_latency_ms)")
     @argument("--no-check", action="store_true", help="do not validate the credentials now")
     @line_magic
     def autotask_login(self, line: str = "") -> None:
@@ -339,7 +370,7 @@ class AutotaskMagic(Magics, Configurable):
                 scrub_history(self.shell, line)
             raise
 
-    _LOGIN_IDENTIFIERS = ("--client-id", "--username", "--impersonate", "--mode", "--tickets")
+    _LOGIN_IDENTIFIERS = ("--client-id", "--username", "--impersonate", "--mode", "--tickets", "--token-ttl", "--latency")
     _LOGIN_URLS = ("--base-url", "--token-url", "--zone-url", "--ca-bundle")
     _LOGIN_FLAGS = ("--sandbox", "--no-check", "-h", "--help")
 
@@ -347,12 +378,26 @@ class AutotaskMagic(Magics, Configurable):
         words = _split_words(line)
         check_no_secret_arguments(words, self._LOGIN_IDENTIFIERS, self._LOGIN_URLS)
         known = set(self._LOGIN_IDENTIFIERS) | set(self._LOGIN_URLS) | set(self._LOGIN_FLAGS)
-        for word in words:
+        takes_value = set(self._LOGIN_IDENTIFIERS) | set(self._LOGIN_URLS)
+        for prev, word in zip([""] + words, words):
             name = word.split("=", 1)[0]
+            if prev in takes_value:
+                continue  # a value such as "--latency -1": argparse judges it below
             if word.startswith("-") and name not in known:
                 # Never echo the value: an unknown option may carry a secret.
                 raise UsageError(f"%autotask_login has no option {name} (see %autotask_login?)")
         args = parse_argstring(self.autotask_login, line)
+        sandbox_only = [o for o, v in (("--tickets", args.tickets), ("--token-ttl", args.token_ttl),
+                                       ("--latency", args.latency)) if v is not None]
+        if sandbox_only and not args.sandbox:
+            verb = "needs" if len(sandbox_only) == 1 else "need"
+            raise UsageError(f"{', '.join(sandbox_only)} {verb} --sandbox (they set up the built-in sandbox)")
+        if args.token_ttl is not None and not args.token_ttl > 0:
+            raise UsageError("--token-ttl needs a positive number of seconds")
+        if args.latency is not None and args.latency < 0:
+            raise UsageError("--latency needs 0 or more milliseconds")
+        if args.tickets is not None and args.tickets < 0:
+            raise UsageError("--tickets needs 0 or more tickets")
         if args.sandbox:
             client = self._sandbox_client(args)
         else:
@@ -441,6 +486,10 @@ class AutotaskMagic(Magics, Configurable):
                 except AttributeError:
                     pass
                 self.sandbox = sandbox
+            # Lifetime and latency are live settings of a running sandbox: a re-login changes them
+            # without regenerating the data (tokens already issued keep their expiry).
+            sandbox.token_ttl = float(args.token_ttl if args.token_ttl is not None else self.sandbox_token_ttl)
+            sandbox.faults.latency_ms = args.latency if args.latency is not None else self.sandbox_latency_ms
         env = dict(sandbox.env(mode=mode))
         return self._make_client(env, mode=mode, label="sandbox")
 
@@ -1015,13 +1064,15 @@ class AutotaskMagic(Magics, Configurable):
         import pandas as pd
 
         rows = []
-        for name in fields.names:
-            info = fields.get(name)
+        # Standard fields, then user-defined ones under the column name a query gives them.
+        named = [(name, fields.get(name, udf=False)) for name in fields.names]
+        named += [(f"udf.{name}", fields.get(name, udf=True)) for name in getattr(fields, "udf_names", [])]
+        for name, info in named:
             rows.append({
                 "name": name,
                 "data_type": getattr(info, "data_type", None),
                 "picklist": bool(getattr(info, "is_picklist", False)),
-                "reference": getattr(info, "reference_entity", None) if getattr(info, "is_reference", False) else None,
+                "reference": (getattr(info, "reference_entity", None) or "") if getattr(info, "is_reference", False) else "",
                 "udf": bool(getattr(info, "is_udf", False)),
             })
         df = pd.DataFrame(rows, columns=["name", "data_type", "picklist", "reference", "udf"])

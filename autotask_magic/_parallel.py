@@ -228,10 +228,12 @@ def parallel_records(
     limit: int | None = None,
     on_page: Callable[[PageInfo], None] | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
+    page_size: int = PAGE_SIZE,
 ) -> Iterator[dict[str, Any]]:
     """Yield the records of ``body``'s query in id order, pulled by up to ``max_in_flight`` partitions.
 
-    ``body`` is the query body (``filter`` required; ``IncludeFields`` must contain ``id``).
+    ``body`` is the query body (``filter`` required; ``IncludeFields`` must contain ``id``), and
+    ``page_size`` its ``MaxRecords`` (partitions are planned in whole pages of that size).
     ``on_page(PageInfo)`` runs on the caller's thread as each page is handed over. Errors on the first
     page are raised as they are (nothing was fetched); later failures raise :class:`IncompletePullError`.
     """
@@ -259,7 +261,7 @@ def parallel_records(
     try:
         # 1. First page and count together: two requests, one round trip.
         first_body = dict(body)
-        if limit is not None and limit < PAGE_SIZE:
+        if limit is not None and limit < page_size:
             first_body["MaxRecords"] = max(1, limit)
         count_future: Future[int] = pool.submit(fetcher.count, entity, user_filter)
         try:
@@ -279,7 +281,7 @@ def parallel_records(
 
         ids = [rec.get("id") for rec in first.items]
         ordered = all(isinstance(i, int) for i in ids) and all(a < b for a, b in zip(ids, ids[1:]))
-        parts = plan_partitions(ids, total, limit=limit) if (ordered and total is not None) else []
+        parts = plan_partitions(ids, total, limit=limit, page_size=page_size) if (ordered and total is not None) else []
         if not parts:
             # Small remainder, unknown count or pages not in id order: follow nextPageUrl as usual.
             if not ordered:

@@ -54,7 +54,9 @@ def test_failure_after_retries_keeps_every_record(sb: Sandbox) -> None:
             for record in client.records("Tickets", on_page=on_page):
                 got.append(record)
         err = info.value
-        assert err.pages == 1 and len(err.records) == 500 and err.records == got
+        # Page 2's request may already be answered when on_page(1) turns drops on (it is sent before
+        # page 1 is parsed), so the pull stops after page 1 or 2 — with every record of those pages.
+        assert err.pages in (1, 2) and len(err.records) == 500 * err.pages and err.records == got
         assert err.cause is not None and "\n" not in str(err)
         assert sb.stats.faults_injected.get("drop", 0) == client.retry.attempts
 

@@ -293,7 +293,7 @@ def test_progress_text_for_multi_page_pulls(ip: Any, magic: Any, shown: Shown, s
     run(ip, "x = %autotask query Tickets --fields id")
     out = capsys.readouterr().out
     assert "\rTickets: 1,000 records, 2 pages" in out and "\rTickets: 2,000 records, 4 pages" in out
-    assert shown.text().splitlines()[-1].startswith("Tickets: 2,000 rows × 1 column — Tickets, 4 pages, ")
+    assert shown.text().splitlines()[-1].startswith("Tickets: 2,000 rows × 1 column — 4 pages, ")
     shown.clear()
     run(ip, "x = %autotask query Tickets --limit 3")
     assert "\r" not in capsys.readouterr().out  # one page: no bar, no summary
@@ -452,3 +452,61 @@ def test_unload_closes_clients_and_stops_threads(ip: Any, magic: Any) -> None:
     leftover = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
     assert leftover == []
     ip.run_line_magic("load_ext", "autotask_magic")
+
+
+# ------------------------------------------------------------------------------------- follow-ups
+
+
+def test_page_size_100_pulls_1000_rows_in_10_query_requests(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    cut = [r["id"] for r in sandbox.ground_truth("Tickets")][999]
+    truth = sandbox.ground_truth("Tickets", [{"op": "lte", "field": "id", "value": cut}])
+    assert len(truth) == 1000
+    assert run(ip, f"full = %autotask query Tickets where id <= {cut}").success
+    sandbox.reset_stats()
+    run(ip, "%config AutotaskMagic.page_size = 100")
+    assert magic.client.page_size == 100
+    assert run(ip, f"small = %autotask query Tickets where id <= {cut}").success
+    counts = endpoint_counts(sandbox)
+    assert counts["POST /Tickets/query"] + counts["POST /Tickets/query/next"] == 10
+    assert ip.user_ns["small"].attrs["autotask"]["pages"] == 10
+    pd.testing.assert_frame_equal(ip.user_ns["small"], ip.user_ns["full"])
+    assert ip.user_ns["small"]["id"].tolist() == [r["id"] for r in truth]
+    # A parallel pull plans its partitions in pages of that size too: same rows, 100 per page.
+    sandbox.reset_stats()
+    assert run(ip, f"par = %autotask query Tickets --parallel where id <= {cut}").success
+    pd.testing.assert_frame_equal(ip.user_ns["par"], ip.user_ns["full"])
+    queries = {k: v for k, v in endpoint_counts(sandbox).items() if k.startswith("POST /Tickets/query")}
+    pages = queries.get("POST /Tickets/query", 0) + queries.get("POST /Tickets/query/next", 0)
+    assert 10 <= pages <= 13  # 10 pages, plus at most one short page per extra partition
+
+
+def test_login_sandbox_token_ttl_and_latency_options_and_config(ip: Any, magic: Any, shown: Shown) -> None:
+    assert run(ip, "%autotask_login --sandbox --tickets 50 --token-ttl 4 --latency 5").success
+    sb = magic.sandbox
+    assert sb.token_ttl == 4.0 and sb.faults.latency_ms == 5
+    status = magic.client.manager.status()
+    assert status.expires_at is not None and status.label == "sandbox"
+    line = shown.text().splitlines()[-1]
+    assert "(sandbox)" in line and " s ·" in line and "expires in 0 min" not in line  # seconds, not "0 min"
+    # The traits are the defaults of a plain --sandbox login; the running sandbox (and its data) is kept.
+    run(ip, "%config AutotaskMagic.sandbox_token_ttl = 7")
+    run(ip, "%config AutotaskMagic.sandbox_latency_ms = 0")
+    assert run(ip, "%autotask_login --sandbox --tickets 50").success
+    assert magic.sandbox is sb and sb.token_ttl == 7.0 and sb.faults.latency_ms == 0
+    before = sb.stats.token_requests
+    assert run(ip, "%autotask_login --sandbox --tickets 50 --token-ttl 3600").success
+    assert sb.stats.token_requests == before + 1 and sb.token_ttl == 3600.0
+
+
+def test_fields_lists_udfs_under_their_column_names(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    result = run(ip, "%autotask fields Companies")
+    assert result.success
+    df = result.result
+    udf_rows = df[df["udf"]]
+    assert len(udf_rows) > 0 and all(name.startswith("udf.") for name in udf_rows["name"])
+    frame = run(ip, "%autotask query Companies --limit 1").result
+    assert set(udf_rows["name"]) <= set(frame.columns)  # the names a query's columns carry
+    assert not df["reference"].isna().any()  # "" for non-references, not NaN
+    assert df.set_index("name").loc["ownerResourceID", "reference"] == "Resource"

@@ -207,9 +207,71 @@ def test_login_without_a_person_fails_at_once_naming_variables(ip: Any, magic: A
     assert not result.success
     out = capsys.readouterr().out
     assert "AUTOTASK_CLIENT_ID, AUTOTASK_CLIENT_SECRET not set" in out
-    result = run(ip, "%autotask_login")
+    result = run(ip, "%autotask_login --mode api_user")
     out = capsys.readouterr().out
-    assert "AUTOTASK_USERNAME, AUTOTASK_INTEGRATION_CODE, AUTOTASK_SECRET" in out
+    assert "AUTOTASK_USERNAME, AUTOTASK_INTEGRATION_CODE, AUTOTASK_SECRET not set" in out
+
+
+def test_login_with_nothing_set_and_nobody_to_ask_names_both_modes(ip: Any, magic: Any, capsys: Any) -> None:
+    magic._environ = {}
+    magic._can_prompt = lambda: False
+    magic._getpass = magic._input = lambda p: pytest.fail("must not prompt")
+    result = run(ip, "%autotask_login")
+    assert not result.success
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert len(lines) == 1  # one readable line, no traceback
+    line = lines[0]
+    assert line.startswith("ConfigurationError: not logged in: no Autotask credentials are set")
+    # The default mode (API user) is only a default: both modes' variables are named, and the sandbox.
+    for var in ("AUTOTASK_USERNAME", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET",
+                "AUTOTASK_CLIENT_ID", "AUTOTASK_CLIENT_SECRET"):
+        assert var in line
+    assert "(API user) or AUTOTASK_CLIENT_ID and AUTOTASK_CLIENT_SECRET (OAuth)" in line
+    assert "%autotask_login --sandbox" in line
+
+
+def test_usage_lines_are_aligned(ip: Any, shown: Shown) -> None:
+    assert run(ip, "%autotask").success
+    lines = shown.text().splitlines()
+    assert lines[0].startswith("%autotask query ENTITY") and lines[1].startswith("%autotask GET")
+
+
+def test_sandbox_only_login_options_need_sandbox(ip: Any, magic: Any, capsys: Any) -> None:
+    magic._environ = {}
+    for line, words in (("--tickets 5", "--tickets needs --sandbox"),
+                        ("--token-ttl 4 --latency 10", "--token-ttl, --latency need --sandbox"),
+                        ("--sandbox --token-ttl 0", "--token-ttl needs a positive number of seconds"),
+                        ("--sandbox --latency -1", "--latency needs 0 or more milliseconds")):
+        assert not run(ip, f"%autotask_login {line}").success
+        out = capsys.readouterr()
+        assert words in out.out + out.err
+    assert magic.sandbox is None  # nothing was started
+
+
+def test_page_size_config_reaches_the_client(ip: Any, magic: Any) -> None:
+    from autotask_magic import AutotaskClient, ConfigurationError, OAuthCredentials
+
+    client = AutotaskClient(OAuthCredentials("id", "secret"), base_url="https://example.invalid/V1.0/",
+                            token_url="https://example.invalid/token", page_size=100)
+    try:
+        assert client.page_size == 100
+        assert client._query_body(None, ["title"], None) == {
+            "filter": [{"op": "gte", "field": "id", "value": 0}], "IncludeFields": ["id", "title"], "MaxRecords": 100,
+        }
+        assert client._query_body(None, ["title"], 50)["MaxRecords"] == 50
+        for bad in (0, 501, 2.5, True, "100"):
+            with pytest.raises(ConfigurationError) as info:
+                client.page_size = bad  # type: ignore[assignment]
+            assert "page_size must be an integer from 1 to 500" in str(info.value)
+            assert "\n" not in str(info.value)
+        magic.client = client
+        ip.run_line_magic("config", "AutotaskMagic.page_size = 250")  # after login: applies at once
+        assert client.page_size == 250
+    finally:
+        magic.client = None
+        client.close()
+    with pytest.raises(ConfigurationError):
+        AutotaskClient(OAuthCredentials("id", "secret"), page_size=0)
 
 
 def test_can_prompt_rules(monkeypatch: pytest.MonkeyPatch) -> None:
