@@ -108,18 +108,8 @@ class LabServer:
 
 
 @pytest.fixture(scope="session")
-def browser_sandbox(browser_available: None) -> Iterator[Any]:
-    """A sandbox in this process with a token lifetime of a few seconds; the kernels log into it."""
-    from autotask_magic.sandbox import Sandbox
-
-    with Sandbox(tickets=4000, token_ttl=4.0, latency_ms=700, seed=7) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="session")
-def lab_server(browser_available: None, browser_sandbox: Any,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """JupyterLab on 127.0.0.1 with the sandbox's AUTOTASK_* variables in the kernels' environment."""
+def lab_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab on 127.0.0.1; kernels get no AUTOTASK_* variables (notebooks use %autotask_login --sandbox)."""
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
     root.mkdir()
@@ -127,7 +117,6 @@ def lab_server(browser_available: None, browser_sandbox: Any,
     settings.mkdir()
     (settings / "overrides.json").write_text(json.dumps(OVERRIDES))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOTASK_")}
-    env.update(browser_sandbox.env(mode="oauth"))
     env.update(
         JUPYTER_CONFIG_DIR=str(base / "config"),
         JUPYTER_RUNTIME_DIR=str(base / "runtime"),
