@@ -477,8 +477,10 @@ class CredentialManager:
             with self.limits.request("GET ThresholdInformation"):
                 response = self._http.get(url, auth=self.auth)
         except httpx.HTTPError as exc:
+            kind = type(exc).__name__
+            _redact.detach(exc)  # its request holds the Secret and ApiIntegrationCode headers
             raise TransportError(
-                f"validation request failed: {type(exc).__name__}", request="GET ThresholdInformation"
+                f"validation request failed: {kind}", request="GET ThresholdInformation"
             ) from None
         if response.status_code == 401:
             raise AuthenticationError(
@@ -592,7 +594,9 @@ class CredentialManager:
                 if is_retryable_exception(exc) and not isinstance(exc, httpx.TimeoutException) and attempt < 3:
                     self._sleep(0.2 * attempt)
                     continue
-                if is_tls_error(exc):
+                tls = is_tls_error(exc)
+                _redact.detach(exc)  # its request holds the form body with the client secret
+                if tls:
                     raise TransportError(
                         "token request failed: TLS certificate verification failed",
                         request="POST oauth/token",

@@ -248,13 +248,15 @@ class AutotaskClient:
                 if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
                     policy.sleep(policy.backoff(attempt))
                     continue
+                tls = is_tls_error(exc)
+                _redact.detach(exc)  # our error must not keep the request (credential headers) reachable
                 if not read_only and reached:
                     raise WriteOutcomeUnknownError(
                         f"{method} may or may not have been applied: the connection failed ({kind})",
                         request=label,
                         hint="check in Autotask whether the change happened before repeating it",
                     ) from None
-                if is_tls_error(exc):
+                if tls:
                     raise TransportError(
                         "TLS certificate verification failed",
                         request=label,

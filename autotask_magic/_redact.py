@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 
-__all__ = ["REDACTED", "register", "forget", "redact", "mask", "RedactingFilter", "get_logger"]
+__all__ = ["REDACTED", "register", "forget", "redact", "mask", "detach", "RedactingFilter", "get_logger"]
 
 REDACTED = "<redacted>"
 
@@ -69,6 +69,21 @@ def mask(identity: str | None) -> str:
     if n >= 6:
         return f"{identity[:2]}…{identity[-1:]}"
     return "…"
+
+
+def detach(exc: BaseException) -> None:
+    """Cut an httpx exception off from the request that failed, before our own error replaces it.
+
+    ``raise OurError(...) from None`` hides the httpx exception from tracebacks but keeps it as
+    ``__context__``; that exception holds the request (Authorization / Secret headers, the token form
+    body with the client secret) and, through its traceback, frames whose locals hold it too. Anything
+    that walks the chain (error reporters, ``err.__context__.request.headers``) would find them.
+    """
+    exc.__traceback__ = None
+    exc.__context__ = None
+    exc.__cause__ = None
+    if hasattr(exc, "_request"):
+        exc._request = None  # type: ignore[attr-defined]
 
 
 class RedactingFilter(logging.Filter):
