@@ -257,11 +257,14 @@ class Progress:
             total = getattr(info, "total_estimate", None)
             if total is not None:
                 self.total = int(total)
+            more_expected = total is not None and min(int(total), self.limit or int(total)) > self.records
             if self.limit is not None:
                 self.total = min(self.total, self.limit) if self.total is not None else self.limit
             if self.mode == "none":
                 return
-            multi_page = self.pages >= 2 or (self.total is not None and self.total > self.records)
+            # The limit alone says nothing about more pages: a short first page under --limit is the
+            # whole answer (no "0% 0/2 records" for an empty result).
+            multi_page = self.pages >= 2 or more_expected
             if not multi_page:
                 return
             try:

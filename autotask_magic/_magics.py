@@ -376,6 +376,10 @@ class AutotaskMagic(Magics, Configurable):
 
     def _login(self, line: str) -> None:
         words = _split_words(line)
+        if any(word in ("-h", "--help") for word in words):
+            # argparse would exit; show the help without its reST "::" header instead.
+            self._say(self.autotask_login.parser.format_help().removeprefix("::").strip())
+            return
         check_no_secret_arguments(words, self._LOGIN_IDENTIFIERS, self._LOGIN_URLS)
         known = set(self._LOGIN_IDENTIFIERS) | set(self._LOGIN_URLS) | set(self._LOGIN_FLAGS)
         takes_value = set(self._LOGIN_IDENTIFIERS) | set(self._LOGIN_URLS)
@@ -412,7 +416,7 @@ class AutotaskMagic(Magics, Configurable):
             old, self.client = self.client, client
         if old is not None and old is not client:
             self._close_client(old)
-        self._show_status()
+        self._show_status(unchecked=args.no_check)
 
     def _environment(self) -> Mapping[str, str]:
         return os.environ if self._environ is None else self._environ
@@ -542,7 +546,9 @@ class AutotaskMagic(Magics, Configurable):
         # request (ThresholdInformation). A typo fails here, with the server's explanation.
         client.manager.refresh()
 
-    def _show_status(self) -> None:
+    def _show_status(self, *, unchecked: bool = False) -> None:
+        # unchecked: after --no-check the manager has no token yet and its state reads "logged out".
+        note = "credentials not checked (--no-check); the first request gets a token"
         client = self.client
         if client is None:
             self._say(str(not_logged_in_error()))
@@ -559,10 +565,15 @@ class AutotaskMagic(Magics, Configurable):
         if factory is not None:
             try:
                 self.display(factory(manager))
+                if unchecked:
+                    self._say(f"Autotask: {note}")
                 return
             except Exception:  # a widget problem must not hide the status
                 pass
-        self._say(_display.status_line(manager.status()))
+        line = _display.status_line(manager.status())
+        if unchecked and line.startswith("Autotask: logged out"):
+            line = f"Autotask: {note}" + line[len("Autotask: logged out"):]
+        self._say(line)
 
     def _close_client(self, client: Any) -> None:
         try:
@@ -633,8 +644,12 @@ class AutotaskMagic(Magics, Configurable):
         if head.lower() == "fields":
             return self._fields_command(rest)
         hint = ""
-        if _ENTITY_RE.match(head):
-            hint = f" — did you mean %autotask query {head}?"
+        # Only a word that is (close to) an entity name earns "did you mean query …?".
+        entity = suggest_entity(head, self._known_entities) if _ENTITY_RE.match(head) else None
+        if entity is None and _ENTITY_RE.match(head) and head[:1].isupper():
+            entity = head
+        if entity is not None:
+            hint = f" — did you mean %autotask query {entity}?"
         raise UsageError(f"unknown %autotask command {head!r}{hint} (query, fields, GET, POST, PATCH, PUT, DELETE)")
 
     # ---- client and metadata

@@ -510,3 +510,24 @@ def test_fields_lists_udfs_under_their_column_names(ip: Any, magic: Any, sandbox
     assert set(udf_rows["name"]) <= set(frame.columns)  # the names a query's columns carry
     assert not df["reference"].isna().any()  # "" for non-references, not NaN
     assert df.set_index("name").loc["ownerResourceID", "reference"] == "Resource"
+
+
+def test_login_no_check_says_not_checked_instead_of_logged_out(ip: Any, magic: Any, shown: Shown,
+                                                               sandbox: Sandbox) -> None:
+    magic._environ = sandbox.env("oauth")
+    assert run(ip, "%autotask_login --no-check").success
+    assert sandbox.stats.token_requests == 0
+    line = shown.text().splitlines()[-1]
+    assert line.startswith("Autotask: credentials not checked (--no-check)") and "logged out" not in line
+    assert run(ip, "%autotask query Companies --limit 1").success
+    assert sandbox.stats.token_requests == 1
+
+
+def test_empty_single_page_under_limit_shows_no_progress(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox,
+                                                          capsys: Any) -> None:
+    login(ip, magic, sandbox)
+    shown.clear()
+    capsys.readouterr()
+    result = run(ip, "%autotask query Tickets --limit 2 where title contains 'no such words here'")
+    assert result.success and len(result.result) == 0
+    assert "records" not in capsys.readouterr().out and shown.text() == ""  # no "0% 0/2", no summary

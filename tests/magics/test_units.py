@@ -83,6 +83,34 @@ def test_unknown_command_suggests_query(ip: Any, capsys: Any) -> None:
     result = run(ip, "%autotask Tickets")
     assert not result.success
     assert "did you mean %autotask query Tickets" in capsys.readouterr().err
+    run(ip, "%autotask tickets")  # close to an entity: the entity's spelling is suggested
+    assert "did you mean %autotask query Tickets?" in capsys.readouterr().err
+    run(ip, "%autotask frobnicate")  # not an entity: no "query frobnicate" suggestion
+    err = capsys.readouterr().err
+    assert "unknown %autotask command 'frobnicate'" in err and "did you mean" not in err
+
+
+def test_login_help_shows_the_options(ip: Any, magic: Any, shown: Shown) -> None:
+    for line in ("%autotask_login -h", "%autotask_login --sandbox --help"):
+        assert run(ip, line).success
+        text = shown.text()
+        assert text.startswith("%autotask_login [--sandbox]") and "--token-ttl SECONDS" in text
+        assert "--latency MS" in text and "::" not in text
+        shown.clear()
+    assert magic.client is None and magic.sandbox is None  # help logs nothing in
+
+
+def test_progress_stays_silent_for_a_short_single_page_under_a_limit() -> None:
+    import io
+
+    stream = io.StringIO()
+    p = _display.Progress("Tickets", mode="text", stream=stream, limit=2)
+    p.update(SimpleNamespace(pages=1, records=0, total_estimate=None))  # an empty answer
+    p.finish()
+    assert stream.getvalue() == "" and not p.shown
+    p = _display.Progress("Tickets", mode="text", stream=stream, limit=1000)
+    p.update(SimpleNamespace(pages=1, records=500, total_estimate=1200))  # the server says more come
+    assert p.shown and "500/1,000 records" in stream.getvalue()
 
 
 # ------------------------------------------------------------------------------ failing in one line
