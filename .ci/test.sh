@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="${AUTOTASK_VENV:-.venv}"
+VENV="${AUTOTASK_VENV:-.venv-test}"
 BINDER_VENV="${AUTOTASK_BINDER_VENV:-.venv-binder}"
 PY="${PYTHON:-python3}"
 
