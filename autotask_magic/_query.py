@@ -923,14 +923,47 @@ class _Checker:
                 raise self.fail(node, path, f"{op} needs a non-empty list of values", "give at least one value in a list", "value")
             if any(v is None or isinstance(v, (list, tuple, Mapping)) for v in value):
                 raise self.fail(node, path, f"{op} values must be numbers, text or booleans", "remove null and nested lists", "value")
-            out["value"] = list(value)
+            out["value"] = [self.typed(node, path, out, v) for v in value]
             return out
         if value is None:
             raise self.fail(node, path, f"{op} needs a value, not null", "use exist / notExist to test for null", "value")
         if isinstance(value, (list, tuple, Mapping)):
             raise self.fail(node, path, f"{op} needs a single value, got a {type(value).__name__}", "use in / notIn for lists", "value")
-        out["value"] = value
+        out["value"] = self.typed(node, path, out, value) if op not in _TEXT_OPS else value
         return out
+
+    def typed(self, node: Mapping[str, Any], path: str, out: Mapping[str, Any], value: Any) -> Any:
+        """Check a value against the field's type; a picklist label becomes its value (status = 'Complete')."""
+        if self.fields is None:
+            return value
+        info = self.fields.get(out["field"], udf=bool(out.get("udf")))
+        if info is None:
+            return value
+        kind = info.kind
+        if isinstance(value, str) and info.picklist and kind in ("integer", "float"):
+            matches = [k for k, label in info.picklist.items() if label.casefold() == value.strip().casefold()]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise self.fail(node, path, f"picklist label {_short(value)!r} of {info.name} is ambiguous",
+                                f"use one of the values {', '.join(map(str, matches))}", "value")
+        if kind in ("integer", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
+                return value
+            hint = "write a number"
+            if info.picklist:
+                labels = list(dict.fromkeys(info.picklist.values()))
+                hint = f"use a number or one of the labels: {', '.join(labels[:6])}{', …' if len(labels) > 6 else ''}"
+            raise self.fail(node, path, f"{info.name} is a number field, got {_short(repr(value))}", hint, "value")
+        if kind == "boolean" and not isinstance(value, bool):
+            if value in (0, 1):
+                return bool(value)
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                return value.strip().lower() == "true"
+            raise self.fail(node, path, f"{info.name} is a true/false field, got {_short(repr(value))}", "write true or false", "value")
+        if kind in ("date", "datetime") and not (isinstance(value, str) and _ISO_DATE.match(value.strip())):
+            raise self.fail(node, path, f"{info.name} is a date field, got {_short(repr(value))}", "write an ISO date like '2026-01-31' or '2026-01-31T12:00:00Z'", "value")
+        return value
 
     def field_name(self, node: Mapping[str, Any], path: str, name: str, udf: bool) -> str:
         fields = self.fields
@@ -950,6 +983,11 @@ class _Checker:
             guess = fields.suggest(name)
             hint = f"did you mean {guess!r}?" if guess else _known_hint(fields.names, "fields")
         raise self.fail(node, path, f"unknown field {_short(name)!r} for {entity}", hint)
+
+
+_TEXT_OPS = frozenset({"contains", "beginsWith", "endsWith"})
+_NUMERIC = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _known_hint(names: Sequence[str], what: str) -> str:

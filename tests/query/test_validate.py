@@ -140,7 +140,7 @@ class TestValidate:
             ([{"op": "like", "field": "id", "value": 1}], "unknown operator 'like'"),
             ([{"op": None, "field": "id", "value": 1}], 'has no "op"'),
             ([{"op": "eq", "field": "id", "value": 1, "udf": "yes"}], '"udf" must be true or false'),
-            ([{"op": "eq", "field": "Renewal", "value": 1, "udf": True},
+            ([{"op": "eq", "field": "Renewal", "value": "2026-01-01", "udf": True},
               {"op": "exist", "field": "Customer Tier", "udf": True}], "second user-defined field condition"),
             ([{"op": "in", "field": "id", "value": []}], "in needs a non-empty list"),
             ([{"op": "in", "field": "id", "value": "1,2"}], "in needs a non-empty list"),
@@ -174,3 +174,43 @@ class TestValidate:
         assert f == [{"op": "eq", "field": "a", "value": 1}] and isinstance(f, list)
         import json
         assert json.loads(json.dumps(f)) == f
+
+
+class TestValueTypes:
+    def test_picklist_labels_become_values(self, fields: EntityFields) -> None:
+        got = validate_filter(parse_where("status = 'complete' and status not in ('New', 16)"), fields, entity="Tickets")
+        assert got == [{"op": "eq", "field": "status", "value": 5}, {"op": "notIn", "field": "status", "value": [1, 16]}]
+
+    def test_unknown_label_lists_the_labels(self, fields: EntityFields) -> None:
+        with pytest.raises(QuerySyntaxError) as info:
+            validate_filter(parse_where("status = 'Done'"), fields, entity="Tickets")
+        assert str(info.value) == (
+            "status is a number field, got 'Done' at column 10 — use a number or one of the labels: New, Complete, Old"
+        )
+
+    def test_ambiguous_label(self) -> None:
+        f = EntityFields.from_api("X", [{"name": "s", "dataType": "integer", "picklistValues": [
+            {"value": "1", "label": "Open"}, {"value": "2", "label": "open"}]}])
+        with pytest.raises(QuerySyntaxError, match="ambiguous"):
+            validate_filter([{"op": "eq", "field": "s", "value": "Open"}], f, entity="X")
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("companyID = 'abc'", "companyID is a number field, got 'abc' at column 13"),
+            ("estimatedHours > true", "estimatedHours is a number field, got True"),
+            ("isVisible = 'yes'", "isVisible is a true/false field"),
+            ("createDate >= 5", "createDate is a date field, got 5 at column 15"),
+            ("createDate >= 'yesterday'", "createDate is a date field"),
+            ("udf.Renewal > 'soon'", "Renewal is a date field"),
+        ],
+    )
+    def test_type_errors(self, fields: EntityFields, text: str, message: str) -> None:
+        with pytest.raises(QuerySyntaxError) as info:
+            validate_filter(parse_where(text), fields, entity="Tickets")
+        assert message in str(info.value)
+
+    def test_lenient_forms_pass(self, fields: EntityFields) -> None:
+        got = validate_filter(parse_where("companyID = '12' and isVisible = 1 and title contains 5 and dueDate < 2026-02-01"),
+                              fields, entity="Tickets")
+        assert [n["value"] for n in got] == ["12", True, 5, "2026-02-01"]
