@@ -531,3 +531,20 @@ def test_empty_single_page_under_limit_shows_no_progress(ip: Any, magic: Any, sh
     result = run(ip, "%autotask query Tickets --limit 2 where title contains 'no such words here'")
     assert result.success and len(result.result) == 0
     assert "records" not in capsys.readouterr().out and shown.text() == ""  # no "0% 0/2", no summary
+
+
+def test_relogin_reuses_the_kernels_one_status_panel(ip: Any, magic: Any, shown: Shown) -> None:
+    from autotask_magic import _widget
+
+    magic._widget_factory = _widget.status_panel
+    assert run(ip, "%autotask_login --sandbox --tickets 20").success
+    panel = shown[-1]
+    first = magic.client.manager
+    assert isinstance(panel, _widget.StatusPanel) and panel.manager is first
+    assert run(ip, "%autotask_logout --keep-sandbox").success
+    assert run(ip, "%autotask_login --sandbox --tickets 20 --mode api_user").success
+    assert shown[-1] is panel  # the same live panel, not a second one
+    second = magic.client.manager
+    assert second is not first and panel.manager is second
+    assert first._subscribers == [] and len(second._subscribers) == 1
+    assert panel.view.state_key == "VALID" and panel.ticking
