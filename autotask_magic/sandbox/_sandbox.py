@@ -66,12 +66,13 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the listening socket (idempotent)."""
+        """Stop serving: close the listening socket and every live keep-alive connection (idempotent)."""
         with self._lock:
             server, self._server = self._server, None
             thread, self._thread = self._thread, None
         if server is not None:
             server.shutdown()
+            server.close_connections()
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)

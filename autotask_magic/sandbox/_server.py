@@ -61,6 +61,11 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.cursors: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
         self.cursor_lock = threading.Lock()
         self.write_lock = threading.Lock()
+        # Live connections: shutdown() only stops accepting, so stop() closes these itself, or a
+        # keep-alive client would go on being answered by its connection's thread.
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        self.closing = False
         super().__init__(("127.0.0.1", port), Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -71,7 +76,39 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if ctx is not None:
             # Handshake lazily in the connection's own thread, never in the accept loop.
             sock = ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        with self.connections_lock:
+            self.connections.add(sock)
+            closing = self.closing
+        if closing:  # accepted in the last poll before shutdown: never serve it
+            self._hang_up(sock)
         return sock, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> int:
+        """Hang up every live connection (after ``shutdown()``); returns how many were open."""
+        with self.connections_lock:
+            self.closing = True
+            live, self.connections = list(self.connections), set()
+        for sock in live:
+            self._hang_up(sock)
+        return len(live)
+
+    @staticmethod
+    def _hang_up(sock: socket.socket) -> None:
+        # shutdown() wakes a handler thread blocked reading the next keep-alive request (close()
+        # alone would not); the thread then sees EOF and ends.
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            sock.close()
+        except OSError:
+            pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up mid-request (timeouts, dropped-connection tests) are normal here.
