@@ -153,17 +153,23 @@ def _standard_keys(
 
 
 def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> dict[str, Sequence[Any]] | None:
-    """Columns via ``itemgetter`` + transpose, or None when some record lacks one of ``keys``."""
+    """Columns as views of one (records x keys) object matrix, or None when a record lacks a key.
+
+    ``itemgetter`` + ``chain`` + ``np.fromiter`` keep the whole gather at C speed; converters make
+    their own arrays, and the ones that could alias the matrix copy first.
+    """
     if not keys:
         return {}
     getter = itemgetter(*keys)
+    n, k = len(records), len(keys)
     try:
-        rows = list(map(getter, records))
+        if k == 1:
+            matrix = np.fromiter(map(getter, records), dtype=object, count=n).reshape(n, 1)
+        else:
+            matrix = np.fromiter(chain.from_iterable(map(getter, records)), dtype=object, count=n * k).reshape(n, k)
     except (KeyError, TypeError):
         return None
-    if len(keys) == 1:
-        return {keys[0]: rows}
-    return dict(zip(keys, zip(*rows)))
+    return {key: matrix[:, j] for j, key in enumerate(keys)}
 
 
 def _flatten_udfs(udf_lists: Sequence[Any] | None, n: int) -> dict[str, Sequence[Any]]:
@@ -202,22 +208,24 @@ def _flatten_udfs_uniform(udf_lists: Sequence[Any], n: int) -> dict[str, Sequenc
         lists = udf_lists if len(nonempty) == n else [udf_lists[i] for i in nonempty]
         if set(map(len, lists)) != {k}:
             return None
-        flat = list(chain.from_iterable(lists))
-        names = list(map(itemgetter("name"), flat))
+        m = len(lists)
+        names = list(map(itemgetter("name"), chain.from_iterable(lists)))
         template = names[:k]
-        if len(set(template)) != k or names != template * len(lists):
+        if len(set(template)) != k or names != template * m:
             return None
-        values = list(map(itemgetter("value"), flat))
+        values = np.fromiter(
+            map(itemgetter("value"), chain.from_iterable(lists)), dtype=object, count=m * k
+        ).reshape(m, k)
     except (KeyError, TypeError):
         return None
     out: dict[str, Sequence[Any]] = {}
     for j, name in enumerate(template):
-        col = values[j::k]
-        if len(nonempty) != n:
+        if m == n:
+            out[name] = values[:, j]
+        else:
             full = np.full(n, None, dtype=object)
-            full[nonempty] = col
-            col = full.tolist()
-        out[name] = col
+            full[nonempty] = values[:, j]
+            out[name] = full
     return out
 
 
@@ -274,8 +282,8 @@ def _convert(values: Sequence[Any], info: FieldInfo | None, name: str, tz: Any) 
             return _dates(values, types, kind, tz, name)
         if kind == "string":
             if types <= {str}:
-                return pd.array(values, dtype="str")
-            return pd.array(values, dtype=object)
+                return _strings(values)
+            return _objects(values)
     except (TypeError, ValueError, OverflowError) as exc:
         logger.debug("column %s kept as objects: %s", name, exc)
     return _objects(values)
@@ -300,6 +308,12 @@ def _fast_floats(values: Sequence[Any], tz: Any) -> Any:
 
 
 def _fast_strings(values: Sequence[Any], tz: Any) -> Any:
+    return _strings(values)
+
+
+def _strings(values: Sequence[Any]) -> Any:
+    if isinstance(values, np.ndarray):
+        values = values.copy()  # a view of the gather matrix: never alias it or write into it
     return pd.array(values, dtype="str")
 
 
