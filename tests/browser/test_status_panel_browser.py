@@ -75,6 +75,19 @@ def _run_all(page: Any) -> None:
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
 
+def _readme_screenshot(page: Any) -> None:
+    """The README image: only the cells a user writes. The test's own last cell (reading the sandbox's
+    token count in the kernel) is hidden for the shot and shown again right after."""
+    internal = page.locator(NOTEBOOK_PANEL).locator(".jp-Cell").filter(has_text="sb.stats.token_requests")
+    assert internal.count() == 1  # the notebook changed: keep the README image free of test internals
+    internal.evaluate_all("cells => cells.forEach(c => { c.style.display = 'none'; })")
+    try:
+        README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(README_SHOT))
+    finally:
+        internal.evaluate_all("cells => cells.forEach(c => { c.style.display = ''; })")
+
+
 def test_status_panel_updates_itself_in_jupyterlab(lab_page: Any, lab_server: Any, put_notebook: Any,
                                                    artifacts: Path) -> None:
     page = lab_page
@@ -102,8 +115,7 @@ def test_status_panel_updates_itself_in_jupyterlab(lab_page: Any, lab_server: An
                 if sample["state"] == "VALID" and not shot_taken and (
                         not README_SHOT.exists() or os.environ.get("AUTOTASK_UPDATE_SCREENSHOTS") == "1"):
                     shot_taken = True
-                    README_SHOT.parent.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(README_SHOT))
+                    _readme_screenshot(page)
             time.sleep(0.2)
         else:
             pytest.fail("the long pull did not finish")
