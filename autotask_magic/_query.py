@@ -461,7 +461,7 @@ class _Parser:
         if tok.value.lower() == "udf" and self.tok.kind == _DOT:
             self.advance()
             name_tok = self.tok
-            if name_tok.kind not in (_STRING, _IDENT) or (name_tok.kind == _STRING and not name_tok.value):
+            if name_tok.kind not in (_STRING, _IDENT) or (name_tok.kind == _STRING and not name_tok.value.strip()):
                 raise self.fail(name_tok, "expected a user-defined field name after 'udf.'", 'write udf."Field Name"')
             self.advance()
             if self.udf_seen is not None:

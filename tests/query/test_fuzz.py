@@ -61,7 +61,7 @@ _SCALAR_OPS = ["eq", "noteq", "gt", "gte", "lt", "lte", "contains", "beginsWith"
 
 @st.composite
 def _condition(draw: st.DrawFn, udf: bool = False) -> dict[str, Any]:
-    field = draw(st.text(min_size=1, max_size=12)) if udf else draw(_names)
+    field = draw(st.text(min_size=1, max_size=12).filter(str.strip)) if udf else draw(_names)
     kind = draw(st.sampled_from(["scalar", "list", "exist"]))
     node: dict[str, Any] = {"field": field}
     if udf:

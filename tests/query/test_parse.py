@@ -231,6 +231,7 @@ class TestBinding:
         ("a.b = 1", 2, "unexpected '.' after 'a'"),
         ("udf. = 1", 6, "expected a user-defined field name"),
         ("udf.'' = 1", 5, "expected a user-defined field name"),
+        ("udf.' ' = 1", 5, "expected a user-defined field name"),
         ("'title' = 1", 1, "expected a field name, found string"),
         ("udf.a = 1 and udf.b = 2", 15, "a second user-defined field condition at column 15"),
         ("a = 1e999", 5, "out of range"),
