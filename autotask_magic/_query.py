@@ -200,11 +200,6 @@ def error_pointer(err: QuerySyntaxError, *, width: int = 100) -> str:
 # ---------------------------------------------------------------------------------------------- lexer
 
 
-def _tokenize(text: str) -> list[_Token]:
-    """All tokens of ``text`` (the parser itself pulls them lazily from ``_tokens``)."""
-    return list(_tokens(text))
-
-
 def _tokens(text: str) -> Iterator[_Token]:
     """Tokens of ``text`` one by one, so an error early in a huge text is reported without lexing the rest."""
     n = len(text)
