@@ -239,6 +239,8 @@ class Progress:
         self._stream = stream
         self._lock = threading.Lock()
         self._widget: Any = None
+        self._handle: Any = None  # a DisplayHandle when the display returned one: finish() updates it
+        self._elapsed: float | None = None
         self._bar: Any = None
         self._label: Any = None
         self._shown = False
@@ -272,6 +274,12 @@ class Progress:
             except Exception:  # a broken display must never break the pull
                 self.mode = "none"
 
+    def summary(self) -> str:
+        """Plain text of the bar: progress while running, ``Tickets: 2,000 records in 4 pages, 0.3 s`` when done."""
+        if self._elapsed is None:
+            return self._text()
+        return f"{self.entity}: {_plural(self.records, 'record')} in {_plural(self.pages, 'page')}, {self._elapsed:.1f} s"
+
     def _text(self) -> str:
         total = f"/{self.total:,}" if self.total is not None else ""
         pct = ""
@@ -285,7 +293,8 @@ class Progress:
             if self.mode in ("auto", "widget") and self._display is not None:
                 self._widget = self._make_widget()
                 if self._widget is not None:
-                    self._display(self._widget)
+                    handle = self._display(self._widget)
+                    self._handle = handle if callable(getattr(handle, "update", None)) else None
             if self._widget is None:
                 self.mode = "text"
         if self._widget is not None:
@@ -309,12 +318,22 @@ class Progress:
             return None
         self._bar = ipywidgets.IntProgress(value=0, min=0, max=max(self.total or 1, 1))
         self._label = ipywidgets.HTML(value="")
-        return ipywidgets.HBox([self._bar, self._label])
+        return _progress_box_class(ipywidgets)([self._bar, self._label], progress=self)
 
     def finish(self) -> None:
         """Remove the bar (or erase the text line); the caller shows the compact summary."""
         with self._lock:
+            if self._elapsed is None:
+                self._elapsed = time.monotonic() - self._started
             if self._widget is not None:
+                try:
+                    self._label.value = self.summary()
+                    if self._handle is not None:
+                        # A saved notebook keeps the bundle of the last display: make its text/plain
+                        # (what GitHub, nbviewer and text views show) the summary, not the progress.
+                        self._handle.update(self._widget)
+                except Exception:
+                    pass
                 try:
                     self._widget.close()
                 except Exception:
@@ -330,6 +349,41 @@ class Progress:
     def shown(self) -> bool:
         """True once a bar or text line was displayed (a multi-page pull)."""
         return self._shown
+
+
+_PROGRESS_BOX: Any = None
+
+
+def _progress_box_class(ipywidgets: Any) -> Any:
+    """An ``HBox`` whose plain-text form is the progress line, made on first use (ipywidgets is optional).
+
+    Without this, front ends that cannot render widgets (GitHub, nbviewer, ``jupyter nbconvert --to
+    markdown``) would show ``HBox(children=(IntProgress(value=0, max=1), HTML(value='')))``.
+    """
+    global _PROGRESS_BOX
+    if _PROGRESS_BOX is None:
+
+        class ProgressBox(ipywidgets.HBox):  # type: ignore[misc, name-defined]
+            """The progress bar and its label; ``repr`` and text/plain are the progress summary."""
+
+            def __init__(self, children: Sequence[Any], *, progress: Progress) -> None:
+                super().__init__(children)
+                self._autotask_progress = progress
+
+            def __repr__(self) -> str:
+                return self._autotask_progress.summary()
+
+            def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+                p.text(repr(self))
+
+            def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+                bundle = super()._repr_mimebundle_(**kwargs)
+                if isinstance(bundle, dict):
+                    bundle["text/plain"] = self._autotask_progress.summary()
+                return bundle
+
+        _PROGRESS_BOX = ProgressBox
+    return _PROGRESS_BOX
 
 
 def json_for_display(value: Any) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "can_prompt",
     "check_no_secret_arguments",
     "plan_login",
+    "request_line_credential",
 ]
 
 # (environment variable, prompt text, is secret) per mode, in prompting order.
@@ -392,3 +393,34 @@ def line_carries_secret(
             return True
         prev = name if "=" not in word else ""
     return False
+
+
+# Credential-looking parts of a raw request line (a path, its query string, or a pasted header).
+_REQUEST_CREDENTIALS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a bearer token", re.compile(r"\bbearer\s+\S", re.IGNORECASE)),
+    ("credentials in the URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s@]*@", re.IGNORECASE)),
+    (
+        "a credential parameter",
+        re.compile(
+            r"(?:^|[?&;\s/])(?:[a-z_-]*secret[a-z_-]*|access[_-]?token|refresh[_-]?token|id[_-]?token|token|"
+            r"password|passwd|pwd|api[_-]?key|apikey|integration[_-]?code|apiintegrationcode|"
+            r"authorization)\s*[=:]",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def request_line_credential(line: str) -> str | None:
+    """What credential a ``%autotask METHOD /path`` line seems to carry (``"a bearer token"``…), or None.
+
+    Checked on the line as typed and URL-decoded (``access%5Ftoken=``). Only a description is returned:
+    the value is never echoed.
+    """
+    from urllib.parse import unquote_plus
+
+    for text in dict.fromkeys((line, unquote_plus(line))):
+        for what, pattern in _REQUEST_CREDENTIALS:
+            if pattern.search(text):
+                return what
+    return None

@@ -46,7 +46,13 @@ from ._exceptions import (
     NotFoundError,
     QuerySyntaxError,
 )
-from ._login import check_no_secret_arguments, not_logged_in_error, plan_login
+from ._login import (
+    check_no_secret_arguments,
+    not_logged_in_error,
+    plan_login,
+    request_line_credential,
+    scrub_history,
+)
 
 __all__ = ["AutotaskMagic", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -135,6 +141,38 @@ def _split_where(rest: str) -> tuple[str, str | None]:
         if i > 0 and m.group(0).lower() == "where":
             return rest[: m.start()], rest[m.end() :].strip()
     return rest, None
+
+
+_QUERY_OPTIONS = ("where", "fields", "limit", "count", "output", "labels", "no-labels", "parallel", "tz",
+                  "dry-run", "raw")
+_REQUEST_OPTIONS = ("body", "dry-run", "raw", "output")
+
+
+def _refuse_option_lines(cell: str, kind: str, options: tuple[str, ...], first_line: str) -> None:
+    """Refuse a cell-body line that starts with an option (``--fields a,b``, ``-o name``).
+
+    The query language reads ``--`` as a comment, so such a line would be silently ignored; options
+    belong on the ``%%autotask`` line.
+    """
+    pattern = re.compile(r"^\s*(--(?:" + "|".join(map(re.escape, options)) + r")|-o)(?=[\s=]|$)")
+    for number, body_line in enumerate(cell.splitlines(), start=2):
+        m = pattern.match(body_line)
+        if m:
+            option = m.group(1)
+            example = f"{first_line} {option} …"
+            raise UsageError(
+                f"{option} on line {number} of the cell is not read as an option: options go on the first "
+                f"line ({example})" + (" — in a query body '--' starts a comment" if kind == "query" else "")
+            )
+
+
+def _magic_param_hint(exc: QuerySyntaxError) -> QuerySyntaxError:
+    """An unknown ``:name`` in the magic: say to define the variable in the notebook (the parser's
+    hint also mentions ``params=``, which is the Python API's wording)."""
+    m = re.match(r"unknown parameter :([A-Za-z_][A-Za-z0-9_]*)", exc.message)
+    if m:
+        exc.hint = f"define {m.group(1)} = ... in a cell first, then run this cell again"
+    return exc
 
 
 class _Namespace(Mapping[str, Any]):
@@ -285,6 +323,15 @@ class AutotaskMagic(Magics, Configurable):
         from IPython.display import display
 
         display(obj)
+
+    def _display_progress(self, obj: Any) -> Any:
+        """Show a progress bar; returns IPython's DisplayHandle (None with an injected display)."""
+        if self._display is not None:
+            self._display(obj)
+            return None
+        from IPython.display import display
+
+        return display(obj, display_id=True)
 
     def _say(self, text: str) -> None:
         # Plain text goes through display too, so tests and front ends see one channel.
@@ -629,6 +676,20 @@ class AutotaskMagic(Magics, Configurable):
         %autotask GET|POST|PATCH|PUT|DELETE /PATH [--body NAME] [--dry-run] [--raw] [-o NAME]
         %autotask fields ENTITY
         """
+        head = line.strip().partition(" ")[0].upper()
+        if head in METHODS:
+            what = request_line_credential(line)
+            if what is not None:
+                # IPython stored the line before the magic ran: take it out of history, send nothing.
+                scrub_history(self.shell, line)
+                err = ConfigurationError(
+                    f"%autotask refuses a request line carrying a credential ({what}): nothing was sent, and "
+                    "the line was removed from IPython history",
+                    hint="log in with %autotask_login (credentials from the environment or a hidden prompt); "
+                    "if a real credential was typed, clear it from the notebook cell and rotate it",
+                )
+                self._fail(err)
+                raise err
         return self._run(self._autotask, line, cell)
 
     def _autotask(self, line: str, cell: str | None) -> Any:
@@ -733,6 +794,8 @@ class AutotaskMagic(Magics, Configurable):
         if len(sources) > 1:
             raise UsageError("give the condition once: in the cell body, after 'where', or with --where")
         text = sources[0] if sources else ""
+        if cell:
+            _refuse_option_lines(cell, "query", _QUERY_OPTIONS, f"%%autotask query {entity}")
         if args.count and args.raw:
             raise UsageError("--count and --raw do not go together")
 
@@ -740,7 +803,10 @@ class AutotaskMagic(Magics, Configurable):
 
         params = _Namespace(self.shell.user_ns if self.shell is not None else {})
         # Syntax, operators and the UDF rule are checked here, before login or any request.
-        parsed = parse_where(text, params)
+        try:
+            parsed = parse_where(text, params)
+        except QuerySyntaxError as exc:
+            raise _magic_param_hint(exc) from None
         validate_filter(parsed, None, entity=entity)
         field_list = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
         labels = self.labels if args.labels is None else args.labels
@@ -771,7 +837,7 @@ class AutotaskMagic(Magics, Configurable):
         progress = _display.Progress(
             entity,
             mode=self.progress,
-            display=self.display,
+            display=self._display_progress,
             limit=args.limit,
             widgets=self._in_kernel(),
         )
@@ -932,6 +998,8 @@ class AutotaskMagic(Magics, Configurable):
 
     # ---- raw requests
     def _request(self, method: str, rest: str, cell: str | None) -> Any:
+        if cell:
+            _refuse_option_lines(cell, "request", _REQUEST_OPTIONS, f"%%autotask {method} /PATH")
         args = _request_parser().parse_args([method, *_split_words(rest)])
         if args.output is not None and not _IDENT_RE.match(args.output):
             raise UsageError(f"-o needs a Python variable name, got {args.output!r}")
