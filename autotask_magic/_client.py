@@ -511,9 +511,11 @@ class AutotaskClient:
                 self.records(entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter)
             )
         except KeyboardInterrupt as exc:
-            # Ctrl-C: hand the records fetched so far to the caller (the magic keeps them).
-            exc.records = records  # type: ignore[attr-defined]
-            exc.pages = pages[0]  # type: ignore[attr-defined]
+            # Ctrl-C: hand the records fetched so far to the caller (the magic keeps them); the pager
+            # may already have attached more (a page fetched but not yet consumed).
+            if len(getattr(exc, "records", None) or ()) < len(records):
+                exc.records = records  # type: ignore[attr-defined]
+                exc.pages = pages[0]  # type: ignore[attr-defined]
             raise
         elapsed = time.monotonic() - started
         df = to_frame(records, fields=meta, include_fields=fields, labels=labels, tz=tz)

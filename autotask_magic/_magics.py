@@ -849,7 +849,8 @@ class AutotaskMagic(Magics, Configurable):
                     result.extend(client.records(entity, filter_ or None, fields=field_list, limit=args.limit,
                                                  on_page=progress.update, parallel=parallel))
                 except KeyboardInterrupt as exc:
-                    exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
+                    if len(getattr(exc, "records", None) or ()) < len(result):
+                        exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
                     raise
             else:
                 result = client.query(

@@ -108,7 +108,13 @@ def iter_records(
             fetched.extend(items)
             done = not next_url or not items or (limit is not None and len(fetched) >= limit)
             if on_page is not None:
-                on_page(PageInfo(pages, len(fetched), total_estimate))
+                try:
+                    on_page(PageInfo(pages, len(fetched), total_estimate))
+                except KeyboardInterrupt as exc:
+                    # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
+                    exc.records = list(fetched)  # type: ignore[attr-defined]
+                    exc.pages = pages  # type: ignore[attr-defined]
+                    raise
             if not done and pending is None:
                 assert next_url is not None
                 pending = send_next(next_url)
