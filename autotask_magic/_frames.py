@@ -3,7 +3,8 @@
     >>> df = to_frame(records, fields=client.fields("Tickets"), labels=True, tz="Europe/Berlin")
 
 Columns are built directly: one C-level pass (``itemgetter`` + ``np.fromiter``) gathers every value
-into an object matrix when the records share their keys, as API pages do; the UDF lists get the same
+into an object matrix when the records share their keys, as API pages do (``userDefinedFields``, which
+the API omits on records without UDF values, is gathered on its own); the UDF lists get the same
 treatment; then each column gets one vectorised conversion chosen from the field metadata (or from the
 value types when there is none). GC is paused meanwhile. About 3-4x faster than ``pd.json_normalize``
 plus hand-flattened UDFs plus ``pd.to_datetime`` on 100,000 ticket records.
@@ -16,7 +17,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import is_, itemgetter
+from operator import contains, is_, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -80,9 +81,9 @@ def _to_frame(
     udf_prefix: str,
 ) -> pd.DataFrame:
     n = len(records)
-    # -- collect raw columns in one pass (C-level when every record has the same keys, as API pages do)
+    # -- collect raw columns in one pass (C-level when the records share their keys, as API pages do)
     seen = dict.fromkeys(records[0]) if n else {}
-    raw = _collect_uniform(records, list(seen)) if n and set(map(len, records)) == {len(seen)} else None
+    raw = _collect_uniform(records, [k for k in seen if k != UDF_KEY]) if n else None
     if raw is None:
         for r in records:
             seen.update(dict.fromkeys(r))
@@ -154,15 +155,27 @@ def _standard_keys(
 
 
 def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> dict[str, Sequence[Any]] | None:
-    """Columns as views of one (records x keys) object matrix, or None when a record lacks a key.
+    """Columns as views of one (records x keys) object matrix, or None when the key sets differ.
 
-    ``itemgetter`` + ``chain`` + ``np.fromiter`` keep the whole gather at C speed; converters make
-    their own arrays, and the ones that could alias the matrix copy first.
+    ``keys`` are the standard keys (no ``userDefinedFields``); every record must have exactly those,
+    plus optionally ``userDefinedFields``, which the API omits on records without UDF values (so it is
+    gathered on its own with ``get``). ``itemgetter`` + ``chain`` + ``np.fromiter`` keep the whole
+    gather at C speed; converters make their own arrays, and the ones that could alias the matrix copy first.
     """
-    if not keys:
-        return {}
-    getter = itemgetter(*keys)
     n, k = len(records), len(keys)
+    # Same key set as the first record, up to the UDF key. itemgetter below raises KeyError when a
+    # record lacks a standard key, so every len(r) >= k + (UDF_KEY in r); equal sums then mean no record
+    # has an extra key. (Two C-level sums: cheaper than comparing per-record arrays.)
+    total = sum(map(len, records))
+    with_udf = 0 if total == n * k else sum(map(contains, records, repeat(UDF_KEY)))
+    if total != n * k + with_udf:
+        return None
+    out: dict[str, Sequence[Any]] = {}
+    if with_udf:
+        out[UDF_KEY] = list(map(methodcaller("get", UDF_KEY), records))
+    if not keys:
+        return out
+    getter = itemgetter(*keys)
     try:
         if k == 1:
             matrix = np.fromiter(map(getter, records), dtype=object, count=n).reshape(n, 1)
@@ -170,7 +183,8 @@ def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> d
             matrix = np.fromiter(chain.from_iterable(map(getter, records)), dtype=object, count=n * k).reshape(n, k)
     except (KeyError, TypeError):
         return None
-    return {key: matrix[:, j] for j, key in enumerate(keys)}
+    out.update((key, matrix[:, j]) for j, key in enumerate(keys))
+    return out
 
 
 def _flatten_udfs(udf_lists: Sequence[Any] | None, n: int) -> dict[str, Sequence[Any]]:
@@ -299,7 +313,7 @@ def _fast_integers(values: Sequence[Any], tz: Any) -> Any:
     mask = np.fromiter(map(is_, values, repeat(None)), dtype=bool, count=n)
     if not mask.any():
         return None  # something other than None got in the way: let the type scan decide
-    obj = np.fromiter(values, dtype=object, count=n)
+    obj = _object_copy(values)
     obj[mask] = 0
     return pd.arrays.IntegerArray(obj.astype(np.int64), mask)
 
@@ -319,11 +333,19 @@ def _strings(values: Sequence[Any]) -> Any:
 
 
 def _fast_datetimes(values: Sequence[Any], tz: Any) -> Any:
-    return _dates(np.fromiter(values, dtype=object, count=len(values)), {str}, "datetime", tz, "", strict=True)
+    return _dates(_object_copy(values), {str}, "datetime", tz, "", strict=True)
 
 
 def _fast_dates(values: Sequence[Any], tz: Any) -> Any:
-    return _dates(np.fromiter(values, dtype=object, count=len(values)), {str}, "date", tz, "", strict=True)
+    return _dates(_object_copy(values), {str}, "date", tz, "", strict=True)
+
+
+def _object_copy(values: Sequence[Any]) -> np.ndarray:
+    """A contiguous object array of its own (a column of the gather matrix is a strided view: copy
+    it with one memcpy-like pass rather than iterating)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return np.array(values, dtype=object, copy=True, order="C")
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 _FAST = {
