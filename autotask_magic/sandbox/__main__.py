@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, default=2000, help="number of tickets to generate (default 2000)")
     p.add_argument("--companies", type=int, default=None, help="number of companies (default: from --tickets)")
     p.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth token lifetime in seconds")
-    p.add_argument("--latency", type=float, default=0, help="added latency per request, milliseconds")
+    p.add_argument("--latency", type=float, default=0, help="response time per request, milliseconds (a floor: includes the sandbox's own processing)")
     p.add_argument("--seed", type=int, default=1, help="random seed for the generated data")
     a = p.parse_args(argv)
     t0 = time.perf_counter()

@@ -2,6 +2,12 @@
 
 Each connection gets its own daemon thread; shared state is touched only under short locks, and
 latency injection sleeps outside every lock, so concurrent requests overlap for real.
+
+Latency (``faults.latency_ms`` + jitter, ``--latency``) is a *floor* on each request's server time,
+like a real tenant's response time, which includes its own processing: the response goes out
+``max(latency, processing)`` after the request arrived (the handler sleeps only for what is left
+after filtering and serialising the page). So ``latency_ms=200`` answers a 500-record page in 200 ms,
+not 200 ms plus the sandbox's own 10-20 ms. The request counts as in flight for all of it.
 """
 
 from __future__ import annotations
@@ -142,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
               raw: bytes | None = None, content_type: str = "application/json; charset=utf-8") -> None:
         data = raw if raw is not None else (b"" if body is None else _dumps(body).encode("utf-8"))
+        self._await_latency()
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
@@ -174,6 +181,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         sb = self.server.sandbox
+        self._arrived = time.monotonic()
+        self._deadline: float | None = None
         raw = self._read_body()
         url = urlsplit(self.path)
         path = unquote(url.path)
@@ -204,12 +213,21 @@ class Handler(BaseHTTPRequestHandler):
             raise _Drop()
 
     def _latency(self) -> None:
+        """Set this request's response time floor: arrival + latency (+ jitter); ``_send`` waits for it."""
         f = self.server.sandbox.faults
         ms = float(f.latency_ms or 0)
         if f.jitter_ms:
             ms += self.server.random() * float(f.jitter_ms)
         if ms > 0:
-            time.sleep(ms / 1000.0)
+            self._deadline = self._arrived + ms / 1000.0
+
+    def _await_latency(self) -> None:
+        # Sleep only for the part of the latency the request's own processing has not used up.
+        deadline, self._deadline = getattr(self, "_deadline", None), None
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left > 0:
+                time.sleep(left)
 
     # -- OAuth token endpoint -------------------------------------------------------------------
     def _token(self, raw: bytes) -> None:
