@@ -28,7 +28,7 @@ from ._exceptions import ConfigurationError
 if TYPE_CHECKING:  # pragma: no cover
     from ._metadata import EntityFields, FieldInfo
 
-__all__ = ["to_frame", "UDF_KEY"]
+__all__ = ["FrameBuilder", "to_frame", "UDF_KEY"]
 
 logger = logging.getLogger("autotask_magic.frames")
 
@@ -66,20 +66,113 @@ def to_frame(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _to_frame(records, fields, include_fields, labels, tzinfo, udf_prefix)
+        columns = _to_columns(records, fields, include_fields, labels, tzinfo, udf_prefix)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(records)), copy=False)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _to_frame(
+class FrameBuilder:
+    """Build one DataFrame from records arriving in chunks, holding columns instead of record dicts.
+
+        >>> builder = FrameBuilder(fields=meta)
+        >>> builder.add(records_of_ten_pages)   # converted now; the caller drops the dicts
+        >>> df = builder.frame()
+
+    Each chunk goes through the same conversion as :func:`to_frame`. With ``fields`` the column set and
+    types come from the metadata, so chunks line up; a column a chunk lacks (a key the metadata does not
+    know) is filled with missing values, and dtypes that differ between chunks (``int64`` in one,
+    ``Int64`` with gaps in another) are unified by pandas' concatenation. :meth:`frame` joins one column
+    at a time and releases that column's chunks at once, so the peak stays near one DataFrame.
+    """
+
+    def __init__(
+        self,
+        *,
+        fields: EntityFields | None = None,
+        include_fields: Sequence[str] | None = None,
+        labels: bool = False,
+        tz: str = "UTC",
+        udf_prefix: str = "udf.",
+    ) -> None:
+        self._opts = (fields, include_fields, labels, _check_tz(tz), udf_prefix)
+        self._tz = tz
+        self._chunks: list[tuple[int, dict[str, Any]]] = []
+        self.records = 0  #: records converted so far
+
+    def add(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Convert a chunk of records (an empty chunk is ignored)."""
+        if not len(records):
+            return
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            columns = _to_columns(records, *self._opts)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        self._chunks.append((len(records), columns))
+        self.records += len(records)
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame of every chunk added, in order; the builder is empty afterwards."""
+        chunks, self._chunks = self._chunks, []
+        n = sum(size for size, _ in chunks)
+        self.records = 0
+        if not chunks:
+            fields, include_fields, labels, _, udf_prefix = self._opts
+            return to_frame([], fields=fields, include_fields=include_fields, labels=labels, tz=self._tz,
+                            udf_prefix=udf_prefix)
+        if len(chunks) == 1:
+            return pd.DataFrame(chunks[0][1], index=pd.RangeIndex(n), copy=False)
+        out: dict[str, Any] = {}
+        for name in _merged_order([list(cols) for _, cols in chunks]):
+            parts = [pd.Series(cols.pop(name, None), copy=False) for _, cols in chunks]  # released at once
+            out[name] = _join(parts, [size for size, _ in chunks])
+            del parts
+        return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+
+
+def _merged_order(orders: list[list[str]]) -> list[str]:
+    """Column order across chunks: a column only some chunks have goes after its predecessor there."""
+    merged: list[str] = []
+    for order in orders:
+        at = 0
+        for name in order:
+            if name in merged:
+                at = merged.index(name) + 1
+            else:
+                merged.insert(at, name)
+                at += 1
+    return merged
+
+
+def _join(parts: list[pd.Series], sizes: list[int]) -> pd.Series:
+    """Concatenate one column's chunks. A chunk without a value in this column (all missing: the
+    key was absent, or every value null, which leaves objects when there is no metadata) takes the
+    other chunks' dtype, so it does not turn the whole column into objects."""
+    typed = [p for p in parts if len(p) and not (p.dtype == object and p.isna().all())]
+    ref = typed[0].dtype if typed else None
+    if ref is not None and ref != object:
+        na_dtype: Any = {"i": "Int64", "u": "Int64", "b": "boolean"}.get(getattr(ref, "kind", ""), ref)
+        for i, (part, size) in enumerate(zip(parts, sizes)):
+            if part.dtype == object and (not len(part) or part.isna().all()):
+                parts[i] = pd.Series(pd.array([None] * size, dtype=na_dtype), copy=False)
+    for i, (part, size) in enumerate(zip(parts, sizes)):
+        if len(part) != size:  # the column was absent from that chunk
+            parts[i] = pd.Series(np.full(size, None, dtype=object), copy=False)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _to_columns(
     records: Sequence[Mapping[str, Any]],
     fields: EntityFields | None,
     include_fields: Sequence[str] | None,
     labels: bool,
     tzinfo: Any,
     udf_prefix: str,
-) -> pd.DataFrame:
+) -> dict[str, Any]:
     n = len(records)
     # -- collect raw columns in one pass (C-level when the records share their keys, as API pages do)
     seen = dict.fromkeys(records[0]) if n else {}
@@ -110,8 +203,7 @@ def _to_frame(
         columns[col] = _convert(values, info, name, tzinfo)
         if labels and info is not None and info.picklist:
             columns[col + "_label"] = _labels(values, info)
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
-    return frame
+    return columns
 
 
 # ---------------------------------------------------------------------------------------------- columns

@@ -36,10 +36,16 @@ def _items(page: Any) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def _incomplete(
-    entity: str, fetched: list[dict[str, Any]], pages: int, cause: BaseException, request: str | None
+    entity: str,
+    fetched: list[dict[str, Any]],
+    pages: int,
+    cause: BaseException,
+    request: str | None,
+    total: int | None = None,
 ) -> IncompletePullError:
+    total = len(fetched) if total is None else total
     err = IncompletePullError(
-        f"pull of {entity} stopped after {pages} page(s) and {len(fetched)} record(s): {cause}",
+        f"pull of {entity} stopped after {pages} page(s) and {total} record(s): {cause}",
         request=request,
         hint="the records fetched so far are in err.records; run the query again to get the rest",
     )
@@ -59,13 +65,18 @@ def iter_records(
     check_next: Callable[[str], None] | None = None,
     request: str | None = None,
     total_estimate: int | None = None,
+    keep_records: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Yield every record, page by page, stopping at ``limit`` without fetching pages it does not need.
 
     While the caller consumes a page, the next one is fetched by one background worker. A failure after
-    the first page raises :class:`IncompletePullError` carrying every record fetched so far.
+    the first page raises :class:`IncompletePullError` carrying every record fetched so far. With
+    ``keep_records=False`` the caller keeps what it was given (``query()`` converts it as it goes), so
+    the pager holds no record once yielded, and the error's ``.records`` (like the ``.records`` a Ctrl-C
+    in ``on_page`` gets) are only those fetched but not yet yielded.
     """
-    fetched: list[dict[str, Any]] = []
+    fetched: list[dict[str, Any]] = []  # with keep_records=False: only the page not yet yielded
+    total = 0  # records fetched so far
     pages = 0
     page = fetch_first()  # the first page's errors are the user's errors: raise them as they are
     executor: ThreadPoolExecutor | None = None
@@ -76,7 +87,7 @@ def iter_records(
             try:
                 check_next(next_url)  # refuses before anything is sent
             except AutotaskError as exc:
-                raise _incomplete(entity, fetched, pages, exc, request) from exc
+                raise _incomplete(entity, fetched, pages, exc, request, total) from exc
         if executor is None:
             executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
         return executor.submit(fetch_next, next_url)
@@ -89,7 +100,7 @@ def iter_records(
                 # request goes out now and this page is parsed while it is in flight.
                 next_url = page.next_url
                 size = page.size
-                if next_url and size and not (limit is not None and len(fetched) + size >= limit):
+                if next_url and size and not (limit is not None and total + size >= limit):
                     try:
                         pending = send_next(next_url)
                     except IncompletePullError:
@@ -100,16 +111,19 @@ def iter_records(
                     cause = exc if isinstance(exc, AutotaskError) else AutotaskError("a page is not valid JSON")
                     if pages == 1:
                         raise cause from None
-                    raise _incomplete(entity, fetched, pages - 1, cause, request) from exc
+                    raise _incomplete(entity, fetched, pages - 1, cause, request, total) from exc
             else:
                 items, next_url = _items(page)
             if limit is not None:
-                items = items[: max(0, limit - len(fetched))]
+                items = items[: max(0, limit - total)]
+            if not keep_records:
+                fetched.clear()
             fetched.extend(items)
-            done = not next_url or not items or (limit is not None and len(fetched) >= limit)
+            total += len(items)
+            done = not next_url or not items or (limit is not None and total >= limit)
             if on_page is not None:
                 try:
-                    on_page(PageInfo(pages, len(fetched), total_estimate))
+                    on_page(PageInfo(pages, total, total_estimate))
                 except KeyboardInterrupt as exc:
                     # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
                     exc.records = list(fetched)  # type: ignore[attr-defined]
@@ -119,13 +133,15 @@ def iter_records(
                 assert next_url is not None
                 pending = send_next(next_url)
             yield from items
+            if not keep_records:
+                fetched.clear()  # the caller has them now
             if done:
                 return
             assert pending is not None
             try:
                 page = pending.result()
             except AutotaskError as exc:
-                raise _incomplete(entity, fetched, pages, exc, request) from exc
+                raise _incomplete(entity, fetched, pages, exc, request, total) from exc
             finally:
                 pending = None
     finally:

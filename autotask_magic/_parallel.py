@@ -229,6 +229,7 @@ def parallel_records(
     on_page: Callable[[PageInfo], None] | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
     page_size: int = PAGE_SIZE,
+    keep_records: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Yield the records of ``body``'s query in id order, pulled by up to ``max_in_flight`` partitions.
 
@@ -236,6 +237,8 @@ def parallel_records(
     ``page_size`` its ``MaxRecords`` (partitions are planned in whole pages of that size).
     ``on_page(PageInfo)`` runs on the caller's thread as each page is handed over. Errors on the first
     page are raised as they are (nothing was fetched); later failures raise :class:`IncompletePullError`.
+    With ``keep_records=False`` the caller keeps what it was given, and the error's ``.records`` (like
+    the ``.records`` a Ctrl-C in ``on_page`` gets) are only those fetched but not yet yielded.
     """
     user_filter: list[dict[str, Any]] = list(body["filter"])
     max_in_flight = max(1, min(int(max_in_flight), MAX_IN_FLIGHT))
@@ -251,9 +254,16 @@ def parallel_records(
         if limit is not None:
             items = items[: max(0, limit - records_done)]
         records_done += len(items)
-        yielded.extend(items)
+        if keep_records:
+            yielded.extend(items)
         if on_page is not None:
-            on_page(PageInfo(pages_done, records_done, total))
+            try:
+                on_page(PageInfo(pages_done, records_done, total))
+            except KeyboardInterrupt as exc:
+                # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
+                exc.records = list(yielded) if keep_records else list(items)  # type: ignore[attr-defined]
+                exc.pages = pages_done  # type: ignore[attr-defined]
+                raise
         yield from items
 
     pool = ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="autotask-partition")
@@ -380,7 +390,9 @@ def parallel_records(
             fetched.sort(key=lambda r: r.get("id", 0))
             if not isinstance(errors[0], AutotaskError):
                 raise errors[0]
-            raise _incomplete(entity, fetched, pages, errors[0]) from errors[0]
+            raise _incomplete(
+                entity, fetched, pages, errors[0], total=len(fetched) + (0 if keep_records else records_done)
+            ) from errors[0]
     finally:
         stop.set()
         # Workers finish the request they are in (bounded by the client's timeout) and exit.
@@ -406,7 +418,7 @@ def _sequential_tail(
             items = page.items
         except (ValueError, AutotaskError) as exc:
             err = _as_error(exc)
-            raise _incomplete(entity, list(yielded), pages(), err) from err
+            raise _incomplete(entity, list(yielded), pages(), err, total=done()) from err
         yield from emit(items)
         url = page.next_url
 
@@ -417,11 +429,14 @@ def _as_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def _incomplete(entity: str, records: list[dict[str, Any]], pages: int, cause: BaseException) -> IncompletePullError:
+def _incomplete(
+    entity: str, records: list[dict[str, Any]], pages: int, cause: BaseException, total: int | None = None
+) -> IncompletePullError:
     if isinstance(cause, IncompletePullError):
         return cause
+    total = len(records) if total is None else total
     err = IncompletePullError(
-        f"parallel pull of {entity} stopped after {pages} page(s) and {len(records)} record(s): {cause}",
+        f"parallel pull of {entity} stopped after {pages} page(s) and {total} record(s): {cause}",
         status=getattr(cause, "status", None),
         request=getattr(cause, "request", None),
         hint="the records fetched so far are in err.records (in id order); run the query again to get the rest",
