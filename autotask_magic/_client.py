@@ -510,15 +510,16 @@ class AutotaskClient:
             records.extend(
                 self.records(entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter)
             )
+            elapsed = time.monotonic() - started
+            # Inside the try: Ctrl-C while a big frame is built must not lose the records already pulled.
+            df = to_frame(records, fields=meta, include_fields=fields, labels=labels, tz=tz)
         except KeyboardInterrupt as exc:
             # Ctrl-C: hand the records fetched so far to the caller (the magic keeps them); the pager
             # may already have attached more (a page fetched but not yet consumed).
-            if len(getattr(exc, "records", None) or ()) < len(records):
+            if len(getattr(exc, "records", None) or ()) < len(records) or not hasattr(exc, "records"):
                 exc.records = records  # type: ignore[attr-defined]
                 exc.pages = pages[0]  # type: ignore[attr-defined]
             raise
-        elapsed = time.monotonic() - started
-        df = to_frame(records, fields=meta, include_fields=fields, labels=labels, tz=tz)
         df.attrs["autotask"] = {
             "entity": entity,
             "filter": flt if flt else [dict(x) for x in ALL_ROWS],
