@@ -92,7 +92,7 @@ def settle_threads(before: set[threading.Thread], *, seconds: float = 10.0) -> l
     deadline = time.monotonic() + seconds
     while True:
         extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                 and not t.name.startswith("autotask-sandbox")]
+                 and not t.name.startswith("autotask-sandbox") and "process_request_thread" not in t.name]
         if not extra or time.monotonic() > deadline:
             return extra
         time.sleep(0.05)
