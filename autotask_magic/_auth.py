@@ -423,6 +423,12 @@ class CredentialManager:
                 if is_retryable_exception(exc) and attempt < 2:
                     time.sleep(0.2 * (attempt + 1))
                     continue
+                if is_tls_error(exc):
+                    raise TransportError(
+                        "zone discovery failed: TLS certificate verification failed",
+                        request="GET zoneInformation",
+                        hint="if the server uses a private CA, set AUTOTASK_CA_BUNDLE to its PEM file",
+                    ) from None
                 raise TransportError(
                     f"zone discovery failed: {type(exc).__name__}",
                     request="GET zoneInformation",
