@@ -162,6 +162,10 @@ def _where(text: str, pos: int) -> str:
 
 
 def _error(text: str, pos: int, what: str, hint: str | None) -> QuerySyntaxError:
+    # An error at the end of input points just after the last token, not at the empty line a cell's
+    # trailing newline leaves ("at line 2, column 1" under nothing).
+    end = text.find("\n", len(text.rstrip()))
+    pos = min(pos, len(text) if end == -1 else end)
     err = QuerySyntaxError(f"{what} {_where(text, pos)}", hint=hint)
     err.text = text
     err.position = max(0, min(pos, len(text)))
