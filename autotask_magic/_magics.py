@@ -1023,9 +1023,14 @@ class AutotaskMagic(Magics, Configurable):
             try:
                 body = json.loads(cell)
             except json.JSONDecodeError as exc:
-                err = QuerySyntaxError(f"the cell is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                # At the end of the cell, point after the last character, not at the line its newline opens.
+                end = cell.find("\n", len(cell.rstrip()))
+                pos = min(exc.pos, len(cell) if end == -1 else end)
+                line = cell.count("\n", 0, pos) + 1
+                col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
+                err = QuerySyntaxError(f"the cell is not valid JSON: {exc.msg} at line {line}, column {col}",
                                        hint="the body of a raw request is JSON")
-                err.text, err.position = cell, exc.pos
+                err.text, err.position = cell, pos
                 raise err from None
         if method in ("GET", "DELETE") and body is not None:
             raise UsageError(f"{method} takes no body")
