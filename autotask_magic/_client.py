@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -17,6 +18,7 @@ from ._exceptions import (
     AuthenticationError,
     AutotaskError,
     ConfigurationError,
+    IncompletePullError,
     NotFoundError,
     PermissionDeniedError,
     QueryError,
@@ -48,6 +50,9 @@ __all__ = ["AutotaskClient", "ALL_ROWS"]
 log = _redact.get_logger("autotask_magic.http")
 
 ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
+
+#: query() converts records to DataFrame columns every this many pages, then drops them (memory).
+QUERY_CHUNK_PAGES = 10
 
 
 class _LimitedTransport(httpx.BaseTransport):
@@ -348,6 +353,7 @@ class AutotaskClient:
         on_page: Callable[[PageInfo], None] | None = None,
         parallel: bool = False,
         _counter: list[int] | None = None,
+        _keep: bool = True,
     ) -> Iterator[dict[str, Any]]:
         """Every record of a query, following every page; stops at ``limit`` without extra pages."""
         if limit is not None and limit <= 0:
@@ -418,7 +424,7 @@ class AutotaskClient:
             if "IncludeFields" in body and "id" not in [f.lower() for f in body["IncludeFields"]]:
                 body["IncludeFields"].insert(0, "id")
             return parallel_records(
-                _Fetcher(), entity, body, limit=limit, on_page=on_page, page_size=self.page_size
+                _Fetcher(), entity, body, limit=limit, on_page=on_page, page_size=self.page_size, keep_records=_keep
             )
 
         return iter_records(
@@ -429,6 +435,7 @@ class AutotaskClient:
             on_page=on_page,
             check_next=check_next,
             request=label,
+            keep_records=_keep,
         )
 
     def _query_body(
@@ -486,8 +493,16 @@ class AutotaskClient:
         parallel: bool = False,
         on_page: Callable[[PageInfo], None] | None = None,
     ) -> pandas.DataFrame:
-        """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``)."""
-        from ._frames import to_frame
+        """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``).
+
+        The DataFrame is built while the pull runs, every :data:`QUERY_CHUNK_PAGES` pages, so the
+        record dicts of a big pull never all exist at once. If the pull stops (``IncompletePullError``,
+        or ``KeyboardInterrupt``), the exception carries everything fetched: ``.frame``, a DataFrame of
+        every record fetched (``attrs["autotask"]["partial"]`` is True), and ``.records``, the raw
+        records not yet converted when it stopped (every record fetched when that was within the first
+        chunk); ``.pages`` as usual.
+        """
+        from ._frames import FrameBuilder
         from ._query import parse_where, validate_filter
 
         if where is not None and filter is not None:
@@ -505,31 +520,58 @@ class AutotaskClient:
 
         counter = [0]
         started = time.monotonic()
-        records: list[dict[str, Any]] = []
+        builder = FrameBuilder(fields=meta, include_fields=fields, labels=labels, tz=tz)
+        chunk = QUERY_CHUNK_PAGES * self.page_size
+        tail: list[dict[str, Any]] = []  # records received and not yet converted
         try:
-            records.extend(
-                self.records(entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter)
+            # _keep=False: the pager drops each record once yielded; this loop holds the only copy.
+            it = self.records(
+                entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter, _keep=False
             )
+            while True:
+                tail.extend(islice(it, chunk - len(tail)))  # keeps what arrived if Ctrl-C lands mid-way
+                if len(tail) < chunk:
+                    break
+                builder.add(tail)  # all or nothing
+                tail = []
             elapsed = time.monotonic() - started
-            # Inside the try: Ctrl-C while a big frame is built must not lose the records already pulled.
-            df = to_frame(records, fields=meta, include_fields=fields, labels=labels, tz=tz)
-        except KeyboardInterrupt as exc:
-            # Ctrl-C: hand the records fetched so far to the caller (the magic keeps them); the pager
-            # may already have attached more (a page fetched but not yet consumed).
-            if len(getattr(exc, "records", None) or ()) < len(records) or not hasattr(exc, "records"):
-                exc.records = records  # type: ignore[attr-defined]
-                exc.pages = pages[0]  # type: ignore[attr-defined]
+            builder.add(tail)
+            tail = []
+            # Inside the try: Ctrl-C while the frame is built must not lose the records already pulled.
+            df = builder.frame()
+        except (KeyboardInterrupt, IncompletePullError) as exc:
+            self._attach_partial(exc, entity, builder, tail, pages[0])
             raise
         df.attrs["autotask"] = {
             "entity": entity,
             "filter": flt if flt else [dict(x) for x in ALL_ROWS],
             "request": f"POST /{entity}/query",
             "pages": pages[0],
-            "records": len(records),
+            "records": len(df),
             "elapsed_s": round(elapsed, 3),
             "requests": counter[0] if not parallel else max(counter[0], pages[0]),
         }
         return df
+
+    @staticmethod
+    def _attach_partial(
+        exc: BaseException, entity: str, builder: Any, tail: list[dict[str, Any]], pages: int
+    ) -> None:
+        """Give a stopped query's exception everything fetched: ``.frame``, ``.records``, ``.pages``."""
+        if tail and builder.last_added is tail:
+            tail = []  # converted just before the interrupt landed
+        # The pager attaches the records it fetched but had not yet yielded (they follow ours in order).
+        rest = tail + list(getattr(exc, "records", None) or [])
+        exc.records = rest  # type: ignore[attr-defined]
+        exc.pages = getattr(exc, "pages", None) or pages  # type: ignore[attr-defined]
+        try:
+            builder.add(rest)
+            frame = builder.frame()
+            frame.attrs["autotask"] = {"entity": entity, "pages": exc.pages, "records": len(frame), "partial": True}  # type: ignore[attr-defined]
+        except Exception:  # the raw records are still on .records
+            log.warning("could not build the partial DataFrame of %s", entity, exc_info=True)
+            frame = None
+        exc.frame = frame  # type: ignore[attr-defined]
 
 
 def _error_for(response: httpx.Response, label: str) -> AutotaskError:

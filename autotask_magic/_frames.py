@@ -84,7 +84,8 @@ class FrameBuilder:
     types come from the metadata, so chunks line up; a column a chunk lacks (a key the metadata does not
     know) is filled with missing values, and dtypes that differ between chunks (``int64`` in one,
     ``Int64`` with gaps in another) are unified by pandas' concatenation. :meth:`frame` joins one column
-    at a time and releases that column's chunks at once, so the peak stays near one DataFrame.
+    at a time and releases that column's chunks at once, so the peak stays near one DataFrame. An
+    interrupted :meth:`frame` (Ctrl-C) loses nothing: calling it again, or :meth:`add`, resumes the join.
     """
 
     def __init__(
@@ -99,10 +100,13 @@ class FrameBuilder:
         self._opts = (fields, include_fields, labels, _check_tz(tz), udf_prefix)
         self._tz = tz
         self._chunks: list[tuple[int, dict[str, Any]]] = []
-        self.records = 0  #: records converted so far
+        self._joined: dict[str, Any] = {}  # columns joined so far by an unfinished join
+        self._order: list[str] | None = None  # the unfinished join's column order
+        self.records = 0  #: records held (converted) so far
+        self.last_added: Sequence[Mapping[str, Any]] | None = None  #: the last chunk passed to add()
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Convert a chunk of records (an empty chunk is ignored)."""
+        """Convert a chunk of records (an empty chunk is ignored); all or nothing."""
         if not len(records):
             return
         gc_was_enabled = gc.isenabled()
@@ -112,26 +116,42 @@ class FrameBuilder:
         finally:
             if gc_was_enabled:
                 gc.enable()
+        if self._order is not None:
+            self._collapse()
         self._chunks.append((len(records), columns))
         self.records += len(records)
+        self.last_added = records
 
     def frame(self) -> pd.DataFrame:
         """The DataFrame of every chunk added, in order; the builder is empty afterwards."""
-        chunks, self._chunks = self._chunks, []
-        n = sum(size for size, _ in chunks)
-        self.records = 0
-        if not chunks:
+        if not self._chunks:
             fields, include_fields, labels, _, udf_prefix = self._opts
             return to_frame([], fields=fields, include_fields=include_fields, labels=labels, tz=self._tz,
                             udf_prefix=udf_prefix)
-        if len(chunks) == 1:
-            return pd.DataFrame(chunks[0][1], index=pd.RangeIndex(n), copy=False)
-        out: dict[str, Any] = {}
-        for name in _merged_order([list(cols) for _, cols in chunks]):
-            parts = [pd.Series(cols.pop(name, None), copy=False) for _, cols in chunks]  # released at once
-            out[name] = _join(parts, [size for size, _ in chunks])
+        self._collapse()
+        n, columns = self._chunks[0]
+        df = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+        self._chunks, self.records, self.last_added = [], 0, None
+        return df
+
+    def _collapse(self) -> None:
+        """Join all chunks into one, column by column; resumable if interrupted."""
+        chunks = self._chunks
+        if len(chunks) <= 1 and self._order is None:
+            return
+        if self._order is None:
+            self._order = _merged_order([list(cols) for _, cols in chunks])
+        sizes = [size for size, _ in chunks]
+        for name in self._order:
+            if name in self._joined:
+                continue
+            parts = [pd.Series(cols.get(name), copy=False) for _, cols in chunks]
+            self._joined[name] = _join(parts, sizes)
             del parts
-        return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+            for _, cols in chunks:
+                cols.pop(name, None)  # released as soon as the joined column exists
+        self._chunks = [(sum(sizes), self._joined)]
+        self._joined, self._order = {}, None
 
 
 def _merged_order(orders: list[list[str]]) -> list[str]:

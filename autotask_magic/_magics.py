@@ -956,25 +956,32 @@ class AutotaskMagic(Magics, Configurable):
         cause = getattr(exc, "cause", None) if isinstance(exc, IncompletePullError) else exc
         by_user = isinstance(exc, KeyboardInterrupt) or isinstance(cause, KeyboardInterrupt)
         what = "interrupted (Ctrl-C)" if by_user else "pull stopped early"
+        # client.query() builds the DataFrame as it pulls: its .frame holds every record fetched, and
+        # .records only those not yet converted.
+        frame = getattr(exc, "frame", None)
         if isinstance(records, list):
             partial: Any = records
             try:
                 from ._frames import to_frame
 
-                partial = to_frame(records, fields=fields, labels=labels, tz=tz)
-                partial.attrs["autotask"] = {"entity": entity, "pages": pages, "records": len(records),
-                                             "partial": True}
+                if frame is not None:
+                    partial = frame
+                else:
+                    partial = to_frame(records, fields=fields, labels=labels, tz=tz)
+                    partial.attrs["autotask"] = {"entity": entity, "pages": pages, "records": len(records),
+                                                 "partial": True}
             except Exception:  # keep the raw records rather than lose them
                 partial = records
             if self.shell is not None:
                 self.shell.user_ns[PARTIAL_NAME] = partial
-            message = (f"{entity}: {what} after {len(records):,} records in {pages} pages; "
+            message = (f"{entity}: {what} after {len(partial):,} records in {pages} pages; "
                        f"the records fetched so far are in {PARTIAL_NAME}")
         else:
             message = f"{entity}: {what} after {pages} pages; no records were kept"
         cause_text = None if by_user else str(cause or exc)
         err = IncompletePullError(message, hint=(f"cause: {cause_text}" if cause_text else None))
         err.records = records if isinstance(records, list) else []
+        err.frame = frame  # type: ignore[attr-defined]
         err.pages = int(pages or 0)
         err.cause = cause
         self.last_error = err
