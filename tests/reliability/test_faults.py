@@ -35,6 +35,8 @@ def test_pulls_under_faults_match_ground_truth(sbx: Any, tally: Tally, parallel:
     _faulty(sb)
     verified = 0
     with oauth_client(sb) as client:
+        # Faults here are ~50x a bad production day; allow a couple more attempts than the default 4.
+        client.retry.attempts = 6
         for i, flt in enumerate(FILTERS):
             # A burst of 429s lands mid-pull (both Retry-After forms).
             sb.faults.burst_429(2, "1" if i % 2 == 0 else formatdate(time.time() + 1, usegmt=True))
