@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,6 +14,10 @@ from ._exceptions import AutotaskError, IncompletePullError
 __all__ = ["PageInfo", "iter_records", "MAX_PAGE_SIZE"]
 
 MAX_PAGE_SIZE = 500
+
+# Hand-off of the next request to the prefetch worker (see send_next): bounded waits, in seconds.
+_HANDOFF_WAIT = 0.05
+_HANDOFF_SLEEP = 0.001
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,20 @@ def iter_records(
                 raise _incomplete(entity, fetched, pages, exc, request, total) from exc
         if executor is None:
             executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
-        return executor.submit(fetch_next, next_url)
+        started = threading.Event()
+
+        def task() -> Page:
+            started.set()
+            return fetch_next(next_url)
+
+        future = executor.submit(task)
+        # The caller parses the page next: json.loads holds the GIL for milliseconds, and a worker that
+        # has not yet put its request on the wire would wait for it, adding that to every page's round
+        # trip (latency-bound pulls measured 1.06x pages x latency instead of 1.03x). So let the worker
+        # start and build its request first: wait until it runs, then yield the GIL for a moment.
+        started.wait(_HANDOFF_WAIT)
+        time.sleep(_HANDOFF_SLEEP)
+        return future
 
     try:
         while True:
