@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,16 +17,22 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
-    """``sandbox_factory(**Sandbox kwargs)`` -> a started sandbox; every one is stopped at teardown."""
-    made: list[Sandbox] = []
+class SandboxFactory:
+    """``factory(**Sandbox kwargs)`` -> a started sandbox, remembered in ``made`` so teardown can stop it."""
 
-    def make(**kwargs: Any) -> Sandbox:
+    def __init__(self) -> None:
+        self.made: list[Sandbox] = []
+
+    def __call__(self, **kwargs: Any) -> Sandbox:
         sb = Sandbox(**kwargs).start()
-        made.append(sb)
+        self.made.append(sb)
         return sb
 
-    yield make
-    for sb in made:
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[SandboxFactory]:
+    """``sandbox_factory(**Sandbox kwargs)`` -> a started sandbox; every one is stopped at teardown."""
+    factory = SandboxFactory()
+    yield factory
+    for sb in factory.made:
         sb.stop()

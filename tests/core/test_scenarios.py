@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.utils import formatdate
 from typing import Any
 
@@ -23,6 +23,8 @@ from autotask_magic._client import AutotaskClient
 from autotask_magic._credentials import OAuthCredentials
 from autotask_magic._limits import SystemClock
 from autotask_magic.sandbox import Sandbox
+
+from _support import crowd
 
 from .helpers import FakeClock
 
@@ -48,31 +50,6 @@ def oauth_client(sb: Sandbox, *, secret: str | None = None, clock: Any = None, t
     return client
 
 
-def run_threads(n: int, fn: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        barrier.wait(10)
-        try:
-            r = fn()
-            with lock:
-                results.append(r)
-        except BaseException as exc:  # noqa: BLE001 - collected for assertions
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not any(t.is_alive() for t in threads)
-    return results, errors
-
-
 def test_eight_threads_across_each_expiry_cause_one_token_request(sb: Sandbox) -> None:
     clock = FakeClock()
     sb.faults.latency_ms = 30  # the refresh is in flight while the other threads arrive
@@ -81,7 +58,7 @@ def test_eight_threads_across_each_expiry_cause_one_token_request(sb: Sandbox) -
     assert sb.stats.token_requests == 1
     for expiry in range(1, 4):
         clock.advance(3600)  # past the refresh point of the current token
-        results, errors = run_threads(8, lambda: client.count("Tickets"))
+        results, errors = crowd(8, lambda: client.count("Tickets"))
         assert not errors and results == [1300] * 8
         assert sb.stats.token_requests == 1 + expiry
     assert client.manager.status().refresh_count == 4
@@ -92,7 +69,7 @@ def test_revoked_token_one_refresh_and_callers_succeed(sb: Sandbox) -> None:
     client = oauth_client(sb)
     client.count("Tickets")
     sb.revoke_tokens()
-    results, errors = run_threads(8, lambda: client.count("Tickets"))
+    results, errors = crowd(8, lambda: client.count("Tickets"))
     assert not errors and results == [1300] * 8
     assert sb.stats.token_requests == 2
 
@@ -101,7 +78,7 @@ def test_api_rejecting_every_token_one_refresh_then_error(sb: Sandbox) -> None:
     client = oauth_client(sb)
     client.count("Tickets")
     sb.faults.reject_all_tokens = True
-    results, errors = run_threads(8, lambda: client.count("Tickets"))
+    results, errors = crowd(8, lambda: client.count("Tickets"))
     assert not results and len(errors) == 8
     assert all(isinstance(e, AuthenticationError) for e in errors)
     assert sb.stats.token_requests == 2  # the first token, then exactly one refresh
@@ -160,7 +137,7 @@ def test_timed_out_token_fetch_leaves_no_stuck_lock(sb: Sandbox) -> None:
         client.count("Tickets")
     assert client.manager.status().state is not TokenState.REFRESHING
     sb.faults.latency_ms = 0
-    results, errors = run_threads(4, lambda: client.count("Tickets"))
+    results, errors = crowd(4, lambda: client.count("Tickets"))
     assert not errors and results == [1300] * 4
 
 
@@ -235,7 +212,7 @@ def test_rate_limit_holds_with_retries(sb: Sandbox) -> None:
                 pass
         return ok
 
-    results, errors = run_threads(6, calls)
+    results, errors = crowd(6, calls)
     assert not errors, errors[:1]
     assert sum(results) > 40  # more than one window's worth got through
     assert sb.stats.api_requests > 72  # retries happened (and were counted by the limiter)

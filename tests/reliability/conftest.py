@@ -52,19 +52,11 @@ def tally() -> Tally:
 
 
 @pytest.fixture
-def sbx(tally: Tally) -> Iterator[Callable[..., Sandbox]]:
-    """``sbx(**Sandbox kwargs)`` -> a started sandbox, stopped and tallied at teardown."""
-    made: list[Sandbox] = []
-
-    def make(**kwargs: Any) -> Sandbox:
-        sb = Sandbox(**kwargs).start()
-        made.append(sb)
-        return sb
-
-    yield make
-    for sb in made:
+def sbx(tally: Tally, sandbox_factory: Any) -> Iterator[Callable[..., Sandbox]]:
+    """``sbx(**Sandbox kwargs)`` -> a started sandbox, tallied at teardown (then stopped by ``sandbox_factory``)."""
+    yield sandbox_factory
+    for sb in sandbox_factory.made:
         tally.absorb(sb)
-        sb.stop()
 
 
 def oauth_manager(sb: Sandbox, secret: str | None = None, **kwargs: Any) -> CredentialManager:

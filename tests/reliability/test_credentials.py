@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from autotask_magic import AutotaskClient
-from autotask_magic._auth import CredentialManager
 from autotask_magic._credentials import OAuthCredentials
 from autotask_magic._exceptions import AuthenticationError, PermissionDeniedError, RateLimitError
 from autotask_magic.sandbox import Sandbox
 
+from _support import crowd
+
 from .conftest import Tally, oauth_client, oauth_manager, server_limits_held
 from .servers import Forbidding
-
-
-def _crowd(n: int, fn: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run ``fn`` in ``n`` threads released together; results and exceptions."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        barrier.wait(timeout=10)
-        try:
-            r = fn()
-            with lock:
-                results.append(r)
-        except BaseException as exc:  # noqa: BLE001
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results, errors
 
 
 def test_wrong_secret_under_50_callers_costs_one_token_request_per_window(sbx: Any) -> None:
@@ -52,7 +25,7 @@ def test_wrong_secret_under_50_callers_costs_one_token_request_per_window(sbx: A
     with client:
         for wave in (1, 2):
             started = time.monotonic()
-            results, errors = _crowd(50, lambda: client.count("Tickets"))
+            results, errors = crowd(50, lambda: client.count("Tickets"))
             assert not results and len(errors) == 50
             assert all(isinstance(e, AuthenticationError) for e in errors)
             assert all("\n" not in str(e) and "not-the-secret" not in str(e) for e in errors)
@@ -75,7 +48,7 @@ def test_token_endpoint_limit_never_exceeded_by_forced_refreshes(sbx: Any) -> No
         client.count("Tickets")
 
         # Concurrent forced refreshes coalesce (single flight)...
-        results, errors = _crowd(15, manager.refresh)
+        results, errors = crowd(15, manager.refresh)
         assert not errors and sb.stats.token_requests <= 2
         # ...and one caller forcing refresh after refresh is stopped by the client, not the server.
         refused = 0
@@ -96,7 +69,7 @@ def test_403_never_refreshes(tally: Tally) -> None:
     try:
         creds = OAuthCredentials("id-403-client", "secret-403-value")
         with AutotaskClient(creds, base_url=srv.base_url, token_url=srv.token_url) as client:
-            results, errors = _crowd(10, lambda: client.request("GET", "Companies/0"))
+            results, errors = crowd(10, lambda: client.request("GET", "Companies/0"))
             assert len(errors) == 10 and all(isinstance(e, PermissionDeniedError) for e in errors)
             for _ in range(5):
                 with pytest.raises(PermissionDeniedError) as info:
@@ -117,7 +90,7 @@ def test_revocation_recovers_with_one_refresh_under_load(sbx: Any, tally: Tally)
         assert client.count("Tickets") == 800
         assert sb.stats.token_requests == 1
         sb.revoke_tokens()
-        results, errors = _crowd(12, lambda: len(list(client.records("Tickets"))))
+        results, errors = crowd(12, lambda: len(list(client.records("Tickets"))))
         assert not errors, errors[:2]
         assert results == [800] * 12
         assert sb.stats.token_requests == 2  # exactly one refresh for twelve callers

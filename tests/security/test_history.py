@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
+
+from _support import history_shell, history_text
 
 SECRET = "Zx9QwErTy7UiOp3AsDfGhJkL"  # secret-looking: mixed case, digits, 24 chars
 
@@ -18,47 +17,8 @@ SECRET = "Zx9QwErTy7UiOp3AsDfGhJkL"  # secret-looking: mixed case, digits, 24 ch
 @pytest.fixture
 def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[InteractiveShell, Path]]:
     """The IPython singleton with a fresh HistoryManager writing to a temp sqlite file."""
-    for name in list(os.environ):
-        if name.startswith("AUTOTASK_"):
-            monkeypatch.delenv(name)
-    ip = InteractiveShell.instance()
-    old_hm, old_in, old_ih = ip.history_manager, ip.user_ns.get("In"), ip.user_ns.get("_ih")
-    old_count = ip.execution_count
-    db_file = tmp_path / "history.sqlite"
-    hm = HistoryManager(shell=ip, parent=ip, hist_file=str(db_file), enabled=True)
-    ip.history_manager = hm
-    ip.user_ns["In"] = ip.user_ns["_ih"] = hm.input_hist_parsed
-    ip.execution_count = 1
-    ip.run_line_magic("load_ext", "autotask_magic")
-    try:
-        yield ip, db_file
-    finally:
-        ip.run_line_magic("unload_ext", "autotask_magic")
-        if hm.save_thread is not None:
-            hm.save_thread.stop()
-        hm.end_session()
-        if hm.db is not None:
-            hm.db.close()
-        ip.history_manager = old_hm
-        ip.user_ns["In"], ip.user_ns["_ih"] = old_in, old_ih
-        ip.execution_count = old_count
-        for key in [k for k in ip.user_ns if k.startswith("_i")]:
-            if isinstance(ip.user_ns[key], str) and SECRET in ip.user_ns[key]:
-                del ip.user_ns[key]
-
-
-def _everything(ip: InteractiveShell, db_file: Path) -> str:
-    hm = ip.history_manager
-    hm.writeout_cache()
-    parts: list[Any] = [hm.input_hist_raw, hm.input_hist_parsed, hm.db_input_cache]
-    parts += [getattr(hm, n, "") for n in ("_i00", "_i", "_ii", "_iii")]
-    parts += [v for k, v in ip.user_ns.items() if k.startswith("_i") or k in ("In", "_ih")]
-    conn = sqlite3.connect(db_file)
-    try:
-        parts += conn.execute("SELECT source, source_raw FROM history").fetchall()
-    finally:
-        conn.close()
-    return repr(parts)
+    with history_shell(tmp_path, monkeypatch, scrub=SECRET) as pair:
+        yield pair
 
 
 LINES = [
@@ -98,7 +58,7 @@ def test_refused_secret_line_scrubbed_everywhere(
     result = ip.run_cell(f"%autotask_login {line}", store_history=True)
     assert not result.success
     ip.run_cell("x_after = 2", store_history=True)
-    blob = _everything(ip, db_file)
+    blob = history_text(ip, db_file)
     assert SECRET not in blob
     # The refused line is replaced, not dropped: numbering stays aligned and the other cells are kept.
     assert "x_before = 1" in blob and "x_after = 2" in blob

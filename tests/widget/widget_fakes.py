@@ -7,43 +7,12 @@ headless notebook and browser tests use the real manager against the sandbox.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-try:  # the real names once the core lands; the same shape otherwise
-    from autotask_magic._auth import ManagerStatus, TokenState
-except ImportError:  # pragma: no cover - only before _auth.py exists
-
-    class TokenState(enum.Enum):  # type: ignore[no-redef]
-        LOGGED_OUT = "logged out"
-        VALID = "valid"
-        EXPIRING = "expiring soon"
-        REFRESHING = "refreshing"
-        EXPIRED = "expired"
-        ERROR = "error"
-
-    @dataclass(frozen=True)
-    class ManagerStatus:  # type: ignore[no-redef]
-        mode: str
-        label: str | None
-        identity: str
-        api_host: str
-        zone: str | None
-        state: TokenState
-        expires_at: datetime | None
-        refresh_margin: float
-        refresh_count: int
-        last_refresh_at: datetime | None
-        requests_last_minute: int
-        requests_per_minute_limit: int
-        hourly_requests: int | None
-        hourly_threshold: int | None
-        last_error: str | None
-
+from autotask_magic._auth import ManagerStatus, TokenState
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 

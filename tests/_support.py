@@ -1,0 +1,92 @@
+"""Helpers shared by several test folders (import as ``from _support import ...``; tests/ is on sys.path)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.history import HistoryManager
+from IPython.core.interactiveshell import InteractiveShell
+
+
+@contextlib.contextmanager
+def history_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, scrub: str) -> Iterator[tuple[InteractiveShell, Path]]:
+    """The IPython singleton with a fresh HistoryManager writing to a temp sqlite file, extension loaded.
+
+    On exit the old history manager comes back and any ``_i*`` variable holding ``scrub`` is deleted, so a
+    secret a test typed does not linger in the process-wide shell.
+    """
+    for name in list(os.environ):
+        if name.startswith("AUTOTASK_"):
+            monkeypatch.delenv(name)
+    ip = InteractiveShell.instance()
+    old_hm, old_in, old_ih = ip.history_manager, ip.user_ns.get("In"), ip.user_ns.get("_ih")
+    old_count = ip.execution_count
+    db_file = tmp_path / "history.sqlite"
+    hm = HistoryManager(shell=ip, parent=ip, hist_file=str(db_file), enabled=True)
+    ip.history_manager = hm
+    ip.user_ns["In"] = ip.user_ns["_ih"] = hm.input_hist_parsed
+    ip.execution_count = 1
+    ip.run_line_magic("load_ext", "autotask_magic")
+    try:
+        yield ip, db_file
+    finally:
+        ip.run_line_magic("unload_ext", "autotask_magic")
+        if hm.save_thread is not None:
+            hm.save_thread.stop()
+        hm.end_session()
+        if hm.db is not None:
+            hm.db.close()
+        ip.history_manager = old_hm
+        ip.user_ns["In"], ip.user_ns["_ih"] = old_in, old_ih
+        ip.execution_count = old_count
+        for key in [k for k in ip.user_ns if k.startswith("_i")]:
+            if isinstance(ip.user_ns[key], str) and scrub in ip.user_ns[key]:
+                del ip.user_ns[key]
+
+
+def history_text(ip: InteractiveShell, db_file: Path) -> str:
+    """Every place IPython keeps input history (memory, cache, ``_i*`` names, sqlite) as one searchable string."""
+    hm = ip.history_manager
+    hm.writeout_cache()
+    parts: list[Any] = [hm.input_hist_raw, hm.input_hist_parsed, hm.db_input_cache]
+    parts += [getattr(hm, n, "") for n in ("_i00", "_i", "_ii", "_iii")]
+    parts += [v for k, v in ip.user_ns.items() if k.startswith("_i") or k in ("In", "_ih")]
+    conn = sqlite3.connect(db_file)
+    try:
+        parts += conn.execute("SELECT source, source_raw FROM history").fetchall()
+    finally:
+        conn.close()
+    return repr(parts)
+
+
+def crowd(n: int, fn: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
+    """Run ``fn`` in ``n`` threads released together (bounded waits); its results and exceptions."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait(timeout=10)
+        try:
+            r = fn()
+            with lock:
+                results.append(r)
+        except BaseException as exc:  # noqa: BLE001 - collected for assertions
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    return results, errors
