@@ -384,14 +384,3 @@ def _progress_box_class(ipywidgets: Any) -> Any:
 
         _PROGRESS_BOX = ProgressBox
     return _PROGRESS_BOX
-
-
-def json_for_display(value: Any) -> str:
-    """Pretty JSON for ``--raw`` previews and dry runs."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
-
-
-def column_list(names: Sequence[str], width: int = 100) -> str:
-    """Comma-separated names, shortened to ``width`` characters."""
-    text = ", ".join(names)
-    return text if len(text) <= width else text[: width - 1] + "…"

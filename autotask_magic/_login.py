@@ -39,7 +39,6 @@ API_USER_VARS: tuple[tuple[str, str, bool], ...] = (
     ("AUTOTASK_INTEGRATION_CODE", "Autotask API integration code (tracking identifier): ", True),
     ("AUTOTASK_SECRET", "Autotask API secret: ", True),
 )
-SECRET_VARS = ("AUTOTASK_CLIENT_SECRET", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET")
 
 # Option names that would put a credential on the line. Matched on the name only: the value is never
 # looked at, echoed or stored.

@@ -51,12 +51,6 @@ _UNKNOWN_STYLE = ("unknown", "#757575")
 _MAX_ERROR_CHARS = 200
 
 
-class _Clock(Protocol):
-    def time(self) -> float: ...
-
-    def monotonic(self) -> float: ...
-
-
 class _Manager(Protocol):
     clock: Any
 

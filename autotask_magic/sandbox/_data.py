@@ -57,9 +57,6 @@ class EntitySpec:
         self.by_lower: dict[str, FieldDef] = {f.name.lower(): f for f in self.fields}
         self.udf_by_lower: dict[str, FieldDef] = {f.name.lower(): f for f in self.udfs}
         self.field_names: list[str] = [f.name for f in self.fields]
-        self.date_fields: frozenset[str] = frozenset(
-            f.name for f in self.fields if f.data_type == "datetime"
-        )
 
 
 def _pl(*pairs: tuple[int, str]) -> tuple[tuple[int, str], ...]:
@@ -212,6 +209,7 @@ def default_company_count(tickets: int) -> int:
 
 
 def default_resource_count(tickets: int) -> int:
+    """Ten resources at demo size, growing slowly with the ticket count (at most 150)."""
     return max(10, min(150, 10 + tickets // 2000))
 
 
@@ -351,10 +349,12 @@ class Plan:
 
     @property
     def projects(self) -> int:
+        """How many projects: a third of the companies, at least four."""
         return max(4, self.companies // 3)
 
     @property
     def resource_ids(self) -> list[int]:
+        """The resource ids: consecutive, starting at a realistic Autotask resource id."""
         return [29682885 + i for i in range(self.resources)]
 
 
@@ -631,10 +631,6 @@ def _gen_time_entries(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "createDateTime": _iso(end + rng.integers(0, 3 * HOUR_MS, n)),
     }
     return _records(cols)
-
-
-def _ms(iso: str) -> int:
-    return int(np.datetime64(iso.rstrip("Z"), "ms").astype(np.int64))
 
 
 def _ms_many(isos: list[str]) -> np.ndarray:

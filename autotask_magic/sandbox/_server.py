@@ -75,6 +75,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection: no Nagle, TLS when configured, tracked so ``close_connections`` can end it."""
         sock, addr = super().get_request()
         # Headers and body go out in one write, but disable Nagle anyway: small replies must not wait.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -90,6 +91,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         return sock, addr
 
     def shutdown_request(self, request: Any) -> None:
+        """Forget a finished connection, then close it."""
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
@@ -117,14 +119,17 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore errors from clients that hang up mid-request."""
         # Clients that hang up mid-request (timeouts, dropped-connection tests) are normal here.
         pass
 
     def random(self) -> float:
+        """A float in [0, 1) from the seeded generator (thread-safe)."""
         with self.rng_lock:
             return self.rng.random()
 
     def choice(self, seq: list[int]) -> int:
+        """One element of ``seq`` from the seeded generator (thread-safe)."""
         with self.rng_lock:
             return self.rng.choice(seq)
 
@@ -137,9 +142,11 @@ class Handler(BaseHTTPRequestHandler):
     server: SandboxHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Log nothing."""
         pass  # quiet: benchmarks make hundreds of thousands of requests
 
     def do_GET(self) -> None:  # noqa: N802
+        """Serve any method: GET, POST, PATCH, PUT and DELETE all dispatch here."""
         self._dispatch()
 
     do_POST = do_PATCH = do_PUT = do_DELETE = do_GET

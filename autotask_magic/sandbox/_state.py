@@ -43,14 +43,17 @@ class Table(dict):  # type: ignore[type-arg]
         self._touch()
 
     def pop(self, key: Any, *default: Any) -> Any:  # type: ignore[override]
+        """Like ``dict.pop``; invalidates the cached id list."""
         self._touch()
         return super().pop(key, *default)
 
     def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Like ``dict.update``; invalidates the cached id list."""
         super().update(*args, **kwargs)
         self._touch()
 
     def clear(self) -> None:
+        """Like ``dict.clear``; invalidates the cached id list."""
         super().clear()
         self._touch()
 
@@ -74,6 +77,7 @@ class Table(dict):  # type: ignore[type-arg]
         return ids[a:b] if (a, b) != (0, len(ids)) else ids
 
     def next_id(self) -> int:
+        """The id a new record gets: one past the highest (1 when empty)."""
         ids = self.ids
         return (ids[-1] + 1) if ids else 1
 
@@ -106,15 +110,19 @@ class Store(dict):  # type: ignore[type-arg]
         return len(ENTITY_NAMES)
 
     def keys(self) -> list[str]:  # type: ignore[override]
+        """Every entity name (generated or not)."""
         return list(ENTITY_NAMES)
 
     def items(self) -> list[tuple[str, Table]]:  # type: ignore[override]
+        """``(entity, Table)`` pairs for every entity (generates the missing ones)."""
         return [(e, self[e]) for e in ENTITY_NAMES]
 
     def values(self) -> list[Table]:  # type: ignore[override]
+        """Every entity's Table (generates the missing ones)."""
         return [self[e] for e in ENTITY_NAMES]
 
     def get(self, entity: str, default: Any = None) -> Any:  # type: ignore[override]
+        """The entity's Table, or ``default`` for an unknown entity."""
         return self[entity] if entity in ENTITY_NAMES else default
 
 
@@ -208,27 +216,33 @@ class Stats:
 
     # -- updates (server side) -----------------------------------------------------------------
     def count_api(self, endpoint: str) -> None:
+        """Count one API request to ``endpoint``."""
         with self._lock:
             self._api_requests += 1
             self._by_endpoint[endpoint] = self._by_endpoint.get(endpoint, 0) + 1
 
     def count_token(self) -> None:
+        """Count one token-endpoint request."""
         with self._lock:
             self._token_requests += 1
 
     def count_zone(self) -> None:
+        """Count one zoneInformation request."""
         with self._lock:
             self._zone_requests += 1
 
     def count_429(self) -> None:
+        """Count one request answered 429."""
         with self._lock:
             self._rejected_429 += 1
 
     def count_fault(self, kind: str) -> None:
+        """Count one injected fault of ``kind``."""
         with self._lock:
             self._faults[kind] = self._faults.get(kind, 0) + 1
 
     def record_write(self, method: str, entity: str, id: int | None, body: Any) -> None:
+        """Remember a write (a deep copy of its body)."""
         with self._lock:
             self._writes.append({"method": method, "entity": entity, "id": id, "body": copy.deepcopy(body)})
 
@@ -247,6 +261,7 @@ class Stats:
             return True
 
     def leave(self, endpoint: str, key: str) -> None:
+        """Stop tracking a request that ``enter`` admitted."""
         with self._lock:
             self._in_flight[key] -= 1
             self._in_flight[endpoint + "\0"] -= 1
@@ -319,6 +334,7 @@ class TokenBook:
         self.issued: list[str] = []
 
     def issue(self, client_id: str, ttl: float) -> str:
+        """A new random token valid for ``ttl`` seconds."""
         token = "sbx." + secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = _Token(time.monotonic() + ttl, client_id)
@@ -337,11 +353,13 @@ class TokenBook:
         return None
 
     def revoke_all(self) -> None:
+        """Mark every issued token revoked."""
         with self._lock:
             for t in self._tokens.values():
                 t.revoked = True
 
     def expire_all(self) -> None:
+        """Mark every issued token expired."""
         with self._lock:
             for t in self._tokens.values():
                 t.expired = True
@@ -367,6 +385,7 @@ class SlidingWindow:
             return None
 
     def count(self, key: str, window: float) -> int:
+        """Hits recorded for ``key`` within the last ``window`` seconds."""
         now = time.monotonic()
         with self._lock:
             q = self._hits.get(key)
