@@ -324,34 +324,39 @@ def _flatten_udfs(udf_lists: Sequence[Any] | None, n: int) -> dict[str, Sequence
 
 def _flatten_udfs_uniform(udf_lists: Sequence[Any], n: int) -> dict[str, Sequence[Any]] | None:
     """The usual case, done at C speed: every non-empty list names the same UDFs in the same order."""
-    nonempty = list(compress(range(len(udf_lists)), udf_lists))
-    if not nonempty:
+    present = np.fromiter(map(bool, udf_lists), dtype=bool, count=n)
+    m = int(np.count_nonzero(present))
+    if not m:
         return {}
-    first = udf_lists[nonempty[0]]
+    lists = udf_lists if m == n else list(filter(None, udf_lists))
+    first = lists[0]
     if not isinstance(first, list):
         return None
     k = len(first)
     try:
-        lists = udf_lists if len(nonempty) == n else [udf_lists[i] for i in nonempty]
         if set(map(len, lists)) != {k}:
             return None
-        m = len(lists)
-        names = list(map(itemgetter("name"), chain.from_iterable(lists)))
-        template = names[:k]
-        if len(set(template)) != k or names != template * m:
+        # One pass: (name, value) of every entry into an (m, k, 2) object matrix.
+        pairs = np.fromiter(
+            chain.from_iterable(map(itemgetter("name", "value"), chain.from_iterable(lists))),
+            dtype=object,
+            count=m * k * 2,
+        ).reshape(m, k, 2)
+    except (KeyError, TypeError, ValueError):
+        return None
+    template = list(pairs[0, :, 0])
+    try:
+        if len(set(template)) != k or not all((pairs[:, j, 0] == name).all() for j, name in enumerate(template)):
             return None
-        values = np.fromiter(
-            map(itemgetter("value"), chain.from_iterable(lists)), dtype=object, count=m * k
-        ).reshape(m, k)
-    except (KeyError, TypeError):
+    except TypeError:  # an unhashable name: let the general path decide
         return None
     out: dict[str, Sequence[Any]] = {}
     for j, name in enumerate(template):
         if m == n:
-            out[name] = values[:, j]
+            out[name] = pairs[:, j, 1]
         else:
             full = np.full(n, None, dtype=object)
-            full[nonempty] = values[:, j]
+            full[present] = pairs[:, j, 1]
             out[name] = full
     return out
 

@@ -27,6 +27,7 @@ import math
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ MIN_PARALLEL_PAGES = 3
 
 # How long a blocked consumer waits between checks that the workers are still alive.
 _POLL_SECONDS = 0.5
+# How long the consumer yields the GIL to a partition that has just handed over a page (seconds).
+_HANDOFF_SLEEP = 0.001
 # Safety margin of the partition boundaries, in standard deviations of their estimate.
 _MARGIN_K = 0.5
 
@@ -91,7 +94,6 @@ class Page:
         """The page's records (parsed from ``raw`` on first access; the scan is checked against it)."""
         if self._items is None:
             data = json.loads(self.raw or b"{}")
-            self.raw = None
             items = list((data.get("items") if isinstance(data, dict) else None) or [])
             details = (data.get("pageDetails") if isinstance(data, dict) else None) or {}
             nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
@@ -102,7 +104,7 @@ class Page:
                     "a page's nextPageUrl or count differs from what was read ahead",
                     hint="run the query again, or without parallel=True",
                 )
-            self._items = items
+            self._items, self.raw = items, None
         return self._items
 
     @property
@@ -346,16 +348,52 @@ def parallel_records(
         for w in workers:
             pool.submit(run, w)
 
-        for w in workers:
+        def parse_ahead(w: _Worker) -> bool:
+            # While the current partition's next page is in flight, parse a page a later partition has
+            # already delivered, so they are not all left to parse once the last round is in.
+            for later in workers[w.part.index + 1 :]:
+                try:
+                    page = later.pages.get_nowait()
+                except queue.Empty:
+                    continue
+                later.buffered.append(page)
+                if page is not None and page.raw is not None:
+                    try:
+                        page.items
+                    except (ValueError, AutotaskError):
+                        pass  # raised again when this page's turn comes
+                return True
+            return False
+
+        def next_page(w: _Worker) -> Page | None:
+            """The partition's next page in order (None: it has ended)."""
             while True:
+                if w.buffered:
+                    return w.buffered.pop(0)
+                try:
+                    return w.pages.get_nowait()
+                except queue.Empty:
+                    pass
+                if not errors and parse_ahead(w):
+                    continue
                 try:
                     page = w.pages.get(timeout=_POLL_SECONDS)
                 except queue.Empty:
                     continue
+                if page is not None and page.raw is not None:
+                    # It has just arrived: its partition sends the next request now, and parsing
+                    # (json.loads holds the GIL) would delay that; yield the GIL for a moment first.
+                    time.sleep(_HANDOFF_SLEEP)
+                return page
+
+        held: list[Page] = []  # pages taken after a failure, for IncompletePullError
+        for w in workers:
+            while True:
+                page = next_page(w)
                 if page is None:
                     break
                 if errors:
-                    w.buffered.append(page)
+                    held.append(page)  # kept for the error; next_page still drains the partition
                     continue
                 try:
                     items = page.items
@@ -373,6 +411,12 @@ def parallel_records(
             pool.shutdown(wait=True)
             fetched = list(yielded)
             pages = pages_done
+            for page in held:
+                try:
+                    fetched.extend(page.items)
+                except (ValueError, AutotaskError):
+                    continue
+                pages += 1
             for w in workers:
                 while True:
                     try:
@@ -382,6 +426,8 @@ def parallel_records(
                     if page is not None:
                         w.buffered.append(page)
                 for page in w.buffered:
+                    if page is None:
+                        continue
                     try:
                         fetched.extend(page.items)
                     except (ValueError, AutotaskError):

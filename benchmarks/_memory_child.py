@@ -1,7 +1,7 @@
 """Child process for the memory row: one 100,000-record pull, then report RSS figures as one JSON line.
 
 Run in its own process so the peak belongs to the pull alone (not the sandbox, not earlier rows).
-``baseline`` is the resident set after imports and a warm-up request; ``peak`` is ``ru_maxrss``.
+``baseline`` is the resident set after imports and a warm-up request; ``peak`` is ``VmHWM`` (peak RSS).
 """
 
 from __future__ import annotations
@@ -23,8 +23,17 @@ def _rss_bytes() -> int:
 
 
 def _peak_bytes() -> int:
-    # ru_maxrss is KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM: the peak resident set of this process's own address space. (ru_maxrss is not usable here:
+    # Linux carries it across exec, so a child started by a benchmark process that holds 100,000 records
+    # from rows 1-2 would report that parent's peak: both paths then read about 11x.)
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 def main() -> None:
