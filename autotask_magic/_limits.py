@@ -1,6 +1,9 @@
 """Client-side limits: a sliding request window, per-endpoint concurrency, the hourly count and a 429 pause.
 
 All waits use the injected clock for bookkeeping and real (interruptible) condition waits for blocking.
+Each condition is entered through its plain ``threading.Lock`` (a C-level ``with``): a Ctrl-C cannot land
+between taking and releasing it, as it can inside ``Condition.__exit__`` (Python code), which would leave
+the lock held for good. A thread inside :func:`stop_on` leaves any wait here once its event is set.
 """
 
 from __future__ import annotations
@@ -13,7 +16,43 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "SlidingWindow", "EndpointLimiter", "PauseGate", "Limits", "endpoint_key"]
+__all__ = [
+    "Clock",
+    "SystemClock",
+    "SlidingWindow",
+    "EndpointLimiter",
+    "PauseGate",
+    "Limits",
+    "Stopped",
+    "endpoint_key",
+    "stop_on",
+]
+
+_local = threading.local()
+
+
+class Stopped(BaseException):
+    """A wait for a limit ended because the work it was for was stopped (see :func:`stop_on`).
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` turns it into an error.
+    """
+
+
+@contextmanager
+def stop_on(event: threading.Event) -> Iterator[None]:
+    """Within the block, this thread's waits for a limit raise :class:`Stopped` once ``event`` is set."""
+    previous = getattr(_local, "stop", None)
+    _local.stop = event
+    try:
+        yield
+    finally:
+        _local.stop = previous
+
+
+def _check_stop() -> None:
+    event: threading.Event | None = getattr(_local, "stop", None)
+    if event is not None and event.is_set():
+        raise Stopped("stopped while waiting for a request slot")
 
 
 class Clock(Protocol):
@@ -64,7 +103,8 @@ class SlidingWindow:
         self.window = float(window)
         self.clock: Clock = clock or SystemClock()
         self._events: deque[float] = deque()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
 
     def _prune(self, now: float) -> None:
         cutoff = now - self.window
@@ -73,7 +113,7 @@ class SlidingWindow:
 
     def wait_time(self) -> float:
         """Seconds until a slot is free (0 when one is free now)."""
-        with self._cond:
+        with self._lock:
             now = self.clock.monotonic()
             self._prune(now)
             if len(self._events) < self.limit:
@@ -82,7 +122,7 @@ class SlidingWindow:
 
     def try_acquire(self) -> float:
         """Take a slot and return 0, or return the seconds to wait without taking one."""
-        with self._cond:
+        with self._lock:
             now = self.clock.monotonic()
             self._prune(now)
             if len(self._events) < self.limit:
@@ -101,19 +141,20 @@ class SlidingWindow:
                 raise TimeoutError(delay)
             # Sleep in short steps so a shrunk window or a cleared event is noticed promptly.
             step = min(delay, 0.25)
-            with self._cond:
+            _check_stop()
+            with self._lock:
                 self._cond.wait(step)
             waited += step
 
     def count(self) -> int:
         """Events in the current window."""
-        with self._cond:
+        with self._lock:
             self._prune(self.clock.monotonic())
             return len(self._events)
 
     def reset(self) -> None:
         """Forget every event."""
-        with self._cond:
+        with self._lock:
             self._events.clear()
             self._cond.notify_all()
 
@@ -123,30 +164,36 @@ class EndpointLimiter:
 
     def __init__(self, limit: int = 3) -> None:
         self.limit = int(limit)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._in_flight: dict[str, int] = {}
 
     @contextmanager
     def slot(self, key: str) -> Iterator[None]:
         """Hold one of the endpoint's slots for the duration of the block."""
-        with self._cond:
-            while self._in_flight.get(key, 0) >= self.limit:
-                self._cond.wait(0.5)
-            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        taken = False
         try:
+            with self._lock:
+                while self._in_flight.get(key, 0) >= self.limit:
+                    _check_stop()
+                    self._cond.wait(0.25)
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+                taken = True
+            # Ctrl-C can land as the `with` above exits: the slot is released below, never leaked.
             yield
         finally:
-            with self._cond:
-                n = self._in_flight.get(key, 1) - 1
-                if n <= 0:
-                    self._in_flight.pop(key, None)
-                else:
-                    self._in_flight[key] = n
-                self._cond.notify_all()
+            if taken:
+                with self._lock:
+                    n = self._in_flight.get(key, 1) - 1
+                    if n <= 0:
+                        self._in_flight.pop(key, None)
+                    else:
+                        self._in_flight[key] = n
+                    self._cond.notify_all()
 
     def in_flight(self, key: str) -> int:
         """Requests currently in flight for ``key``."""
-        with self._cond:
+        with self._lock:
             return self._in_flight.get(key, 0)
 
 
@@ -156,16 +203,17 @@ class PauseGate:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
         self._until = 0.0
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
 
     def pause(self, seconds: float) -> None:
         """Hold every request for ``seconds`` from now (extends, never shortens, a pause)."""
-        with self._cond:
+        with self._lock:
             self._until = max(self._until, self.clock.monotonic() + max(0.0, seconds))
 
     def remaining(self) -> float:
         """Seconds left in the current pause."""
-        with self._cond:
+        with self._lock:
             return max(0.0, self._until - self.clock.monotonic())
 
     def wait(self) -> None:
@@ -174,7 +222,8 @@ class PauseGate:
             left = self.remaining()
             if left <= 0:
                 return
-            with self._cond:
+            _check_stop()
+            with self._lock:
                 self._cond.wait(min(left, 0.25))
 
 

@@ -29,11 +29,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._exceptions import AutotaskError, IncompletePullError, ServerError
+from ._limits import stop_on
 from ._paging import PageInfo
 
 __all__ = [
@@ -62,6 +64,12 @@ MIN_PARALLEL_PAGES = 3
 _POLL_SECONDS = 0.5
 # How long the consumer yields the GIL to a partition that has just handed over a page (seconds).
 _HANDOFF_SLEEP = 0.001
+# How long a pull that ends waits for its partition threads (one request each at most), and for a
+# thread whose start was interrupted to begin.
+_JOIN_SECONDS = 60.0
+_START_GRACE = 1.0
+# A partition thread that has not begun this long after its start() is taken as lost (it never will).
+_LOST_SECONDS = 10.0
 # Safety margin of the partition boundaries, in standard deviations of their estimate.
 _MARGIN_K = 0.5
 
@@ -220,6 +228,97 @@ class _Worker:
         self.fetched = 0  # records fetched so far (read by later partitions for the limit)
         self.buffered: list[Page] = []  # pages taken off the queue but not yet yielded
         self.done = threading.Event()  # set when the partition has stopped fetching
+        self.thread: tuple[threading.Thread, threading.Event] | None = None  # (thread, began) once started
+        self.started_at = 0.0
+
+    def lost(self) -> bool:
+        """True when the partition's thread ended without saying so, or never began: no page will come."""
+        if self.thread is None or self.done.is_set():
+            return False
+        return not _thread_may_deliver(*self.thread, self.started_at)
+
+
+def _thread_may_deliver(t: threading.Thread, entered: threading.Event, since: float) -> bool:
+    """False once a crew thread has ended, or has not begun within :data:`_LOST_SECONDS` of its start."""
+    if entered.is_set():
+        return t.is_alive()
+    return time.monotonic() - since < _LOST_SECONDS
+
+
+class _Crew:
+    """The pull's threads: registered before they start, stopped by one Event, joined with a bound.
+
+    ThreadPoolExecutor registers a thread only once ``Thread.start()`` has returned, so a Ctrl-C landing
+    inside ``start()`` left a running thread that ``shutdown(wait=True)`` neither stopped nor joined, and
+    its joins have no bound. Here every thread is in :attr:`threads` before it is started, checks
+    :attr:`stop` before each request, and :meth:`close` waits for each one at most a bounded time.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.stop = threading.Event()
+        self.threads: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start(self, fn: Callable[[], None]) -> tuple[threading.Thread, threading.Event]:
+        """Run ``fn`` on a new daemon thread (it must check :attr:`stop`); returns it and its 'began' event."""
+        entered = threading.Event()
+
+        def main() -> None:
+            entered.set()
+            # Waits for a rate or concurrency slot end when the pull stops (Ctrl-C must not wait them out).
+            with stop_on(self.stop):
+                fn()
+
+        t = threading.Thread(target=main, name=f"{self.prefix}_{len(self.threads)}", daemon=True)
+        # Registered before start(): an interrupt inside start() cannot leave it running unseen.
+        self.threads.append((t, entered))
+        t.start()
+        return t, entered
+
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        """Run ``fn`` on a crew thread; its outcome goes to the returned future."""
+        fut: Future[Any] = Future()
+
+        def call() -> None:
+            # Not when stopping or cancelled; once running, cancel() can no longer change its state.
+            if self.stop.is_set() or not fut.set_running_or_notify_cancel():
+                return
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # handed to the consumer's thread
+                fut.set_exception(exc)
+
+        fut.crew_thread = self.start(call)  # type: ignore[attr-defined]
+        return fut
+
+    def result(self, fut: Future[Any]) -> Any:
+        """``fut``'s result, waited for in steps: a thread that ended or never began cannot hang us."""
+        t, entered = fut.crew_thread  # type: ignore[attr-defined]
+        since = time.monotonic()
+        while True:
+            try:
+                return fut.result(timeout=_POLL_SECONDS)
+            except FutureTimeout:
+                if not _thread_may_deliver(t, entered, since):
+                    raise RuntimeError("a partition thread ended without a result") from None
+
+    def close(self, timeout: float) -> list[threading.Thread]:
+        """Stop every thread and join it, ``timeout`` s at most in all; returns those still running."""
+        self.stop.set()
+        deadline = time.monotonic() + timeout
+        late: list[threading.Thread] = []
+        for t, entered in self.threads:
+            # A thread whose start() was cut short may not have begun yet: give it a moment to begin
+            # (it then sees `stop` and ends at once); one that never began has nothing to join.
+            if not entered.wait(max(0.0, min(_START_GRACE, deadline - time.monotonic()))):
+                continue
+            t.join(max(0.0, deadline - time.monotonic()))
+            if t.is_alive():
+                late.append(t)
+        if late:
+            logger.warning("%d partition thread(s) still running after %.0f s; left to finish on their own",
+                           len(late), timeout)
+        return late
 
 
 def parallel_records(
@@ -268,21 +367,21 @@ def parallel_records(
                 raise
         yield from items
 
-    pool = ThreadPoolExecutor(max_workers=max_in_flight, thread_name_prefix="autotask-partition")
-    stop = threading.Event()
+    crew = _Crew("autotask-partition")
+    stop = crew.stop
     try:
         # 1. First page and count together: two requests, one round trip.
         first_body = dict(body)
         if limit is not None and limit < page_size:
             first_body["MaxRecords"] = max(1, limit)
-        count_future: Future[int] = pool.submit(fetcher.count, entity, user_filter)
+        count_future: Future[int] = crew.submit(lambda: fetcher.count(entity, user_filter))
         try:
             first = fetcher.fetch_page(entity, first_body, None)
         except BaseException:
             count_future.cancel()
             raise  # nothing fetched: the user's error as it is
         try:
-            total = count_future.result()
+            total = crew.result(count_future)
         except Exception as exc:
             # The count only shapes the partitions; without it the pull continues sequentially.
             logger.debug("count failed (%s); continuing sequentially", type(exc).__name__)
@@ -293,7 +392,7 @@ def parallel_records(
 
         ids = [rec.get("id") for rec in first.items]
         ordered = all(isinstance(i, int) for i in ids) and all(a < b for a, b in zip(ids, ids[1:]))
-        parts = plan_partitions(ids, total, limit=limit, page_size=page_size) if (ordered and total is not None) else []
+        parts = plan_partitions(ids, total, max_partitions=max_in_flight, limit=limit, page_size=page_size) if (ordered and total is not None) else []
         if not parts:
             # Small remainder, unknown count or pages not in id order: follow nextPageUrl as usual.
             if not ordered:
@@ -346,7 +445,8 @@ def parallel_records(
                 w.pages.put(None)
 
         for w in workers:
-            pool.submit(run, w)
+            w.started_at = time.monotonic()
+            w.thread = crew.start(lambda w=w: run(w))
 
         def parse_ahead(w: _Worker) -> bool:
             # While the current partition's next page is in flight, parse a page a later partition has
@@ -379,6 +479,11 @@ def parallel_records(
                 try:
                     page = w.pages.get(timeout=_POLL_SECONDS)
                 except queue.Empty:
+                    if w.lost() and w.pages.empty():
+                        errors.append(ServerError("a partition thread stopped without a result",
+                                                  hint="run the query again"))
+                        stop.set()
+                        return None
                     continue
                 if page is not None and page.raw is not None:
                     # It has just arrived: its partition sends the next request now, and parsing
@@ -407,8 +512,7 @@ def parallel_records(
             if errors:
                 break
         if errors:
-            stop.set()
-            pool.shutdown(wait=True)
+            crew.close(_JOIN_SECONDS)
             fetched = list(yielded)
             pages = pages_done
             for page in held:
@@ -440,9 +544,8 @@ def parallel_records(
                 entity, fetched, pages, errors[0], total=len(fetched) + (0 if keep_records else records_done)
             ) from errors[0]
     finally:
-        stop.set()
-        # Workers finish the request they are in (bounded by the client's timeout) and exit.
-        pool.shutdown(wait=True, cancel_futures=True)
+        # On any exit (Ctrl-C included): workers stop after the request they are in, and are joined.
+        crew.close(_JOIN_SECONDS)
 
 
 def _sequential_tail(
