@@ -108,9 +108,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 @dataclass
 class RetryPolicy:
-    """Bounded jittered exponential back-off: ``attempts`` tries in all, delays capped at ``cap`` seconds."""
+    """Bounded jittered exponential back-off: ``attempts`` tries in all, delays capped at ``cap`` seconds.
 
-    attempts: int = 4
+    Six attempts by default: at a 15 % transient failure rate (far worse than a bad production day) four
+    attempts still failed about one request in 2,000, which stops a large parallel pull; six fail about
+    one in 90,000. The total back-off stays bounded by :meth:`max_total_wait` (7.75 s by default).
+    """
+
+    attempts: int = 6
     base: float = 0.25
     cap: float = 4.0
     # Longest Retry-After we wait out automatically; beyond it the caller gets RateLimitError.
@@ -122,3 +127,7 @@ class RetryPolicy:
         """Delay before retry number ``attempt`` (1-based): "equal jitter" within the capped exponential."""
         ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
         return ceiling / 2 + self.rng() * ceiling / 2
+
+    def max_total_wait(self) -> float:
+        """The longest a request can spend in back-off in all (Retry-After pauses aside)."""
+        return sum(min(self.cap, self.base * (2 ** (n - 1))) for n in range(1, self.attempts))

@@ -36,7 +36,6 @@ def test_soak_mixed_load_under_faults(sbx: Any, tally: Tally) -> None:
     truths = [[x["id"] for x in sb.ground_truth("Tickets", flt)] for flt in stable]
     manager = oauth_manager(sb, rate_limit=50, rate_window=WINDOW)
     client = AutotaskClient(manager=manager)
-    client.retry.attempts = 6
     lock = threading.Lock()
     created: dict[str, int] = {}
     unknown: list[str] = []
