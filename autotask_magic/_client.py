@@ -537,20 +537,20 @@ class AutotaskClient:
             elapsed = time.monotonic() - started
             builder.add(tail)
             tail = []
-            # Inside the try: Ctrl-C while the frame is built must not lose the records already pulled.
+            # Inside the try: Ctrl-C while the frame is built (or annotated) must not lose the records pulled.
             df = builder.frame()
+            df.attrs["autotask"] = {
+                "entity": entity,
+                "filter": flt if flt else [dict(x) for x in ALL_ROWS],
+                "request": f"POST /{entity}/query",
+                "pages": pages[0],
+                "records": len(df),
+                "elapsed_s": round(elapsed, 3),
+                "requests": counter[0] if not parallel else max(counter[0], pages[0]),
+            }
         except (KeyboardInterrupt, IncompletePullError) as exc:
             self._attach_partial(exc, entity, builder, tail, pages[0])
             raise
-        df.attrs["autotask"] = {
-            "entity": entity,
-            "filter": flt if flt else [dict(x) for x in ALL_ROWS],
-            "request": f"POST /{entity}/query",
-            "pages": pages[0],
-            "records": len(df),
-            "elapsed_s": round(elapsed, 3),
-            "requests": counter[0] if not parallel else max(counter[0], pages[0]),
-        }
         return df
 
     @staticmethod
@@ -565,8 +565,10 @@ class AutotaskClient:
         exc.records = rest  # type: ignore[attr-defined]
         exc.pages = getattr(exc, "pages", None) or pages  # type: ignore[attr-defined]
         try:
+            built = builder.built
             builder.add(rest)
-            frame = builder.frame()
+            # frame() already ran (the pull was complete): that frame is the result, with nothing to add.
+            frame = built.copy() if built is not None and not rest else builder.frame()
             frame.attrs["autotask"] = {"entity": entity, "pages": exc.pages, "records": len(frame), "partial": True}  # type: ignore[attr-defined]
         except Exception:  # the raw records are still on .records
             log.warning("could not build the partial DataFrame of %s", entity, exc_info=True)

@@ -104,11 +104,13 @@ class FrameBuilder:
         self._order: list[str] | None = None  # the unfinished join's column order
         self.records = 0  #: records held (converted) so far
         self.last_added: Sequence[Mapping[str, Any]] | None = None  #: the last chunk passed to add()
+        self.built: pd.DataFrame | None = None  #: the last frame() result, until more is added
 
     def add(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Convert a chunk of records (an empty chunk is ignored); all or nothing."""
         if not len(records):
             return
+        self.built = None
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -131,6 +133,8 @@ class FrameBuilder:
         self._collapse()
         n, columns = self._chunks[0]
         df = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+        # Kept until the next add(): a Ctrl-C landing as frame() returns must not lose the whole frame.
+        self.built = df
         self._chunks, self.records, self.last_added = [], 0, None
         return df
 

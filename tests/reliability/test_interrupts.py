@@ -270,3 +270,28 @@ def test_ctrl_c_while_a_partition_thread_starts(sbx: Any, tally: Tally, monkeypa
     server_limits_held(sb)
     tally.add("interrupts", 4)
     tally.add("records verified", len(truth_ids))
+
+
+def test_ctrl_c_as_the_finished_frame_is_returned_keeps_it(sbx: Any, tally: Tally,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: Ctrl-C landing once the whole frame was built (or while it was annotated) lost every
+    record (the magic said 'after 6 pages; no records were kept')."""
+    from autotask_magic import _frames
+
+    sb: Sandbox = sbx(tickets=1200, seed=6)
+    truth_ids = [r["id"] for r in sb.ground_truth("Tickets")]
+    real_frame = _frames.FrameBuilder.frame
+
+    def frame(self: Any) -> pd.DataFrame:
+        real_frame(self)
+        raise KeyboardInterrupt  # as if Ctrl-C landed just as frame() returned
+
+    monkeypatch.setattr(_frames.FrameBuilder, "frame", frame)
+    with oauth_client(sb) as client:
+        with pytest.raises(KeyboardInterrupt) as ki:
+            client.query("Tickets")
+        monkeypatch.setattr(_frames.FrameBuilder, "frame", real_frame)
+        assert ki.value.frame["id"].tolist() == truth_ids  # type: ignore[attr-defined]
+        assert ki.value.records == []  # type: ignore[attr-defined]
+        assert client.query("Tickets")["id"].tolist() == truth_ids
+    tally.add("records verified", len(truth_ids))
