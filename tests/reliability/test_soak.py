@@ -1,6 +1,6 @@
 """A bounded soak: mixed queries and writes at the (shrunk) rate limits with faults on, then ground truth.
 
-AUTOTASK_SOAK_SECONDS sets the length (default 120 s in CI; run it longer locally).
+AUTOTASK_SOAK_SECONDS sets the length (default 90 s in CI; run it longer locally).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from autotask_magic.sandbox import Sandbox
 
 from .conftest import Tally, oauth_manager, server_limits_held
 
-SECONDS = float(os.environ.get("AUTOTASK_SOAK_SECONDS", "120"))
+SECONDS = float(os.environ.get("AUTOTASK_SOAK_SECONDS", "90"))
 WINDOW = 5.0  # shrunk rate window: 60 requests per 5 s server-side; the client keeps headroom
 
 
