@@ -93,10 +93,12 @@ class _Token:
     sent_wall: float
     lifetime: float
     confirmed: bool = False  # an API call has succeeded with it
+    margin_cap: float = 60.0  # the manager's refresh_margin
 
     @property
     def margin(self) -> float:
-        return min(60.0, self.lifetime / 2)
+        """Seconds before expiry at which to refresh: the cap, but never more than half the lifetime."""
+        return min(self.margin_cap, self.lifetime / 2)
 
     def due(self, clock: Clock) -> bool:
         # Both clocks: monotonic survives wall-clock jumps; the wall clock notices a sleeping laptop
@@ -161,6 +163,7 @@ class CredentialManager:
         token_rate_window: float = 60.0,
         failure_memory: float = 60.0,
         max_token_wait: float = 30.0,
+        refresh_margin: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not isinstance(credentials, (OAuthCredentials, ApiUserCredentials)):
@@ -213,6 +216,7 @@ class CredentialManager:
         self._failure_until = 0.0
         self._validated = False
         self._logged_out = False
+        self.refresh_margin = refresh_margin
         self._last_error: str | None = None
         self._refresh_count = 0
         self._last_refresh_at: datetime | None = None
@@ -257,6 +261,24 @@ class CredentialManager:
                 return
             self._last_request_notify = now
         self._notify()
+
+    @property
+    def refresh_margin(self) -> float:
+        """Seconds before expiry at which the OAuth token is refreshed (at most half its lifetime)."""
+        return self._refresh_margin
+
+    @refresh_margin.setter
+    def refresh_margin(self, seconds: float) -> None:
+        seconds = float(seconds)
+        if not seconds >= 0:
+            raise ConfigurationError(
+                f"refresh_margin must be a number of seconds >= 0, got {seconds!r}",
+                hint="e.g. %config AutotaskMagic.refresh_margin = 120",
+            )
+        self._refresh_margin = seconds
+        tok = getattr(self, "_token", None)
+        if tok is not None:
+            tok.margin_cap = seconds
 
     def status(self) -> ManagerStatus:
         """The current state (cheap; safe to call from any thread)."""
@@ -305,7 +327,7 @@ class CredentialManager:
                 expires_at=(
                     datetime.fromtimestamp(tok.sent_wall + tok.lifetime, UTC) if tok is not None else None
                 ),
-                refresh_margin=tok.margin if tok is not None else 60.0,
+                refresh_margin=tok.margin if tok is not None else self._refresh_margin,
                 refresh_count=self._refresh_count,
                 last_refresh_at=self._last_refresh_at,
                 requests_last_minute=self.limits.rate.count(),
@@ -627,7 +649,7 @@ class CredentialManager:
                         request="POST oauth/token",
                         hint="check AUTOTASK_TOKEN_URL",
                     ) from None
-                return _Token(secret, sent_mono, sent_wall, max(1.0, lifetime))
+                return _Token(secret, sent_mono, sent_wall, max(1.0, lifetime), margin_cap=self._refresh_margin)
             words = _server_words(response)
             if status in (400, 401):
                 err: AutotaskError = AuthenticationError(

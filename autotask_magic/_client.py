@@ -441,16 +441,7 @@ class AutotaskClient:
     def _query_body(
         self, filter: Sequence[dict[str, Any]] | None, fields: Sequence[str] | None, limit: int | None
     ) -> dict[str, Any]:
-        size = self.page_size
-        body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
-        if fields:
-            include = list(fields)
-            # Autotask needs id in IncludeFields to page past the first page.
-            if (limit is None or limit > size) and not any(f.lower() == "id" for f in include):
-                include.insert(0, "id")
-            body["IncludeFields"] = include
-        body["MaxRecords"] = min(size, limit) if limit else size
-        return body
+        return query_body(filter, fields, limit, self.page_size)
 
     def count(self, entity: str, filter: Sequence[dict[str, Any]] | None = None) -> int:
         """Number of records matching ``filter`` (all rows without one)."""
@@ -620,3 +611,21 @@ def _error_for(response: httpx.Response, label: str) -> AutotaskError:
     if status >= 500:
         return ServerError(f"Autotask server error (HTTP {status})", hint="try again later", **common)
     return AutotaskError(f"unexpected HTTP {status}", hint="check the request", **common)
+
+
+def query_body(
+    filter: Sequence[dict[str, Any]] | None,
+    fields: Sequence[str] | None,
+    limit: int | None,
+    page_size: int = 500,
+) -> dict[str, Any]:
+    """The JSON body of ``POST {Entity}/query`` exactly as the client sends it (also used by dry runs)."""
+    body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
+    if fields:
+        include = list(fields)
+        # Autotask needs id in IncludeFields to page past the first page.
+        if (limit is None or limit > page_size) and not any(f.lower() == "id" for f in include):
+            include.insert(0, "id")
+        body["IncludeFields"] = include
+    body["MaxRecords"] = min(page_size, limit) if limit else page_size
+    return body

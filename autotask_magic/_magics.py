@@ -70,7 +70,7 @@ USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
     query options: --fields a,b,c  --limit N  --count  -o NAME  --labels  --parallel  --tz ZONE
                    --where TEXT  --dry-run  --raw
     condition:     status != 5 and createDate >= '2026-01-01' and (priority in (1, 2)
-                   or title contains 'printer') and udf."Customer Tier" = :tier
+                   or title contains 'printer') and udf."Root Cause" = :cause
     """
 )
 
@@ -992,14 +992,15 @@ class AutotaskMagic(Magics, Configurable):
         self, entity: str, filter_: list[dict[str, Any]], field_list: list[str] | None,
         args: argparse.Namespace, fields: Any,
     ) -> None:
-        body: dict[str, Any] = {"filter": filter_ or [{"op": "gte", "field": "id", "value": 0}]}
-        if field_list:
-            body["IncludeFields"] = field_list
+        from ._client import query_body
+
+        # The same body the client builds, so the dry run shows exactly what would be sent.
+        body = query_body(filter_, field_list, args.limit, self.page_size)
         if args.count:
             path = f"{entity}/query/count"
+            body = {"filter": body["filter"]}
         else:
             path = f"{entity}/query"
-            body["MaxRecords"] = min(self.page_size, args.limit) if args.limit else self.page_size
         note = "" if fields is not None else "\n(field names not checked: metadata not loaded yet)"
         self._say(self._render_request("POST", path, body) + note)
         return None

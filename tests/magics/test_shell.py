@@ -6,6 +6,7 @@ frames match the sandbox's ground truth.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -548,3 +549,40 @@ def test_relogin_reuses_the_kernels_one_status_panel(ip: Any, magic: Any, shown:
     assert second is not first and panel.manager is second
     assert first._subscribers == [] and len(second._subscribers) == 1
     assert panel.view.state_key == "VALID" and panel.ticking
+
+
+def test_dry_run_shows_the_body_the_client_really_sends(
+    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox
+) -> None:
+    login(ip, magic, sandbox)
+    sent: list[bytes] = []
+    # Record the bodies the client's own httpx.Client puts on the wire.
+    def record(request: Any) -> None:
+        if request.url.path.endswith("/Tickets/query"):
+            sent.append(request.read())
+
+    magic.client._http.event_hooks["request"].append(record)
+
+    # Without a limit the pull may span pages, so the client adds id to IncludeFields.
+    assert run(ip, "%autotask query Tickets --fields title --dry-run where status = 5").success
+    text = shown.text()
+    shown_body = json.loads(text[text.index("\n{") : text.index("\n}") + 2])
+    assert run(ip, "%autotask query Tickets --fields title --raw where status = 5").success
+    assert shown_body == json.loads(sent[0]) and shown_body["IncludeFields"] == ["id", "title"]
+    shown.clear()
+    # A single-page limit needs no id.
+    assert run(ip, "%autotask query Tickets --fields title --limit 10 --dry-run where status = 5").success
+    assert '"id"' not in shown.text()
+
+
+def test_config_refresh_margin_reaches_the_token_manager(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    try:
+        ip.run_line_magic("config", "AutotaskMagic.refresh_margin = 5")
+        login(ip, magic, sandbox)
+        assert magic.client.manager.status().refresh_margin == 5.0
+        # Never more than half the token's lifetime (the sandbox's default is 3600 s).
+        ip.run_line_magic("config", "AutotaskMagic.refresh_margin = 100000")
+        login(ip, magic, sandbox)
+        assert magic.client.manager.status().refresh_margin == 1800.0
+    finally:
+        ip.run_line_magic("config", "AutotaskMagic.refresh_margin = None")
