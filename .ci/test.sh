@@ -26,6 +26,12 @@ rm -rf "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[test]"
 
+echo "== static checks: ruff (lint + format), mypy, import-linter layer contracts"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$VENV/bin/mypy"
+"$VENV/bin/lint-imports"
+
 # The browser tests must fail, not skip, when Chromium or Playwright is missing.
 export AUTOTASK_REQUIRE_BROWSER=1
 # The notebooks run in the Binder environment below, not twice.

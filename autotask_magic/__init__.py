@@ -32,14 +32,14 @@ __version__ = "0.1.0"
 # Public names that live in heavier modules (httpx, pandas) are resolved on first use so that
 # ``%load_ext autotask_magic`` stays fast.
 _LAZY = {
-    "AutotaskClient": "._client",
-    "ApiUserCredentials": "._credentials",
-    "OAuthCredentials": "._credentials",
-    "CredentialManager": "._auth",
-    "ManagerStatus": "._auth",
-    "TokenState": "._auth",
-    "parse_where": "._query",
-    "to_frame": "._frames",
+    "AutotaskClient": ".client._client",
+    "ApiUserCredentials": ".client._credentials",
+    "OAuthCredentials": ".client._credentials",
+    "CredentialManager": ".client._auth",
+    "ManagerStatus": ".client._auth",
+    "TokenState": ".client._auth",
+    "parse_where": ".query._query",
+    "to_frame": ".client._frames",
 }
 
 __all__ = [
@@ -68,11 +68,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._auth import CredentialManager, ManagerStatus, TokenState
-    from ._client import AutotaskClient
-    from ._credentials import ApiUserCredentials, OAuthCredentials
-    from ._frames import to_frame
-    from ._query import parse_where
+    from .client._auth import CredentialManager, ManagerStatus, TokenState
+    from .client._client import AutotaskClient
+    from .client._credentials import ApiUserCredentials, OAuthCredentials
+    from .client._frames import to_frame
+    from .query._query import parse_where
 
 
 def __getattr__(name: str) -> Any:
@@ -92,13 +92,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the ``%autotask*`` magics (called by ``%load_ext autotask_magic``)."""
-    from ._magics import load_ipython_extension as _load
+    from .notebook._magics import load_ipython_extension as _load
 
     _load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Close clients and stop every thread the extension started (``%unload_ext``)."""
-    from ._magics import unload_ipython_extension as _unload
+    from .notebook._magics import unload_ipython_extension as _unload
 
     _unload(ipython)

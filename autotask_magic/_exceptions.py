@@ -11,18 +11,18 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AuthenticationError",
     "AutotaskError",
     "ConfigurationError",
-    "AuthenticationError",
-    "PermissionDeniedError",
+    "IncompletePullError",
     "NotFoundError",
-    "RateLimitError",
+    "PermissionDeniedError",
     "QueryError",
     "QuerySyntaxError",
+    "RateLimitError",
     "ServerError",
     "TransportError",
     "WriteOutcomeUnknownError",
-    "IncompletePullError",
 ]
 
 
@@ -84,9 +84,7 @@ def _rebuild(
     hint: str | None,
 ) -> AutotaskError:
     err = cls.__new__(cls)
-    AutotaskError.__init__(
-        err, message, status=status, request=request, server_messages=server_messages, hint=hint
-    )
+    AutotaskError.__init__(err, message, status=status, request=request, server_messages=server_messages, hint=hint)
     return err
 
 

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 
-__all__ = ["REDACTED", "register", "forget", "redact", "mask", "detach", "RedactingFilter", "get_logger"]
+__all__ = ["REDACTED", "RedactingFilter", "detach", "forget", "get_logger", "mask", "redact", "register"]
 
 REDACTED = "<redacted>"
 
@@ -83,13 +83,13 @@ def detach(exc: BaseException) -> None:
     exc.__context__ = None
     exc.__cause__ = None
     if hasattr(exc, "_request"):
-        exc._request = None  # type: ignore[attr-defined]
+        exc._request = None
 
 
 class RedactingFilter(logging.Filter):
     """A logging filter that renders the message and scrubs secrets from it (defence in depth)."""
 
-    def filter(self, record: logging.LogRecord) -> bool:  # noqa: A003 - logging API name
+    def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not crash logging

@@ -56,9 +56,9 @@ def main() -> None:
         df = client.query(args.entity)
         client.close()
     else:
-        from benchmarks.handwritten import handwritten_pull
-
         import httpx
+
+        from benchmarks.handwritten import handwritten_pull
 
         httpx.get(info["base_url"] + "ThresholdInformation", headers=info["headers"])  # warm-up import paths
         gc.collect()
@@ -67,9 +67,7 @@ def main() -> None:
     peak = _peak_bytes()
     frame = int(df.memory_usage(deep=True).sum())
     print(
-        json.dumps(
-            {"baseline": baseline, "peak": peak, "frame": frame, "rows": len(df), "after": _rss_bytes()}
-        ),
+        json.dumps({"baseline": baseline, "peak": peak, "frame": frame, "rows": len(df), "after": _rss_bytes()}),
         flush=True,
     )
 

@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED {path.name}: {type(exc).__name__}: {str(exc).strip().splitlines()[-1:]}", file=sys.stderr)
             print(f"the partly executed notebook is in {OUT / path.name}", file=sys.stderr)
             return 1
-        print(f"ok  {path.name}  {time.perf_counter() - started:5.1f} s  ->  {target.relative_to(HERE.parent)} (+ .html)")
+        print(
+            f"ok  {path.name}  {time.perf_counter() - started:5.1f} s  ->  {target.relative_to(HERE.parent)} (+ .html)"
+        )
     return 0
 
 

@@ -16,7 +16,9 @@ from IPython.core.interactiveshell import InteractiveShell
 
 
 @contextlib.contextmanager
-def history_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, scrub: str) -> Iterator[tuple[InteractiveShell, Path]]:
+def history_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, scrub: str
+) -> Iterator[tuple[InteractiveShell, Path]]:
     """The IPython singleton with a fresh HistoryManager writing to a temp sqlite file, extension loaded.
 
     On exit the old history manager comes back and any ``_i*`` variable holding ``scrub`` is deleted, so a
@@ -79,7 +81,7 @@ def crowd(n: int, fn: Callable[[], Any]) -> tuple[list[Any], list[BaseException]
             r = fn()
             with lock:
                 results.append(r)
-        except BaseException as exc:  # noqa: BLE001 - collected for assertions
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
 

@@ -25,7 +25,10 @@ def _repo2docker() -> str:
 def test_repo2docker_reads_binder_folder() -> None:
     out = subprocess.run(
         [_repo2docker(), "--no-build", "--debug", str(ROOT)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     dockerfile = out.stdout + out.stderr
     assert "python=3.11" in dockerfile
@@ -36,10 +39,7 @@ def test_repo2docker_reads_binder_folder() -> None:
 
 
 def test_binder_requirements_install_the_package_itself() -> None:
-    lines = [
-        line.split("#")[0].strip()
-        for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
-    ]
+    lines = [line.split("#")[0].strip() for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()]
     assert "." in lines or "-e ." in lines
     assert any(line.startswith("jupyterlab") for line in lines)
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()

@@ -12,4 +12,4 @@ from __future__ import annotations
 from ._sandbox import Sandbox
 from ._state import Faults, Stats
 
-__all__ = ["Sandbox", "Faults", "Stats"]
+__all__ = ["Faults", "Sandbox", "Stats"]

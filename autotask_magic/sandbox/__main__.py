@@ -14,22 +14,31 @@ from ._sandbox import Sandbox
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, start the sandbox, print URLs and credentials, serve until interrupted."""
-    p = argparse.ArgumentParser(prog="python -m autotask_magic.sandbox",
-                                description="Run a local Autotask REST API emulator on 127.0.0.1.")
+    p = argparse.ArgumentParser(
+        prog="python -m autotask_magic.sandbox", description="Run a local Autotask REST API emulator on 127.0.0.1."
+    )
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
     p.add_argument("--tickets", type=int, default=2000, help="number of tickets to generate (default 2000)")
     p.add_argument("--companies", type=int, default=None, help="number of companies (default: from --tickets)")
     p.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth token lifetime in seconds")
-    p.add_argument("--latency", type=float, default=0, help="response time per request, milliseconds (a floor: includes the sandbox's own processing)")
+    p.add_argument(
+        "--latency",
+        type=float,
+        default=0,
+        help="response time per request, milliseconds (a floor: includes the sandbox's own processing)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed for the generated data")
     a = p.parse_args(argv)
     t0 = time.perf_counter()
-    sb = Sandbox(tickets=a.tickets, companies=a.companies, token_ttl=a.token_ttl, latency_ms=a.latency,
-                 seed=a.seed, port=a.port).start()
+    sb = Sandbox(
+        tickets=a.tickets, companies=a.companies, token_ttl=a.token_ttl, latency_ms=a.latency, seed=a.seed, port=a.port
+    ).start()
     took = time.perf_counter() - t0
     out = sys.stdout
-    print(f"Autotask sandbox serving at {sb.root_url} ({a.tickets} tickets, seed {a.seed}, "
-          f"started in {took:.2f} s)", file=out)
+    print(
+        f"Autotask sandbox serving at {sb.root_url} ({a.tickets} tickets, seed {a.seed}, started in {took:.2f} s)",
+        file=out,
+    )
     print(f"  API base URL : {sb.base_url}", file=out)
     print(f"  Token URL    : {sb.token_url}", file=out)
     print(f"  Zone URL     : {sb.zone_url}", file=out)
@@ -42,9 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in sb.env("api_user").items():
         print(f"export {k}={shlex.quote(v)}", file=out)
     print("\nTry:", file=out)
-    print(f"  curl -s -H 'UserName: {sb.username}' -H 'Secret: {sb.secret}' "
-          f"-H 'ApiIntegrationCode: {sb.integration_code}' '{sb.base_url}Tickets/{sb.store['Tickets'].ids[0]}'"
-          if sb.store["Tickets"].ids else "", file=out)
+    print(
+        f"  curl -s -H 'UserName: {sb.username}' -H 'Secret: {sb.secret}' "
+        f"-H 'ApiIntegrationCode: {sb.integration_code}' '{sb.base_url}Tickets/{sb.store['Tickets'].ids[0]}'"
+        if sb.store["Tickets"].ids
+        else "",
+        file=out,
+    )
     print("Press Ctrl-C to stop.", file=out, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -15,8 +15,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FieldDef", "EntitySpec", "SCHEMAS", "ENTITY_NAMES", "lookup_entity", "generate_entity",
-           "default_company_count", "default_resource_count", "END_MS", "START_MS", "Plan"]
+__all__ = [
+    "END_MS",
+    "ENTITY_NAMES",
+    "SCHEMAS",
+    "START_MS",
+    "EntitySpec",
+    "FieldDef",
+    "Plan",
+    "default_company_count",
+    "default_resource_count",
+    "generate_entity",
+    "lookup_entity",
+]
 
 # A fixed "now" keeps generated data identical across runs and across days.
 START_MS = 1546300800000  # 2019-01-01T00:00:00Z
@@ -63,132 +74,228 @@ def _pl(*pairs: tuple[int, str]) -> tuple[tuple[int, str], ...]:
     return tuple(pairs)
 
 
-TICKET_STATUS = _pl((1, "New"), (5, "Complete"), (7, "Waiting Customer"), (8, "In Progress"),
-                    (9, "Waiting Materials"), (10, "Dispatched"), (11, "Escalate"),
-                    (12, "Waiting Vendor"), (13, "Waiting Approval"), (15, "On Hold"))
-TICKET_PRIORITY = _pl((1, "High"), (2, "Medium"), (3, "Low"), (4, "Critical"))
-TICKET_QUEUE = _pl((5, "Client Portal"), (6, "Post Sale"), (8, "Level I Support"),
-                   (29682833, "Level II Support"), (29682969, "Monitoring Alert"),
-                   (29683354, "Recurring Tickets"))
-ISSUE_TYPE = _pl((4, "Hardware"), (5, "Software"), (6, "Network"), (7, "Email"), (8, "Security"),
-                 (9, "Account Management"))
-SUB_ISSUE = (  # (value, label, parent issue type)
-    (101, "Laptop", 4), (102, "Printer", 4), (103, "Server", 4),
-    (111, "Microsoft 365", 5), (112, "Line of Business App", 5), (113, "Windows Update", 5),
-    (121, "Firewall", 6), (122, "Wi-Fi", 6), (123, "VPN", 6),
-    (131, "Mailbox", 7), (132, "Spam / Phishing", 7),
-    (141, "Antivirus", 8), (142, "Suspicious Login", 8),
-    (151, "New User", 9), (152, "Password Reset", 9), (153, "Offboarding", 9),
+TICKET_STATUS = _pl(
+    (1, "New"),
+    (5, "Complete"),
+    (7, "Waiting Customer"),
+    (8, "In Progress"),
+    (9, "Waiting Materials"),
+    (10, "Dispatched"),
+    (11, "Escalate"),
+    (12, "Waiting Vendor"),
+    (13, "Waiting Approval"),
+    (15, "On Hold"),
 )
-TICKET_SOURCE = _pl((-2, "Insourced"), (-1, "Client Portal"), (1, "Other"), (2, "Phone"),
-                    (3, "Voice Mail"), (4, "Email"), (6, "Web Portal"), (8, "Monitoring Alert"))
-TICKET_TYPE = _pl((1, "Service Request"), (2, "Incident"), (3, "Problem"), (4, "Change Request"),
-                  (5, "Alert"))
+TICKET_PRIORITY = _pl((1, "High"), (2, "Medium"), (3, "Low"), (4, "Critical"))
+TICKET_QUEUE = _pl(
+    (5, "Client Portal"),
+    (6, "Post Sale"),
+    (8, "Level I Support"),
+    (29682833, "Level II Support"),
+    (29682969, "Monitoring Alert"),
+    (29683354, "Recurring Tickets"),
+)
+ISSUE_TYPE = _pl(
+    (4, "Hardware"), (5, "Software"), (6, "Network"), (7, "Email"), (8, "Security"), (9, "Account Management")
+)
+SUB_ISSUE = (  # (value, label, parent issue type)
+    (101, "Laptop", 4),
+    (102, "Printer", 4),
+    (103, "Server", 4),
+    (111, "Microsoft 365", 5),
+    (112, "Line of Business App", 5),
+    (113, "Windows Update", 5),
+    (121, "Firewall", 6),
+    (122, "Wi-Fi", 6),
+    (123, "VPN", 6),
+    (131, "Mailbox", 7),
+    (132, "Spam / Phishing", 7),
+    (141, "Antivirus", 8),
+    (142, "Suspicious Login", 8),
+    (151, "New User", 9),
+    (152, "Password Reset", 9),
+    (153, "Offboarding", 9),
+)
+TICKET_SOURCE = _pl(
+    (-2, "Insourced"),
+    (-1, "Client Portal"),
+    (1, "Other"),
+    (2, "Phone"),
+    (3, "Voice Mail"),
+    (4, "Email"),
+    (6, "Web Portal"),
+    (8, "Monitoring Alert"),
+)
+TICKET_TYPE = _pl((1, "Service Request"), (2, "Incident"), (3, "Problem"), (4, "Change Request"), (5, "Alert"))
 TICKET_CATEGORY = _pl((2, "Standard"), (3, "RMM Alert"), (4, "Project Issue"))
-COMPANY_TYPE = _pl((1, "Customer"), (2, "Lead"), (3, "Prospect"), (4, "Dead"), (6, "Cancellation"),
-                   (7, "Vendor"), (8, "Partner"))
+COMPANY_TYPE = _pl(
+    (1, "Customer"), (2, "Lead"), (3, "Prospect"), (4, "Dead"), (6, "Cancellation"), (7, "Vendor"), (8, "Partner")
+)
 PROJECT_STATUS = _pl((0, "Inactive"), (1, "New"), (2, "Active"), (3, "On Hold"), (5, "Complete"))
 PROJECT_TYPE = _pl((3, "Proposal"), (4, "Template"), (5, "Client"), (8, "Internal"))
 TASK_STATUS = _pl((1, "New"), (5, "Complete"), (8, "In Progress"), (9, "Waiting Customer"))
-BILLING_CODE = _pl((29682801, "Remote Support"), (29682802, "Onsite Support"),
-                   (29682803, "Project Labor"), (29682804, "After Hours"))
+BILLING_CODE = _pl(
+    (29682801, "Remote Support"), (29682802, "Onsite Support"), (29682803, "Project Labor"), (29682804, "After Hours")
+)
 TIER = ("Bronze", "Silver", "Gold", "Platinum")
-ROOT_CAUSE = ("User Error", "Hardware Failure", "Software Bug", "Configuration", "Vendor Outage",
-              "Unknown")
+ROOT_CAUSE = ("User Error", "Hardware Failure", "Software Bug", "Configuration", "Vendor Outage", "Unknown")
 
 F = FieldDef
 SCHEMAS: dict[str, EntitySpec] = {
     "Companies": EntitySpec(
-        "Companies", "Company",
-        [F("id", "long", read_only=True, required=True), F("companyName", "string", required=True, length=100),
-         F("companyNumber", "string", length=50),
-         F("companyType", "integer", picklist=COMPANY_TYPE, required=True),
-         F("phone", "string", required=True, length=25), F("address1", "string", length=128),
-         F("city", "string", length=30), F("state", "string", length=25),
-         F("postalCode", "string", length=10), F("webAddress", "string", length=255),
-         F("isActive", "boolean"), F("ownerResourceID", "integer", reference="Resources", required=True),
-         F("createDate", "datetime", read_only=True), F("lastActivityDate", "datetime", read_only=True)],
-        udfs=[F("Contract Tier", "string", picklist=tuple((i, t) for i, t in enumerate(TIER))),
-              F("Seats", "integer"), F("Onboarding Date", "datetime")],
+        "Companies",
+        "Company",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("companyName", "string", required=True, length=100),
+            F("companyNumber", "string", length=50),
+            F("companyType", "integer", picklist=COMPANY_TYPE, required=True),
+            F("phone", "string", required=True, length=25),
+            F("address1", "string", length=128),
+            F("city", "string", length=30),
+            F("state", "string", length=25),
+            F("postalCode", "string", length=10),
+            F("webAddress", "string", length=255),
+            F("isActive", "boolean"),
+            F("ownerResourceID", "integer", reference="Resources", required=True),
+            F("createDate", "datetime", read_only=True),
+            F("lastActivityDate", "datetime", read_only=True),
+        ],
+        udfs=[
+            F("Contract Tier", "string", picklist=tuple((i, t) for i, t in enumerate(TIER))),
+            F("Seats", "integer"),
+            F("Onboarding Date", "datetime"),
+        ],
         children={"Contacts": "companyID", "Projects": "companyID"},
     ),
     "Contacts": EntitySpec(
-        "Contacts", "Contact",
-        [F("id", "long", read_only=True, required=True),
-         F("companyID", "integer", reference="Companies", required=True),
-         F("firstName", "string", required=True, length=50), F("lastName", "string", required=True, length=50),
-         F("emailAddress", "string", length=254), F("phone", "string", length=25),
-         F("title", "string", length=50), F("isActive", "integer", required=True),
-         F("primaryContact", "boolean"),
-         F("createDate", "datetime", read_only=True), F("lastActivityDate", "datetime", read_only=True)],
+        "Contacts",
+        "Contact",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("companyID", "integer", reference="Companies", required=True),
+            F("firstName", "string", required=True, length=50),
+            F("lastName", "string", required=True, length=50),
+            F("emailAddress", "string", length=254),
+            F("phone", "string", length=25),
+            F("title", "string", length=50),
+            F("isActive", "integer", required=True),
+            F("primaryContact", "boolean"),
+            F("createDate", "datetime", read_only=True),
+            F("lastActivityDate", "datetime", read_only=True),
+        ],
     ),
     "Resources": EntitySpec(
-        "Resources", "Resource",
-        [F("id", "long", read_only=True, required=True), F("firstName", "string", length=50),
-         F("lastName", "string", length=50), F("userName", "string", length=32),
-         F("email", "string", length=254), F("title", "string", length=50),
-         F("resourceType", "string", length=15), F("isActive", "boolean")],
-        can_create=False, can_update=False, can_delete=False,
+        "Resources",
+        "Resource",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("firstName", "string", length=50),
+            F("lastName", "string", length=50),
+            F("userName", "string", length=32),
+            F("email", "string", length=254),
+            F("title", "string", length=50),
+            F("resourceType", "string", length=15),
+            F("isActive", "boolean"),
+        ],
+        can_create=False,
+        can_update=False,
+        can_delete=False,
     ),
     "Tickets": EntitySpec(
-        "Tickets", "Ticket",
-        [F("id", "long", read_only=True, required=True), F("ticketNumber", "string", read_only=True, length=50),
-         F("title", "string", required=True, length=255), F("description", "string", length=8000),
-         F("companyID", "integer", reference="Companies", required=True),
-         F("contactID", "integer", reference="Contacts"),
-         F("assignedResourceID", "integer", reference="Resources"),
-         F("projectID", "integer", reference="Projects"),
-         F("status", "integer", picklist=TICKET_STATUS, required=True),
-         F("priority", "integer", picklist=TICKET_PRIORITY, required=True),
-         F("queueID", "integer", picklist=TICKET_QUEUE),
-         F("issueType", "integer", picklist=ISSUE_TYPE),
-         F("subIssueType", "integer", picklist=tuple((v, lab) for v, lab, _ in SUB_ISSUE),
-           parent_field="issueType", parent_values=tuple((v, p) for v, _, p in SUB_ISSUE)),
-         F("source", "integer", picklist=TICKET_SOURCE),
-         F("ticketType", "integer", picklist=TICKET_TYPE),
-         F("ticketCategory", "integer", picklist=TICKET_CATEGORY),
-         F("estimatedHours", "double"),
-         F("createDate", "datetime", read_only=True), F("lastActivityDate", "datetime", read_only=True),
-         F("dueDateTime", "datetime", required=True), F("completedDate", "datetime")],
-        udfs=[F("Root Cause", "string", picklist=tuple((i, t) for i, t in enumerate(ROOT_CAUSE))),
-              F("Customer Satisfaction", "integer"), F("Follow Up Date", "datetime")],
+        "Tickets",
+        "Ticket",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("ticketNumber", "string", read_only=True, length=50),
+            F("title", "string", required=True, length=255),
+            F("description", "string", length=8000),
+            F("companyID", "integer", reference="Companies", required=True),
+            F("contactID", "integer", reference="Contacts"),
+            F("assignedResourceID", "integer", reference="Resources"),
+            F("projectID", "integer", reference="Projects"),
+            F("status", "integer", picklist=TICKET_STATUS, required=True),
+            F("priority", "integer", picklist=TICKET_PRIORITY, required=True),
+            F("queueID", "integer", picklist=TICKET_QUEUE),
+            F("issueType", "integer", picklist=ISSUE_TYPE),
+            F(
+                "subIssueType",
+                "integer",
+                picklist=tuple((v, lab) for v, lab, _ in SUB_ISSUE),
+                parent_field="issueType",
+                parent_values=tuple((v, p) for v, _, p in SUB_ISSUE),
+            ),
+            F("source", "integer", picklist=TICKET_SOURCE),
+            F("ticketType", "integer", picklist=TICKET_TYPE),
+            F("ticketCategory", "integer", picklist=TICKET_CATEGORY),
+            F("estimatedHours", "double"),
+            F("createDate", "datetime", read_only=True),
+            F("lastActivityDate", "datetime", read_only=True),
+            F("dueDateTime", "datetime", required=True),
+            F("completedDate", "datetime"),
+        ],
+        udfs=[
+            F("Root Cause", "string", picklist=tuple((i, t) for i, t in enumerate(ROOT_CAUSE))),
+            F("Customer Satisfaction", "integer"),
+            F("Follow Up Date", "datetime"),
+        ],
         children={"TimeEntries": "ticketID"},
         can_delete=False,
     ),
     "TimeEntries": EntitySpec(
-        "TimeEntries", "TimeEntry",
-        [F("id", "long", read_only=True, required=True),
-         F("ticketID", "integer", reference="Tickets"), F("taskID", "integer", reference="Tasks"),
-         F("resourceID", "integer", reference="Resources", required=True),
-         F("billingCodeID", "integer", picklist=BILLING_CODE),
-         F("dateWorked", "datetime", required=True), F("startDateTime", "datetime"),
-         F("endDateTime", "datetime"), F("hoursWorked", "double", required=True),
-         F("hoursToBill", "double"), F("isNonBillable", "boolean"),
-         F("summaryNotes", "string", length=8000),
-         F("createDateTime", "datetime", read_only=True)],
+        "TimeEntries",
+        "TimeEntry",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("ticketID", "integer", reference="Tickets"),
+            F("taskID", "integer", reference="Tasks"),
+            F("resourceID", "integer", reference="Resources", required=True),
+            F("billingCodeID", "integer", picklist=BILLING_CODE),
+            F("dateWorked", "datetime", required=True),
+            F("startDateTime", "datetime"),
+            F("endDateTime", "datetime"),
+            F("hoursWorked", "double", required=True),
+            F("hoursToBill", "double"),
+            F("isNonBillable", "boolean"),
+            F("summaryNotes", "string", length=8000),
+            F("createDateTime", "datetime", read_only=True),
+        ],
     ),
     "Projects": EntitySpec(
-        "Projects", "Project",
-        [F("id", "long", read_only=True, required=True), F("projectName", "string", required=True, length=100),
-         F("projectNumber", "string", read_only=True, length=50),
-         F("companyID", "integer", reference="Companies", required=True),
-         F("projectLeadResourceID", "integer", reference="Resources"),
-         F("status", "integer", picklist=PROJECT_STATUS, required=True),
-         F("projectType", "integer", picklist=PROJECT_TYPE, required=True),
-         F("estimatedTime", "double"), F("startDateTime", "datetime", required=True),
-         F("endDateTime", "datetime", required=True), F("completedDateTime", "datetime"),
-         F("createDateTime", "datetime", read_only=True)],
+        "Projects",
+        "Project",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("projectName", "string", required=True, length=100),
+            F("projectNumber", "string", read_only=True, length=50),
+            F("companyID", "integer", reference="Companies", required=True),
+            F("projectLeadResourceID", "integer", reference="Resources"),
+            F("status", "integer", picklist=PROJECT_STATUS, required=True),
+            F("projectType", "integer", picklist=PROJECT_TYPE, required=True),
+            F("estimatedTime", "double"),
+            F("startDateTime", "datetime", required=True),
+            F("endDateTime", "datetime", required=True),
+            F("completedDateTime", "datetime"),
+            F("createDateTime", "datetime", read_only=True),
+        ],
         children={"Tasks": "projectID"},
     ),
     "Tasks": EntitySpec(
-        "Tasks", "Task",
-        [F("id", "long", read_only=True, required=True),
-         F("projectID", "integer", reference="Projects", required=True),
-         F("title", "string", required=True, length=255), F("description", "string", length=8000),
-         F("status", "integer", picklist=TASK_STATUS, required=True),
-         F("assignedResourceID", "integer", reference="Resources"),
-         F("estimatedHours", "double"), F("startDateTime", "datetime"), F("endDateTime", "datetime"),
-         F("completedDateTime", "datetime"), F("createDateTime", "datetime", read_only=True)],
+        "Tasks",
+        "Task",
+        [
+            F("id", "long", read_only=True, required=True),
+            F("projectID", "integer", reference="Projects", required=True),
+            F("title", "string", required=True, length=255),
+            F("description", "string", length=8000),
+            F("status", "integer", picklist=TASK_STATUS, required=True),
+            F("assignedResourceID", "integer", reference="Resources"),
+            F("estimatedHours", "double"),
+            F("startDateTime", "datetime"),
+            F("endDateTime", "datetime"),
+            F("completedDateTime", "datetime"),
+            F("createDateTime", "datetime", read_only=True),
+        ],
         children={"TimeEntries": "taskID"},
     ),
 }
@@ -215,59 +322,267 @@ def default_resource_count(tickets: int) -> int:
 
 # -- vocabulary ---------------------------------------------------------------------------------
 
-_BRANDS = ("Acme", "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Tailspin", "Wingtip",
-           "Litware", "Adventure Works", "Blue Yonder", "Coho", "Proseware", "Lucerne", "Alpine",
-           "Fourth Coffee", "Humongous", "Trey", "Woodgrove", "Northridge", "Pinecrest", "Riverside",
-           "Summit", "Harbor", "Cedar", "Bluebird", "Ironwood", "Lakeside", "Redstone", "Silverline")
-_TRADES = ("Dental", "Legal", "Logistics", "Manufacturing", "Accounting", "Clinic", "Realty",
-           "Engineering", "Foods", "Architects", "Insurance", "Schools", "Hotels", "Motors")
+_BRANDS = (
+    "Acme",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Globex",
+    "Initech",
+    "Tailspin",
+    "Wingtip",
+    "Litware",
+    "Adventure Works",
+    "Blue Yonder",
+    "Coho",
+    "Proseware",
+    "Lucerne",
+    "Alpine",
+    "Fourth Coffee",
+    "Humongous",
+    "Trey",
+    "Woodgrove",
+    "Northridge",
+    "Pinecrest",
+    "Riverside",
+    "Summit",
+    "Harbor",
+    "Cedar",
+    "Bluebird",
+    "Ironwood",
+    "Lakeside",
+    "Redstone",
+    "Silverline",
+)
+_TRADES = (
+    "Dental",
+    "Legal",
+    "Logistics",
+    "Manufacturing",
+    "Accounting",
+    "Clinic",
+    "Realty",
+    "Engineering",
+    "Foods",
+    "Architects",
+    "Insurance",
+    "Schools",
+    "Hotels",
+    "Motors",
+)
 _FORMS = ("LLC", "Inc.", "Ltd", "Group", "& Co.")
-_CITIES = (("Seattle", "WA", "98101"), ("Portland", "OR", "97205"), ("Denver", "CO", "80202"),
-           ("Austin", "TX", "78701"), ("Chicago", "IL", "60601"), ("Boston", "MA", "02108"),
-           ("Atlanta", "GA", "30303"), ("Phoenix", "AZ", "85004"), ("Raleigh", "NC", "27601"),
-           ("Madison", "WI", "53703"), ("Boise", "ID", "83702"), ("Tampa", "FL", "33602"))
-_STREETS = ("Main St", "Oak Ave", "Pine St", "Maple Dr", "Cedar Ln", "Market St", "2nd Ave",
-            "Lake Rd", "Hill St", "Park Blvd")
-_FIRST = ("Alex", "Maria", "James", "Priya", "Chen", "Fatima", "Liam", "Olivia", "Noah", "Emma",
-          "Sofia", "Mateo", "Aisha", "Lucas", "Mia", "Ethan", "Zoe", "Omar", "Hannah", "Diego",
-          "Grace", "Ravi", "Yuki", "Ingrid", "Kwame", "Elena", "Sam", "Nora", "Jonas", "Leila")
-_LAST = ("Smith", "Garcia", "Nguyen", "Patel", "Kim", "Müller", "O'Brien", "Johnson", "Rossi",
-         "Novak", "Silva", "Cohen", "Jensen", "Okafor", "Brown", "Lopez", "Tanaka", "Schmidt",
-         "Dubois", "Williams", "Andersson", "Haddad", "Kowalski", "Moreau", "Fischer", "Young")
-_TITLES = ("Office Manager", "CEO", "Operations Director", "Bookkeeper", "IT Coordinator",
-           "Practice Manager", "CFO", "Receptionist", "Partner", "Facilities Lead")
-_TECH_TITLES = ("Service Desk Technician", "Senior Engineer", "Network Engineer", "Service Manager",
-                "Project Manager", "Dispatcher", "vCIO")
+_CITIES = (
+    ("Seattle", "WA", "98101"),
+    ("Portland", "OR", "97205"),
+    ("Denver", "CO", "80202"),
+    ("Austin", "TX", "78701"),
+    ("Chicago", "IL", "60601"),
+    ("Boston", "MA", "02108"),
+    ("Atlanta", "GA", "30303"),
+    ("Phoenix", "AZ", "85004"),
+    ("Raleigh", "NC", "27601"),
+    ("Madison", "WI", "53703"),
+    ("Boise", "ID", "83702"),
+    ("Tampa", "FL", "33602"),
+)
+_STREETS = (
+    "Main St",
+    "Oak Ave",
+    "Pine St",
+    "Maple Dr",
+    "Cedar Ln",
+    "Market St",
+    "2nd Ave",
+    "Lake Rd",
+    "Hill St",
+    "Park Blvd",
+)
+_FIRST = (
+    "Alex",
+    "Maria",
+    "James",
+    "Priya",
+    "Chen",
+    "Fatima",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Sofia",
+    "Mateo",
+    "Aisha",
+    "Lucas",
+    "Mia",
+    "Ethan",
+    "Zoe",
+    "Omar",
+    "Hannah",
+    "Diego",
+    "Grace",
+    "Ravi",
+    "Yuki",
+    "Ingrid",
+    "Kwame",
+    "Elena",
+    "Sam",
+    "Nora",
+    "Jonas",
+    "Leila",
+)
+_LAST = (
+    "Smith",
+    "Garcia",
+    "Nguyen",
+    "Patel",
+    "Kim",
+    "Müller",
+    "O'Brien",
+    "Johnson",
+    "Rossi",
+    "Novak",
+    "Silva",
+    "Cohen",
+    "Jensen",
+    "Okafor",
+    "Brown",
+    "Lopez",
+    "Tanaka",
+    "Schmidt",
+    "Dubois",
+    "Williams",
+    "Andersson",
+    "Haddad",
+    "Kowalski",
+    "Moreau",
+    "Fischer",
+    "Young",
+)
+_TITLES = (
+    "Office Manager",
+    "CEO",
+    "Operations Director",
+    "Bookkeeper",
+    "IT Coordinator",
+    "Practice Manager",
+    "CFO",
+    "Receptionist",
+    "Partner",
+    "Facilities Lead",
+)
+_TECH_TITLES = (
+    "Service Desk Technician",
+    "Senior Engineer",
+    "Network Engineer",
+    "Service Manager",
+    "Project Manager",
+    "Dispatcher",
+    "vCIO",
+)
 _PROBLEMS = {
-    4: ("Laptop will not power on", "Printer jams on tray 2", "Server fan alarm", "Dock not detecting monitors",
-        "Replace failing hard drive", "Keyboard missing keys", "UPS battery warning"),
-    5: ("Outlook keeps asking for password", "Teams crashes on start", "QuickBooks update failed",
-        "Install Adobe Acrobat", "Windows updates stuck at 0%", "Excel macro error", "OneDrive not syncing"),
-    6: ("Wi-Fi drops every afternoon", "VPN cannot connect from home", "Firewall firmware upgrade",
-        "Slow internet at branch office", "Switch port flapping", "DNS resolution failures"),
-    7: ("Mailbox full", "Phishing email reported", "Shared mailbox access", "Email bounced from client",
-        "Set up mail forwarding", "Calendar permissions for assistant"),
-    8: ("Antivirus definitions out of date", "Suspicious login from abroad", "MFA reset request",
-        "Ransomware alert on workstation", "Disable account of leaver"),
-    9: ("New starter on Monday", "Password reset", "Offboard departing employee", "Grant access to shared drive",
-        "Add user to distribution list", "Name change after marriage"),
+    4: (
+        "Laptop will not power on",
+        "Printer jams on tray 2",
+        "Server fan alarm",
+        "Dock not detecting monitors",
+        "Replace failing hard drive",
+        "Keyboard missing keys",
+        "UPS battery warning",
+    ),
+    5: (
+        "Outlook keeps asking for password",
+        "Teams crashes on start",
+        "QuickBooks update failed",
+        "Install Adobe Acrobat",
+        "Windows updates stuck at 0%",
+        "Excel macro error",
+        "OneDrive not syncing",
+    ),
+    6: (
+        "Wi-Fi drops every afternoon",
+        "VPN cannot connect from home",
+        "Firewall firmware upgrade",
+        "Slow internet at branch office",
+        "Switch port flapping",
+        "DNS resolution failures",
+    ),
+    7: (
+        "Mailbox full",
+        "Phishing email reported",
+        "Shared mailbox access",
+        "Email bounced from client",
+        "Set up mail forwarding",
+        "Calendar permissions for assistant",
+    ),
+    8: (
+        "Antivirus definitions out of date",
+        "Suspicious login from abroad",
+        "MFA reset request",
+        "Ransomware alert on workstation",
+        "Disable account of leaver",
+    ),
+    9: (
+        "New starter on Monday",
+        "Password reset",
+        "Offboard departing employee",
+        "Grant access to shared drive",
+        "Add user to distribution list",
+        "Name change after marriage",
+    ),
 }
-_ALERT_TITLES = ("Disk space low on C:", "Backup job failed", "Device offline", "CPU above 95% for 15 minutes",
-                 "Service stopped: Print Spooler", "Certificate expires in 14 days")
-_DESCRIPTIONS = ("User reports the issue started this morning.", "Happens intermittently; see attached notes.",
-                 "Affects the whole office.", "Caller asked for an update by end of day.",
-                 "Raised automatically by the monitoring agent.", "Follow-up from previous ticket.",
-                 "", "Steps to reproduce were provided by the customer.")
-_NOTES = ("Investigated and resolved.", "Remote session with user.", "Applied vendor fix.",
-          "Onsite visit.", "Updated documentation.", "Waiting on customer reply.", "Rebooted and tested.",
-          "Escalated to Level II.", "Configured per request.")
-_PROJECTS = ("Office 365 Migration", "Server Refresh", "Network Upgrade", "New Office Fit-Out",
-             "Backup Overhaul", "Security Hardening", "Laptop Rollout", "Phone System Replacement")
-_TASKS = ("Discovery", "Order hardware", "Configure", "Pilot with key users", "Migrate data",
-          "User training", "Cutover", "Documentation", "Decommission old system")
+_ALERT_TITLES = (
+    "Disk space low on C:",
+    "Backup job failed",
+    "Device offline",
+    "CPU above 95% for 15 minutes",
+    "Service stopped: Print Spooler",
+    "Certificate expires in 14 days",
+)
+_DESCRIPTIONS = (
+    "User reports the issue started this morning.",
+    "Happens intermittently; see attached notes.",
+    "Affects the whole office.",
+    "Caller asked for an update by end of day.",
+    "Raised automatically by the monitoring agent.",
+    "Follow-up from previous ticket.",
+    "",
+    "Steps to reproduce were provided by the customer.",
+)
+_NOTES = (
+    "Investigated and resolved.",
+    "Remote session with user.",
+    "Applied vendor fix.",
+    "Onsite visit.",
+    "Updated documentation.",
+    "Waiting on customer reply.",
+    "Rebooted and tested.",
+    "Escalated to Level II.",
+    "Configured per request.",
+)
+_PROJECTS = (
+    "Office 365 Migration",
+    "Server Refresh",
+    "Network Upgrade",
+    "New Office Fit-Out",
+    "Backup Overhaul",
+    "Security Hardening",
+    "Laptop Rollout",
+    "Phone System Replacement",
+)
+_TASKS = (
+    "Discovery",
+    "Order hardware",
+    "Configure",
+    "Pilot with key users",
+    "Migrate data",
+    "User training",
+    "Cutover",
+    "Documentation",
+    "Decommission old system",
+)
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
 
 def _rng(seed: int, entity: str) -> np.random.Generator:
     # Each entity has its own stream, so lazily generated entities do not depend on access order.
@@ -296,8 +611,8 @@ def _pick(rng: np.random.Generator, values: Sequence[Any], n: int, p: Sequence[f
 
 def _compile(src: str) -> Callable[..., Any]:
     ns: dict[str, Any] = {}
-    exec(src, ns)  # noqa: S102 - generated from our own constant field names
-    return ns["f"]  # type: ignore[no-any-return]
+    exec(src, ns)
+    return ns["f"]
 
 
 def _records(columns: dict[str, Sequence[Any]], udfs: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -318,8 +633,9 @@ def _records(columns: dict[str, Sequence[Any]], udfs: list[Any] | None = None) -
         f"    for {args}, u in zip(*cols):\n"
         f"        if u is None:\n            ap({{{body}}})\n"
         f"        else:\n            ap({{{body}, 'userDefinedFields': u}})\n"
-        f"    return out\n")
-    return build(cols + [udfs])  # type: ignore[no-any-return]
+        f"    return out\n"
+    )
+    return build(cols + [udfs])
 
 
 def _slug(text: str) -> str:
@@ -337,6 +653,7 @@ def _udfs(columns: dict[str, list[Any]]) -> list[list[dict[str, Any]] | None]:
 
 
 # -- generators ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Plan:
@@ -372,7 +689,7 @@ def _gen_companies(plan: Plan, store: Any) -> list[dict[str, Any]]:
     created = np.sort(rng.integers(START_MS - 3 * 365 * DAY_MS, END_MS - 30 * DAY_MS, n))
     last = np.minimum(END_MS, created + rng.integers(DAY_MS, 5 * 365 * DAY_MS, n))
     city = _pick(rng, _CITIES, n)
-    ctype = rng.choice([1, 2, 3, 4, 6, 7, 8], size=n, p=[.62, .1, .1, .05, .05, .05, .03]).tolist()
+    ctype = rng.choice([1, 2, 3, 4, 6, 7, 8], size=n, p=[0.62, 0.1, 0.1, 0.05, 0.05, 0.05, 0.03]).tolist()
     ctype[0] = 8
     res = plan.resource_ids
     cols: dict[str, Sequence[Any]] = {
@@ -380,22 +697,35 @@ def _gen_companies(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "companyName": names,
         "companyNumber": [f"C{1000 + i}" for i in range(n)],
         "companyType": ctype,
-        "phone": [f"({200 + a}) 555-{b:04d}" for a, b in zip(rng.integers(0, 700, n).tolist(),
-                                                           rng.integers(0, 10000, n).tolist())],
+        "phone": [
+            f"({200 + a}) 555-{b:04d}"
+            for a, b in zip(rng.integers(0, 700, n).tolist(), rng.integers(0, 10000, n).tolist())
+        ],
         "address1": [f"{a} {s}" for a, s in zip(rng.integers(1, 9999, n).tolist(), _pick(rng, _STREETS, n))],
-        "city": [c[0] for c in city], "state": [c[1] for c in city], "postalCode": [c[2] for c in city],
+        "city": [c[0] for c in city],
+        "state": [c[1] for c in city],
+        "postalCode": [c[2] for c in city],
         "webAddress": [f"https://www.{_slug(x)}.example" for x in names],
         "isActive": (rng.random(n) > 0.08).tolist(),
         "ownerResourceID": _pick(rng, res, n),
-        "createDate": _iso(created), "lastActivityDate": _iso(last),
+        "createDate": _iso(created),
+        "lastActivityDate": _iso(last),
     }
     has = rng.random(n) < 0.75
-    udfs = _udfs({
-        "Contract Tier": [t if h else None for t, h in zip(_pick(rng, TIER, n), has.tolist())],
-        "Seats": [int(s) if h and s > 0 else None for s, h in zip(rng.integers(-20, 250, n).tolist(), has.tolist())],
-        "Onboarding Date": [d if h and r < .6 else None for d, h, r in
-                            zip(_iso(created + rng.integers(0, 90, n) * DAY_MS), has.tolist(), rng.random(n).tolist())],
-    })
+    udfs = _udfs(
+        {
+            "Contract Tier": [t if h else None for t, h in zip(_pick(rng, TIER, n), has.tolist())],
+            "Seats": [
+                int(s) if h and s > 0 else None for s, h in zip(rng.integers(-20, 250, n).tolist(), has.tolist())
+            ],
+            "Onboarding Date": [
+                d if h and r < 0.6 else None
+                for d, h, r in zip(
+                    _iso(created + rng.integers(0, 90, n) * DAY_MS), has.tolist(), rng.random(n).tolist()
+                )
+            ],
+        }
+    )
     udfs[0] = None  # the MSP's own company carries no customer UDFs
     return _records(cols, udfs)
 
@@ -417,9 +747,12 @@ def _gen_contacts(plan: Plan, store: Any) -> list[dict[str, Any]]:
     cols: dict[str, Sequence[Any]] = {
         "id": _ids(rng, n, 29683000).tolist(),
         "companyID": owner.tolist(),
-        "firstName": first, "lastName": last,
-        "emailAddress": [f"{_slug(f)}.{_slug(la)}@{domains[c]}.example" if r > .05 else None
-                         for f, la, c, r in zip(first, last, owner.tolist(), rng.random(n).tolist())],
+        "firstName": first,
+        "lastName": last,
+        "emailAddress": [
+            f"{_slug(f)}.{_slug(la)}@{domains[c]}.example" if r > 0.05 else None
+            for f, la, c, r in zip(first, last, owner.tolist(), rng.random(n).tolist())
+        ],
         "phone": [f"555-{x:04d}" for x in rng.integers(0, 10000, n).tolist()],
         "title": _pick(rng, _TITLES, n),
         "isActive": (rng.random(n) > 0.1).astype(int).tolist(),
@@ -437,7 +770,9 @@ def _gen_resources(plan: Plan, store: Any) -> list[dict[str, Any]]:
     users = [f"{f[0].lower()}{_slug(la)}{i}" for i, (f, la) in enumerate(zip(first, last))]
     cols: dict[str, Sequence[Any]] = {
         "id": plan.resource_ids,
-        "firstName": first, "lastName": last, "userName": users,
+        "firstName": first,
+        "lastName": last,
+        "userName": users,
         "email": [f"{u}@sandboxmsp.example" for u in users],
         "title": _pick(rng, _TECH_TITLES, n),
         "resourceType": ["Employee"] * n,
@@ -452,7 +787,7 @@ def _gen_projects(plan: Plan, store: Any) -> list[dict[str, Any]]:
     comp_ids = [c for c in sorted(store["Companies"]) if c != 0]
     start = np.sort(rng.integers(START_MS, END_MS - 60 * DAY_MS, n))
     end = start + rng.integers(14, 240, n) * DAY_MS
-    status = rng.choice([1, 2, 3, 5, 0], size=n, p=[.1, .3, .08, .47, .05])
+    status = rng.choice([1, 2, 3, 5, 0], size=n, p=[0.1, 0.3, 0.08, 0.47, 0.05])
     done = (status == 5) & (end < END_MS)
     status = np.where((status == 5) & ~done, 2, status)
     ids = _ids(rng, n, 1001)
@@ -463,9 +798,10 @@ def _gen_projects(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "companyID": _pick(rng, comp_ids, n),
         "projectLeadResourceID": _pick(rng, plan.resource_ids, n),
         "status": status.tolist(),
-        "projectType": rng.choice([5, 8, 3], size=n, p=[.8, .15, .05]).tolist(),
+        "projectType": rng.choice([5, 8, 3], size=n, p=[0.8, 0.15, 0.05]).tolist(),
         "estimatedTime": (rng.integers(8, 400, n) / 2).tolist(),
-        "startDateTime": _iso(start), "endDateTime": _iso(end),
+        "startDateTime": _iso(start),
+        "endDateTime": _iso(end),
         "completedDateTime": _iso_or_none(end - rng.integers(0, 7, n) * DAY_MS, done),
         "createDateTime": _iso(start - rng.integers(1, 30, n) * DAY_MS),
     }
@@ -484,24 +820,27 @@ def _gen_tickets(plan: Plan, store: Any) -> list[dict[str, Any]]:
     comp = rng.choice(comp_ids, size=n, p=weights / weights.sum())
     created = np.sort(rng.integers(START_MS, END_MS - HOUR_MS, n))
     age = END_MS - created
-    status = rng.choice([1, 5, 7, 8, 9, 10, 11, 12, 13, 15], size=n,
-                        p=[.05, .7, .05, .07, .02, .03, .02, .02, .02, .02])
+    status = rng.choice(
+        [1, 5, 7, 8, 9, 10, 11, 12, 13, 15], size=n, p=[0.05, 0.7, 0.05, 0.07, 0.02, 0.03, 0.02, 0.02, 0.02, 0.02]
+    )
     # Old tickets are almost all closed.
     status = np.where((age > 90 * DAY_MS) & (rng.random(n) < 0.97), 5, status)
     done = status == 5
     completed = created + np.minimum(age - 1, rng.exponential(2.5 * DAY_MS, n).astype(np.int64) + 600_000)
     last_act = np.where(done, completed, created + (rng.random(n) * np.minimum(age, 30 * DAY_MS)).astype(np.int64))
-    issue = rng.choice([4, 5, 6, 7, 8, 9], size=n, p=[.18, .3, .14, .12, .08, .18])
+    issue = rng.choice([4, 5, 6, 7, 8, 9], size=n, p=[0.18, 0.3, 0.14, 0.12, 0.08, 0.18])
     subs: dict[int, list[int]] = {}
     for v, _, p in SUB_ISSUE:
         subs.setdefault(p, []).append(v)
     sub_pick = rng.integers(0, 1000, n).tolist()
     sub_issue = [subs[i][k % len(subs[i])] if k < 850 else None for i, k in zip(issue.tolist(), sub_pick)]
     alert = rng.random(n) < 0.12
-    source = np.where(alert, 8, rng.choice([-2, -1, 1, 2, 3, 4, 6], size=n, p=[.05, .2, .05, .3, .05, .3, .05]))
-    queue = np.where(alert, 29682969, rng.choice([5, 6, 8, 29682833, 29683354], size=n, p=[.2, .05, .5, .2, .05]))
-    titles = [(_ALERT_TITLES[k % len(_ALERT_TITLES)] if a else _PROBLEMS[i][k % len(_PROBLEMS[i])])
-              for a, i, k in zip(alert.tolist(), issue.tolist(), sub_pick)]
+    source = np.where(alert, 8, rng.choice([-2, -1, 1, 2, 3, 4, 6], size=n, p=[0.05, 0.2, 0.05, 0.3, 0.05, 0.3, 0.05]))
+    queue = np.where(alert, 29682969, rng.choice([5, 6, 8, 29682833, 29683354], size=n, p=[0.2, 0.05, 0.5, 0.2, 0.05]))
+    titles = [
+        (_ALERT_TITLES[k % len(_ALERT_TITLES)] if a else _PROBLEMS[i][k % len(_PROBLEMS[i])])
+        for a, i, k in zip(alert.tolist(), issue.tolist(), sub_pick)
+    ]
     created_iso = _iso(created)
     day_seq: dict[str, int] = {}
     numbers = []
@@ -520,14 +859,18 @@ def _gen_tickets(plan: Plan, store: Any) -> list[dict[str, Any]]:
         lst = contacts_by_company.get(c)
         contact.append(lst[k % len(lst)] if lst and k % 10 else None)
     res = plan.resource_ids
-    assigned = [None if (s == 1 and r < .7) or r < .04 else res[k % len(res)]
-                for s, r, k in zip(status.tolist(), rng.random(n).tolist(), rng.integers(0, 1 << 30, n).tolist())]
+    assigned = [
+        None if (s == 1 and r < 0.7) or r < 0.04 else res[k % len(res)]
+        for s, r, k in zip(status.tolist(), rng.random(n).tolist(), rng.integers(0, 1 << 30, n).tolist())
+    ]
     projects_by_company: dict[int, list[int]] = {}
     for pid, p in store["Projects"].items():
         projects_by_company.setdefault(p["companyID"], []).append(pid)
-    project = [(projects_by_company[c][k % len(projects_by_company[c])] if k % 20 == 0 and c in projects_by_company
-                else None) for c, k in zip(comp.tolist(), cpick)]
-    ttype = np.where(alert, 5, rng.choice([1, 2, 3, 4], size=n, p=[.45, .4, .05, .1]))
+    project = [
+        (projects_by_company[c][k % len(projects_by_company[c])] if k % 20 == 0 and c in projects_by_company else None)
+        for c, k in zip(comp.tolist(), cpick)
+    ]
+    ttype = np.where(alert, 5, rng.choice([1, 2, 3, 4], size=n, p=[0.45, 0.4, 0.05, 0.1]))
     cols: dict[str, Sequence[Any]] = {
         "id": _ids(rng, n, 10001).tolist(),
         "ticketNumber": numbers,
@@ -538,7 +881,7 @@ def _gen_tickets(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "assignedResourceID": assigned,
         "projectID": project,
         "status": status.tolist(),
-        "priority": rng.choice([1, 2, 3, 4], size=n, p=[.15, .5, .3, .05]).tolist(),
+        "priority": rng.choice([1, 2, 3, 4], size=n, p=[0.15, 0.5, 0.3, 0.05]).tolist(),
         "queueID": queue.tolist(),
         "issueType": issue.tolist(),
         "subIssueType": sub_issue,
@@ -553,14 +896,16 @@ def _gen_tickets(plan: Plan, store: Any) -> list[dict[str, Any]]:
     }
     r = rng.random((3, n))
     root = _pick(rng, ROOT_CAUSE, n)
-    csat = rng.choice([1, 2, 3, 4, 5], size=n, p=[.04, .06, .15, .35, .4]).tolist()
+    csat = rng.choice([1, 2, 3, 4, 5], size=n, p=[0.04, 0.06, 0.15, 0.35, 0.4]).tolist()
     follow = _iso(created + rng.integers(1, 60, n) * DAY_MS)
     done_l = done.tolist()
-    udfs = _udfs({
-        "Root Cause": [x if d and p < .45 else None for x, d, p in zip(root, done_l, r[0].tolist())],
-        "Customer Satisfaction": [x if d and p < .25 else None for x, d, p in zip(csat, done_l, r[1].tolist())],
-        "Follow Up Date": [x if p < .05 else None for x, p in zip(follow, r[2].tolist())],
-    })
+    udfs = _udfs(
+        {
+            "Root Cause": [x if d and p < 0.45 else None for x, d, p in zip(root, done_l, r[0].tolist())],
+            "Customer Satisfaction": [x if d and p < 0.25 else None for x, d, p in zip(csat, done_l, r[1].tolist())],
+            "Follow Up Date": [x if p < 0.05 else None for x, p in zip(follow, r[2].tolist())],
+        }
+    )
     return _records(cols, udfs)
 
 
@@ -575,8 +920,8 @@ def _gen_tasks(plan: Plan, store: Any) -> list[dict[str, Any]]:
     pdone = np.array([projects[p]["status"] == 5 for p in owner])
     start = pstart + rng.integers(0, 60, n) * DAY_MS
     end = start + rng.integers(1, 20, n) * DAY_MS
-    done = pdone | ((end < END_MS) & (rng.random(n) < .6))
-    status = np.where(done, 5, rng.choice([1, 8, 9], size=n, p=[.5, .4, .1]))
+    done = pdone | ((end < END_MS) & (rng.random(n) < 0.6))
+    status = np.where(done, 5, rng.choice([1, 8, 9], size=n, p=[0.5, 0.4, 0.1]))
     cols: dict[str, Sequence[Any]] = {
         "id": _ids(rng, n, 5001).tolist(),
         "projectID": owner,
@@ -585,7 +930,8 @@ def _gen_tasks(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "status": status.tolist(),
         "assignedResourceID": _pick(rng, plan.resource_ids, n),
         "estimatedHours": (rng.integers(2, 80, n) / 2).tolist(),
-        "startDateTime": _iso(start), "endDateTime": _iso(end),
+        "startDateTime": _iso(start),
+        "endDateTime": _iso(end),
         "completedDateTime": _iso_or_none(end, done & (end < END_MS)),
         "createDateTime": _iso(pstart - DAY_MS),
     }
@@ -621,9 +967,12 @@ def _gen_time_entries(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "ticketID": [t or None for t in tick.tolist()],
         "taskID": [t or None for t in task.tolist()],
         "resourceID": _pick(rng, res, n),
-        "billingCodeID": rng.choice([29682801, 29682802, 29682803, 29682804], size=n,
-                                    p=[.6, .15, .2, .05]).tolist(),
-        "dateWorked": _iso(day), "startDateTime": _iso(start), "endDateTime": _iso(end),
+        "billingCodeID": rng.choice(
+            [29682801, 29682802, 29682803, 29682804], size=n, p=[0.6, 0.15, 0.2, 0.05]
+        ).tolist(),
+        "dateWorked": _iso(day),
+        "startDateTime": _iso(start),
+        "endDateTime": _iso(end),
         "hoursWorked": hours.tolist(),
         "hoursToBill": np.where(nonbill, 0.0, hours).tolist(),
         "isNonBillable": nonbill.tolist(),
@@ -639,8 +988,12 @@ def _ms_many(isos: list[str]) -> np.ndarray:
 
 
 GENERATORS: dict[str, Callable[[Plan, Any], list[dict[str, Any]]]] = {
-    "Companies": _gen_companies, "Contacts": _gen_contacts, "Resources": _gen_resources,
-    "Projects": _gen_projects, "Tickets": _gen_tickets, "Tasks": _gen_tasks,
+    "Companies": _gen_companies,
+    "Contacts": _gen_contacts,
+    "Resources": _gen_resources,
+    "Projects": _gen_projects,
+    "Tickets": _gen_tickets,
+    "Tasks": _gen_tasks,
     "TimeEntries": _gen_time_entries,
 }
 

@@ -14,19 +14,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ._data import EntitySpec, FieldDef
 
-__all__ = ["FilterError", "Query", "parse_query", "compile_filter", "match_ids", "project",
-           "normalize_date", "coerce"]
+__all__ = ["FilterError", "Query", "coerce", "compile_filter", "match_ids", "normalize_date", "parse_query", "project"]
 
 Record = dict[str, Any]
 Pred = Callable[[Record], bool]
 
-OPERATORS = frozenset({"eq", "noteq", "gt", "gte", "lt", "lte", "beginswith", "endswith", "contains",
-                       "exist", "notexist", "in", "notin"})
+OPERATORS = frozenset(
+    {"eq", "noteq", "gt", "gte", "lt", "lte", "beginswith", "endswith", "contains", "exist", "notexist", "in", "notin"}
+)
 _NEVER: Pred = lambda r: False  # noqa: E731
 
 
@@ -58,8 +58,7 @@ def parse_query(body: Any) -> Query:
         raise FilterError("The query body must be a JSON object with a filter.")
     flt = _ci_get(body, "filter")
     if not flt:
-        raise FilterError("A query must have a filter. To return every row use "
-                          '{"op":"gte","field":"id","value":0}.')
+        raise FilterError('A query must have a filter. To return every row use {"op":"gte","field":"id","value":0}.')
     if isinstance(flt, dict):
         flt = [flt]
     if not isinstance(flt, list):
@@ -90,7 +89,7 @@ def normalize_date(value: Any) -> str:
         except ValueError:
             raise FilterError(f"Unable to convert '{value}' to a date/time.") from None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc)
+        dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -164,7 +163,7 @@ def _leaf(spec: EntitySpec, node: dict[str, Any], op: str, udf_count: list[int])
     if raw is None:
         return _NEVER  # "eq null" and friends match nothing
     if op in ("beginswith", "endswith", "contains"):
-        v = str(raw).lower()
+        v: Any = str(raw).lower()
         if op == "beginswith":
             return lambda r: (x := get(r)) is not None and str(x).lower().startswith(v)
         if op == "endswith":
@@ -253,8 +252,12 @@ def compile_filter(spec: EntitySpec, flt: list[Any]) -> Compiled:
     id_set: frozenset[int] | None = None
     rest: list[Any] = []
     for node in flt:
-        if (isinstance(node, dict) and str(node.get("field", "")).lower() == "id" and not node.get("udf")
-                and str(node.get("op", "")).lower() in ("eq", "gt", "gte", "lt", "lte", "in")):
+        if (
+            isinstance(node, dict)
+            and str(node.get("field", "")).lower() == "id"
+            and not node.get("udf")
+            and str(node.get("op", "")).lower() in ("eq", "gt", "gte", "lt", "lte", "in")
+        ):
             op = str(node["op"]).lower()
             val = node.get("value")
             if val is None:
@@ -287,8 +290,11 @@ def match_ids(table: Any, compiled: Compiled) -> list[int]:
     if compiled.pred is _NEVER:
         return []
     if compiled.ids is not None:
-        cand = sorted(i for i in compiled.ids if i in table and (compiled.lo is None or i >= compiled.lo)
-                      and (compiled.hi is None or i <= compiled.hi))
+        cand = sorted(
+            i
+            for i in compiled.ids
+            if i in table and (compiled.lo is None or i >= compiled.lo) and (compiled.hi is None or i <= compiled.hi)
+        )
     else:
         cand = table.id_slice(compiled.lo, compiled.hi)
     pred = compiled.pred

@@ -7,7 +7,7 @@ import ssl
 import threading
 from typing import Any
 
-from ._data import Plan, SCHEMAS, default_company_count, default_resource_count, lookup_entity
+from ._data import SCHEMAS, Plan, default_company_count, default_resource_count, lookup_entity
 from ._filters import FilterError, compile_filter, match_ids
 from ._state import Faults, Stats, Store, TokenBook
 
@@ -20,13 +20,20 @@ _EAGER = ("Companies", "Contacts", "Resources", "Projects", "Tickets")
 class Sandbox:
     """A local Autotask REST API emulator on 127.0.0.1 (both auth modes, seeded data, fault injection).
 
-        >>> with Sandbox(tickets=2000) as sb:
-        ...     env = sb.env("oauth")   # AUTOTASK_* variables for a client
+    >>> with Sandbox(tickets=2000) as sb:
+    ...     env = sb.env("oauth")   # AUTOTASK_* variables for a client
     """
 
-    def __init__(self, tickets: int = 2000, companies: int | None = None, token_ttl: float = 3600.0,
-                 latency_ms: float = 0, seed: int = 1, port: int = 0,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        tickets: int = 2000,
+        companies: int | None = None,
+        token_ttl: float = 3600.0,
+        latency_ms: float = 0,
+        seed: int = 1,
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.seed = int(seed)
         self.token_ttl = float(token_ttl)
         self.port = int(port)
@@ -34,9 +41,14 @@ class Sandbox:
         self.faults = Faults(latency_ms=latency_ms)
         self.stats = Stats()
         self._tokens = TokenBook()
-        self.store = Store(Plan(self.seed, int(tickets),
-                                int(companies) if companies is not None else default_company_count(int(tickets)),
-                                default_resource_count(int(tickets))))
+        self.store = Store(
+            Plan(
+                self.seed,
+                int(tickets),
+                int(companies) if companies is not None else default_company_count(int(tickets)),
+                default_resource_count(int(tickets)),
+            )
+        )
         h = hashlib.sha256(f"autotask-magic-sandbox:{self.seed}".encode()).hexdigest()
         self.client_id = f"sandbox-client-{h[:12]}"
         self.client_secret = f"sbx-secret-{h[12:44]}"
@@ -60,8 +72,12 @@ class Sandbox:
             server = SandboxHTTPServer(self, self.port)
             self.port = server.server_address[1]
             self._server = server
-            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=f"autotask-sandbox-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"autotask-sandbox-{self.port}",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -113,11 +129,19 @@ class Sandbox:
     def env(self, mode: str = "oauth") -> dict[str, str]:
         """``AUTOTASK_*`` environment variables for ``mode`` ("oauth" or "api_user")."""
         if mode == "oauth":
-            return {"AUTOTASK_CLIENT_ID": self.client_id, "AUTOTASK_CLIENT_SECRET": self.client_secret,
-                    "AUTOTASK_TOKEN_URL": self.token_url, "AUTOTASK_BASE_URL": self.base_url}
+            return {
+                "AUTOTASK_CLIENT_ID": self.client_id,
+                "AUTOTASK_CLIENT_SECRET": self.client_secret,
+                "AUTOTASK_TOKEN_URL": self.token_url,
+                "AUTOTASK_BASE_URL": self.base_url,
+            }
         if mode in ("api_user", "api-user", "apiuser"):
-            return {"AUTOTASK_USERNAME": self.username, "AUTOTASK_INTEGRATION_CODE": self.integration_code,
-                    "AUTOTASK_SECRET": self.secret, "AUTOTASK_ZONE_URL": self.zone_url}
+            return {
+                "AUTOTASK_USERNAME": self.username,
+                "AUTOTASK_INTEGRATION_CODE": self.integration_code,
+                "AUTOTASK_SECRET": self.secret,
+                "AUTOTASK_ZONE_URL": self.zone_url,
+            }
         raise ValueError(f"mode must be 'oauth' or 'api_user', not {mode!r}")
 
     def api_user_headers(self) -> dict[str, str]:

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ from ._state import SlidingWindow, retry_after_header
 if TYPE_CHECKING:
     from ._sandbox import Sandbox
 
-__all__ = ["SandboxHTTPServer", "Handler"]
+__all__ = ["Handler", "SandboxHTTPServer"]
 
 _dumps = json.JSONEncoder(check_circular=False, separators=(",", ":"), ensure_ascii=False).encode
 _CURSOR_CACHE = 32
@@ -121,7 +121,6 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore errors from clients that hang up mid-request."""
         # Clients that hang up mid-request (timeouts, dropped-connection tests) are normal here.
-        pass
 
     def random(self) -> float:
         """A float in [0, 1) from the seeded generator (thread-safe)."""
@@ -141,27 +140,32 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "AutotaskSandbox/1.0"
     server: SandboxHTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Log nothing."""
-        pass  # quiet: benchmarks make hundreds of thousands of requests
+        # quiet: benchmarks make hundreds of thousands of requests
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         """Serve any method: GET, POST, PATCH, PUT and DELETE all dispatch here."""
         self._dispatch()
 
     do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
-              raw: bytes | None = None, content_type: str = "application/json; charset=utf-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        content_type: str = "application/json; charset=utf-8",
+    ) -> None:
         data = raw if raw is not None else (b"" if body is None else _dumps(body).encode("utf-8"))
         self._await_latency()
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Error"
-        lines = [f"HTTP/1.1 {status} {reason}", f"Server: {self.server_version}",
-                 f"Content-Length: {len(data)}"]
+        lines = [f"HTTP/1.1 {status} {reason}", f"Server: {self.server_version}", f"Content-Length: {len(data)}"]
         if data:
             lines.append(f"Content-Type: {content_type}")
         for k, v in (headers or {}).items():
@@ -203,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._zone(url.query)
                 return
             if low.startswith("/atservicesrest/v1.0/"):
-                self._api(path[len("/atservicesrest/v1.0/"):].strip("/"), url.query, raw)
+                self._api(path[len("/atservicesrest/v1.0/") :].strip("/"), url.query, raw)
                 return
             raise _errors(404, f"No such resource: {url.path}")
         except Reply as r:
@@ -247,14 +251,22 @@ class Handler(BaseHTTPRequestHandler):
         retry = f.take_burst(token=True)
         if retry is not None:
             sb.stats.count_fault("token_429")
-            raise Reply(429, {"error": "rate_limit_exceeded", "error_description": "Too many token requests"},
-                        {"Retry-After": retry})
+            raise Reply(
+                429,
+                {"error": "rate_limit_exceeded", "error_description": "Too many token requests"},
+                {"Retry-After": retry},
+            )
         wait = self.server.windows.hit("token", int(f.token_rate_limit_per_minute), float(f.rate_window_seconds))
         if wait is not None:
-            raise Reply(429, {"error": "rate_limit_exceeded",
-                              "error_description": "Token endpoint limit of "
-                                                   f"{f.token_rate_limit_per_minute} requests a minute exceeded"},
-                        {"Retry-After": retry_after_header(wait)})
+            raise Reply(
+                429,
+                {
+                    "error": "rate_limit_exceeded",
+                    "error_description": "Token endpoint limit of "
+                    f"{f.token_rate_limit_per_minute} requests a minute exceeded",
+                },
+                {"Retry-After": retry_after_header(wait)},
+            )
         self._latency()
         if f.token_endpoint_fail_status:
             sb.stats.count_fault("token_fail")
@@ -262,8 +274,9 @@ class Handler(BaseHTTPRequestHandler):
             raise Reply(status, {"error": "server_error", "error_description": "Token service unavailable"})
         form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
         if form.get("grant_type") != "client_credentials":
-            raise Reply(400, {"error": "unsupported_grant_type",
-                              "error_description": "grant_type must be client_credentials"})
+            raise Reply(
+                400, {"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"}
+            )
         cid, secret = form.get("client_id"), form.get("client_secret")
         if cid is None and (auth := self.headers.get("Authorization", "")).lower().startswith("basic "):
             import base64
@@ -276,9 +289,11 @@ class Handler(BaseHTTPRequestHandler):
             raise Reply(400, {"error": "invalid_client", "error_description": "Invalid client credentials"})
         ttl = float(sb.token_ttl)
         token = sb._tokens.issue(cid, ttl)
-        self._send(200, {"access_token": token, "token_type": "Bearer",
-                         "expires_in": int(ttl) if ttl.is_integer() else ttl},
-                   {"Cache-Control": "no-store", "Pragma": "no-cache"})
+        self._send(
+            200,
+            {"access_token": token, "token_type": "Bearer", "expires_in": int(ttl) if ttl.is_integer() else ttl},
+            {"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
 
     # -- zone discovery ---------------------------------------------------------------------------
     def _zone(self, query: str) -> None:
@@ -290,8 +305,15 @@ class Handler(BaseHTTPRequestHandler):
             raise _errors(405, f"The requested resource does not support http method '{self.command}'.")
         if user.lower() != sb.username.lower():
             raise _errors(500, "Zone information could not be determined")
-        self._send(200, {"zoneName": "Sandbox (127.0.0.1)", "url": sb.root_url + "/ATServicesRest/",
-                         "webUrl": sb.root_url + "/", "ci": 0})
+        self._send(
+            200,
+            {
+                "zoneName": "Sandbox (127.0.0.1)",
+                "url": sb.root_url + "/ATServicesRest/",
+                "webUrl": sb.root_url + "/",
+                "ci": 0,
+            },
+        )
 
     # -- the API ----------------------------------------------------------------------------------
     def _authenticate(self) -> tuple[str, str, str]:
@@ -304,14 +326,20 @@ class Handler(BaseHTTPRequestHandler):
             if sb.faults.reject_all_tokens:
                 sb.stats.count_fault("reject_token")
             if problem:
-                raise Reply(401, {"error": "invalid_token", "error_description": problem},
-                            {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{problem}"'})
+                raise Reply(
+                    401,
+                    {"error": "invalid_token", "error_description": problem},
+                    {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{problem}"'},
+                )
             return "oauth", "oauth:" + sb.client_id, "token:" + token
         user = self.headers.get("UserName")
         if user is not None or self.headers.get("ApiIntegrationCode") is not None:
-            ok = (user is not None and user.lower() == sb.username.lower()
-                  and self.headers.get("Secret") == sb.secret
-                  and self.headers.get("ApiIntegrationCode") == sb.integration_code)
+            ok = (
+                user is not None
+                and user.lower() == sb.username.lower()
+                and self.headers.get("Secret") == sb.secret
+                and self.headers.get("ApiIntegrationCode") == sb.integration_code
+            )
             if sb.faults.reject_all_tokens:
                 sb.stats.count_fault("reject_token")
                 ok = False
@@ -326,8 +354,11 @@ class Handler(BaseHTTPRequestHandler):
                 if rid not in sb.store["Resources"] or not sb.store["Resources"][rid].get("isActive"):
                     raise _errors(500, f"Impersonation resource {imp} does not exist or is inactive.")
             return "api_user", "user:" + sb.username.lower(), "user:" + sb.username.lower()
-        raise Reply(401, {"error": "invalid_request", "error_description": "No credentials were sent"},
-                    {"WWW-Authenticate": "Bearer"})
+        raise Reply(
+            401,
+            {"error": "invalid_request", "error_description": "No credentials were sent"},
+            {"WWW-Authenticate": "Bearer"},
+        )
 
     def _api(self, rest: str, query: str, raw: bytes) -> None:
         sb = self.server.sandbox
@@ -346,22 +377,31 @@ class Handler(BaseHTTPRequestHandler):
             raise _errors(429, "Too many requests (injected burst).", headers={"Retry-After": retry})
         slot = ident + " " + endpoint
         if not sb.stats.enter(endpoint, slot, int(f.concurrency_per_endpoint)):
-            raise _errors(429, f"Concurrent request limit of {f.concurrency_per_endpoint} for this endpoint "
-                               "exceeded.", headers={"Retry-After": "1"})
-        self._slot = (endpoint, slot)
+            raise _errors(
+                429,
+                f"Concurrent request limit of {f.concurrency_per_endpoint} for this endpoint exceeded.",
+                headers={"Retry-After": "1"},
+            )
+        self._slot: tuple[str, str] | None = (endpoint, slot)
         try:
             window = float(f.rate_window_seconds)
             if mode == "oauth":
                 wait = self.server.windows.hit(rate_key, int(f.rate_limit_per_minute), window)
                 if wait is not None:
-                    raise _errors(429, f"API limit of {f.rate_limit_per_minute} requests a minute per token "
-                                       "exceeded.", headers={"Retry-After": retry_after_header(wait)})
+                    raise _errors(
+                        429,
+                        f"API limit of {f.rate_limit_per_minute} requests a minute per token exceeded.",
+                        headers={"Retry-After": retry_after_header(wait)},
+                    )
                 self.server.windows.hit("db", 1 << 62, window * 60)
             else:
                 wait = self.server.windows.hit("db", int(f.hourly_threshold), window * 60)
                 if wait is not None:
-                    raise _errors(429, f"The hourly request threshold of {f.hourly_threshold} for this database "
-                                       "has been reached.", headers={"Retry-After": retry_after_header(wait)})
+                    raise _errors(
+                        429,
+                        f"The hourly request threshold of {f.hourly_threshold} for this database has been reached.",
+                        headers={"Retry-After": retry_after_header(wait)},
+                    )
             self._latency()
             if f.error_rate and self.server.random() < f.error_rate:
                 status = self.server.choice([500, 502, 503])
@@ -388,10 +428,16 @@ class Handler(BaseHTTPRequestHandler):
             sb = self.server.sandbox
             if m != "GET":
                 raise _not_allowed(m)
-            self._send(200, {"externalRequestThreshold": int(sb.faults.hourly_threshold),
-                             "requestThresholdTimeframe": 60,
-                             "currentTimeframeRequestCount": self.server.windows.count(
-                                 "db", float(sb.faults.rate_window_seconds) * 60)})
+            self._send(
+                200,
+                {
+                    "externalRequestThreshold": int(sb.faults.hourly_threshold),
+                    "requestThresholdTimeframe": 60,
+                    "currentTimeframeRequestCount": self.server.windows.count(
+                        "db", float(sb.faults.rate_window_seconds) * 60
+                    ),
+                },
+            )
             return
         entity = lookup_entity(parts[0])
         if entity is None:
@@ -484,8 +530,18 @@ class Handler(BaseHTTPRequestHandler):
                 table = self.server.sandbox.store[child_name]
                 items = [r for r in table.values() if r.get(parent_field) == rid]
                 items.sort(key=lambda r: r["id"])
-                self._send(200, {"items": items, "pageDetails": {"count": len(items), "requestCount": 500,
-                                                                 "prevPageUrl": None, "nextPageUrl": None}})
+                self._send(
+                    200,
+                    {
+                        "items": items,
+                        "pageDetails": {
+                            "count": len(items),
+                            "requestCount": 500,
+                            "prevPageUrl": None,
+                            "nextPageUrl": None,
+                        },
+                    },
+                )
             elif m == "POST":
                 body = self._json_body(raw)
                 if isinstance(body, dict):
@@ -546,7 +602,7 @@ class Handler(BaseHTTPRequestHandler):
             except (ValueError, KeyError, IndexError, TypeError):
                 raise _errors(500, "The paging parameter is not valid.") from None
             start = bisect.bisect_left(ids, next_id)
-        page_ids = ids[start:start + size]
+        page_ids = ids[start : start + size]
         table = self.server.sandbox.store[spec.name]
         proj = project(spec, q.include_fields)
         items = [table[i] for i in page_ids if i in table]
@@ -558,8 +614,18 @@ class Handler(BaseHTTPRequestHandler):
         if start > 0:
             prev_start = max(0, start - size)
             prev_url = self._page_url(spec, size, ids[prev_start], ids[prev_start], search)
-        self._send(200, {"items": items, "pageDetails": {"count": len(items), "requestCount": size,
-                                                         "prevPageUrl": prev_url, "nextPageUrl": next_url}})
+        self._send(
+            200,
+            {
+                "items": items,
+                "pageDetails": {
+                    "count": len(items),
+                    "requestCount": size,
+                    "prevPageUrl": prev_url,
+                    "nextPageUrl": next_url,
+                },
+            },
+        )
 
     def _page_url(self, spec: EntitySpec, size: int, first: int, next_id: int, search: str | None) -> str:
         sb = self.server.sandbox
@@ -571,21 +637,21 @@ class Handler(BaseHTTPRequestHandler):
         return url
 
     # -- writes -----------------------------------------------------------------------------------
-    def _clean(self, spec: EntitySpec, body: dict[str, Any], *, replace: bool, existing: dict[str, Any] | None
-               ) -> dict[str, Any]:
+    def _clean(
+        self, spec: EntitySpec, body: dict[str, Any], *, replace: bool, existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
         store = self.server.sandbox.store
         out: dict[str, Any] = {}
         try:
-            for k, v in body.items():
+            for k, raw in body.items():
                 fd = spec.by_lower.get(k.lower())
                 if fd is None or fd.read_only:
                     continue
-                v = coerce(fd, v)
+                v = coerce(fd, raw)
                 if v is not None and fd.picklist is not None and v not in {p for p, _ in fd.picklist}:
                     raise FilterError(f"Value {v!r} is not a valid {fd.name}.")
                 if v is not None and fd.reference and v not in store[fd.reference]:
-                    raise FilterError(f"{fd.name} {v} does not reference an existing "
-                                      f"{SCHEMAS[fd.reference].singular}.")
+                    raise FilterError(f"{fd.name} {v} does not reference an existing {SCHEMAS[fd.reference].singular}.")
                 out[fd.name] = v
         except FilterError as e:
             raise _errors(500, str(e)) from None
@@ -612,8 +678,7 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             raise _errors(500, "The request body must be a JSON object.")
         fields = self._clean(spec, body, replace=True, existing=None)
-        missing = [fd.name for fd in spec.fields
-                   if fd.required and not fd.read_only and fields.get(fd.name) is None]
+        missing = [fd.name for fd in spec.fields if fd.required and not fd.read_only and fields.get(fd.name) is None]
         if missing:
             raise _errors(500, *(f"Missing Required Field: {n}" for n in missing))
         now = _now()
@@ -653,8 +718,9 @@ class Handler(BaseHTTPRequestHandler):
             fields = self._clean(spec, body, replace=replace, existing=old)
             if replace:
                 rec = {fd.name: (old.get(fd.name) if fd.read_only else fields.get(fd.name)) for fd in spec.fields}
-                missing = [fd.name for fd in spec.fields
-                           if fd.required and not fd.read_only and rec.get(fd.name) is None]
+                missing = [
+                    fd.name for fd in spec.fields if fd.required and not fd.read_only and rec.get(fd.name) is None
+                ]
                 if missing:
                     raise _errors(500, *(f"Missing Required Field: {n}" for n in missing))
             else:
@@ -698,7 +764,7 @@ def _set_udfs(rec: dict[str, Any], udfs: list[dict[str, Any]] | None) -> None:
 
 
 def _now() -> str:
-    return normalize_date(datetime.now(timezone.utc))
+    return normalize_date(datetime.now(UTC))
 
 
 def _not_allowed(method: str) -> Reply:
@@ -726,28 +792,51 @@ def _template(parts: list[str]) -> list[str]:
 
 
 def _entity_info(spec: EntitySpec) -> dict[str, Any]:
-    return {"name": spec.singular, "canCreate": spec.can_create, "canDelete": spec.can_delete,
-            "canQuery": True, "canUpdate": spec.can_update, "userAccessForCreate": "All",
-            "userAccessForDelete": "All" if spec.can_delete else "None", "userAccessForQuery": "All",
-            "userAccessForUpdate": "All", "hasUserDefinedFields": bool(spec.udfs),
-            "supportsWebhookCallouts": spec.name in ("Companies", "Contacts", "Tickets")}
+    return {
+        "name": spec.singular,
+        "canCreate": spec.can_create,
+        "canDelete": spec.can_delete,
+        "canQuery": True,
+        "canUpdate": spec.can_update,
+        "userAccessForCreate": "All",
+        "userAccessForDelete": "All" if spec.can_delete else "None",
+        "userAccessForQuery": "All",
+        "userAccessForUpdate": "All",
+        "hasUserDefinedFields": bool(spec.udfs),
+        "supportsWebhookCallouts": spec.name in ("Companies", "Contacts", "Tickets"),
+    }
 
 
 def _field_info(fd: Any, udf: bool) -> dict[str, Any]:
     parents = dict(fd.parent_values or ())
     info: dict[str, Any] = {
-        "name": fd.name, "dataType": fd.data_type, "length": fd.length, "isRequired": fd.required,
-        "isReadOnly": fd.read_only, "isQueryable": True, "isReference": fd.reference is not None,
+        "name": fd.name,
+        "dataType": fd.data_type,
+        "length": fd.length,
+        "isRequired": fd.required,
+        "isReadOnly": fd.read_only,
+        "isQueryable": True,
+        "isReference": fd.reference is not None,
         "referenceEntityType": SCHEMAS[fd.reference].singular if fd.reference else "",
         "isPickList": fd.picklist is not None,
-        "picklistValues": None if fd.picklist is None else [
-            {"value": str(v) if not udf else label, "label": label, "isDefaultValue": False, "sortOrder": i,
-             "parentValue": str(parents[v]) if v in parents else "", "isActive": True, "isSystem": not udf}
-            for i, (v, label) in enumerate(fd.picklist)],
-        "picklistParentValueField": fd.parent_field or "", "isSupportedWebhookField": False,
+        "picklistValues": None
+        if fd.picklist is None
+        else [
+            {
+                "value": str(v) if not udf else label,
+                "label": label,
+                "isDefaultValue": False,
+                "sortOrder": i,
+                "parentValue": str(parents[v]) if v in parents else "",
+                "isActive": True,
+                "isSystem": not udf,
+            }
+            for i, (v, label) in enumerate(fd.picklist)
+        ],
+        "picklistParentValueField": fd.parent_field or "",
+        "isSupportedWebhookField": False,
     }
     if udf:
         info["udfType"] = 0
         info["isActive"] = True
     return info
-

@@ -19,10 +19,10 @@ from typing import Any
 
 from ._data import ENTITY_NAMES, Plan, generate_entity
 
-__all__ = ["Table", "Store", "Stats", "Faults", "TokenBook", "SlidingWindow"]
+__all__ = ["Faults", "SlidingWindow", "Stats", "Store", "Table", "TokenBook"]
 
 
-class Table(dict):  # type: ignore[type-arg]
+class Table(dict):
     """``{id: record}`` for one entity, plus a lazily rebuilt sorted id list for paging and bisect.
 
     Writes through item assignment or deletion mark the id list stale and bump ``version`` (which
@@ -42,12 +42,12 @@ class Table(dict):  # type: ignore[type-arg]
         super().__delitem__(key)
         self._touch()
 
-    def pop(self, key: Any, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: Any, *default: Any) -> Any:
         """Like ``dict.pop``; invalidates the cached id list."""
         self._touch()
         return super().pop(key, *default)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         """Like ``dict.update``; invalidates the cached id list."""
         super().update(*args, **kwargs)
         self._touch()
@@ -82,7 +82,7 @@ class Table(dict):  # type: ignore[type-arg]
         return (ids[-1] + 1) if ids else 1
 
 
-class Store(dict):  # type: ignore[type-arg]
+class Store(dict):
     """``{entity: Table}``; an entity is generated on first access (deterministic per seed)."""
 
     def __init__(self, plan: Plan) -> None:
@@ -95,7 +95,7 @@ class Store(dict):  # type: ignore[type-arg]
             raise KeyError(entity)
         with self._lock:
             if dict.__contains__(self, entity):
-                return dict.__getitem__(self, entity)  # type: ignore[no-any-return]
+                return dict.__getitem__(self, entity)
             table = Table(generate_entity(self.plan, entity, self))
             dict.__setitem__(self, entity, table)
             return table
@@ -121,7 +121,7 @@ class Store(dict):  # type: ignore[type-arg]
         """Every entity's Table (generates the missing ones)."""
         return [self[e] for e in ENTITY_NAMES]
 
-    def get(self, entity: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, entity: str, default: Any = None) -> Any:
         """The entity's Table, or ``default`` for an unknown entity."""
         return self[entity] if entity in ENTITY_NAMES else default
 
@@ -206,13 +206,26 @@ class Stats:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything as a plain dict (for printing and benchmarks)."""
-        return {k: getattr(self, k) for k in (
-            "token_requests", "api_requests", "zone_requests", "requests_by_endpoint", "max_concurrency",
-            "max_concurrency_overall", "writes", "rejected_429", "faults_injected")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "token_requests",
+                "api_requests",
+                "zone_requests",
+                "requests_by_endpoint",
+                "max_concurrency",
+                "max_concurrency_overall",
+                "writes",
+                "rejected_429",
+                "faults_injected",
+            )
+        }
 
     def __repr__(self) -> str:
-        return f"Stats(token_requests={self._token_requests}, api_requests={self._api_requests}, " \
-               f"max_concurrency_overall={self._max_overall}, rejected_429={self._rejected_429})"
+        return (
+            f"Stats(token_requests={self._token_requests}, api_requests={self._api_requests}, "
+            f"max_concurrency_overall={self._max_overall}, rejected_429={self._rejected_429})"
+        )
 
     # -- updates (server side) -----------------------------------------------------------------
     def count_api(self, endpoint: str) -> None:
@@ -256,8 +269,7 @@ class Stats:
             if now > self._max_conc.get(endpoint, 0):
                 self._max_conc[endpoint] = now
             self._in_flight_total += 1
-            if self._in_flight_total > self._max_overall:
-                self._max_overall = self._in_flight_total
+            self._max_overall = max(self._max_overall, self._in_flight_total)
             return True
 
     def leave(self, endpoint: str, key: str) -> None:

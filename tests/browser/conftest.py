@@ -90,9 +90,12 @@ class LabServer:
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}{path}", method=method, data=data,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=data,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -127,8 +130,13 @@ def lab_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory
     port = _free_port()
     log_path = base / "server.log"
     command = [
-        sys.executable, "-m", "jupyterlab",
-        "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         f"--LabApp.app_settings_dir={settings}",
@@ -137,8 +145,9 @@ def lab_server(browser_available: None, tmp_path_factory: pytest.TempPathFactory
         "--ServerApp.open_browser=False",
     ]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = LabServer(f"http://127.0.0.1:{port}", token, root, process, log_path)
     try:
         for _ in range(240):  # bounded: up to ~60 s for a cold start
@@ -179,7 +188,10 @@ def lab_page(lab_server: LabServer, tmp_path: Path) -> Iterator[Any]:
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
             viewport={"width": 1400, "height": 1000},
         )
         context.set_default_timeout(30_000)
@@ -198,8 +210,9 @@ def put_notebook(lab_server: LabServer) -> Any:
         shutil.copy(Path(__file__).parent / "notebooks" / name, lab_server.root / name)
         # Start its kernel session up front: JupyterLab then attaches to it instead of sometimes
         # asking "Select Kernel" in a dialog.
-        lab_server.api("POST", "/api/sessions",
-                       {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}})
+        lab_server.api(
+            "POST", "/api/sessions", {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}}
+        )
         return name
 
     return put

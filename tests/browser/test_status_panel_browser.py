@@ -69,8 +69,7 @@ def _run_all(page: Any) -> None:
         dialog.locator(".jp-mod-accept").first.click()
     except PlaywrightTimeout:
         pass
-    page.locator(NOTEBOOK_PANEL).locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
-        timeout=60_000)
+    page.locator(NOTEBOOK_PANEL).locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
@@ -88,8 +87,9 @@ def _readme_screenshot(page: Any) -> None:
         internal.evaluate_all("cells => cells.forEach(c => { c.style.display = ''; })")
 
 
-def test_status_panel_updates_itself_in_jupyterlab(lab_page: Any, lab_server: Any, put_notebook: Any,
-                                                   artifacts: Path) -> None:
+def test_status_panel_updates_itself_in_jupyterlab(
+    lab_page: Any, lab_server: Any, put_notebook: Any, artifacts: Path
+) -> None:
     page = lab_page
     name = put_notebook("status_panel_live.ipynb")
     page.goto(lab_server.lab_url(name))
@@ -112,8 +112,11 @@ def test_status_panel_updates_itself_in_jupyterlab(lab_page: Any, lab_server: An
                 break
             if sample["kernel"] == "busy":
                 busy.append(sample)
-                if sample["state"] == "VALID" and not shot_taken and (
-                        not README_SHOT.exists() or os.environ.get("AUTOTASK_UPDATE_SCREENSHOTS") == "1"):
+                if (
+                    sample["state"] == "VALID"
+                    and not shot_taken
+                    and (not README_SHOT.exists() or os.environ.get("AUTOTASK_UPDATE_SCREENSHOTS") == "1")
+                ):
                     shot_taken = True
                     _readme_screenshot(page)
             time.sleep(0.2)

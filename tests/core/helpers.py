@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from autotask_magic._auth import CredentialManager
-from autotask_magic._client import AutotaskClient
-from autotask_magic._credentials import OAuthCredentials
+from autotask_magic.client._auth import CredentialManager
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._credentials import OAuthCredentials
 
 ROOT = "http://127.0.0.1:9"
 BASE = ROOT + "/ATServicesRest/V1.0/"
@@ -82,7 +82,9 @@ class MockApi:
                 return r
         auth = request.headers.get("Authorization", "")
         if auth.removeprefix("Bearer ") not in self.valid:
-            return httpx.Response(401, json={"error": "invalid_token", "error_description": "The access token has expired"})
+            return httpx.Response(
+                401, json={"error": "invalid_token", "error_description": "The access token has expired"}
+            )
         return httpx.Response(200, json={"item": {"id": 0}})
 
     def api_requests(self) -> list[httpx.Request]:

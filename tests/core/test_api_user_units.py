@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from autotask_magic import AuthenticationError, ConfigurationError
-from autotask_magic._auth import CredentialManager, TokenState
-from autotask_magic._client import AutotaskClient
-from autotask_magic._credentials import ApiUserCredentials
+from autotask_magic.client._auth import CredentialManager, TokenState
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._credentials import ApiUserCredentials
 
 ZONE = "http://127.0.0.1:9/atservicesrest/V1.0/zoneInformation"
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from autotask_magic import IncompletePullError
-from autotask_magic._client import AutotaskClient
+from autotask_magic.client._client import AutotaskClient
 from autotask_magic.sandbox import Sandbox
 
 

@@ -9,6 +9,7 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
+from _support import crowd
 
 from autotask_magic import (
     AuthenticationError,
@@ -18,13 +19,11 @@ from autotask_magic import (
     ServerError,
     TransportError,
 )
-from autotask_magic._auth import CredentialManager, TokenState
-from autotask_magic._client import AutotaskClient
-from autotask_magic._credentials import OAuthCredentials
-from autotask_magic._limits import SystemClock
+from autotask_magic.client._auth import CredentialManager, TokenState
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._credentials import OAuthCredentials
+from autotask_magic.client._limits import SystemClock
 from autotask_magic.sandbox import Sandbox
-
-from _support import crowd
 
 from .helpers import FakeClock
 
@@ -35,8 +34,9 @@ def sb() -> Iterator[Sandbox]:
         yield box
 
 
-def oauth_client(sb: Sandbox, *, secret: str | None = None, clock: Any = None, timeout: float = 10.0,
-                 **manager_kw: Any) -> AutotaskClient:
+def oauth_client(
+    sb: Sandbox, *, secret: str | None = None, clock: Any = None, timeout: float = 10.0, **manager_kw: Any
+) -> AutotaskClient:
     manager = CredentialManager(
         OAuthCredentials(sb.client_id, secret or sb.client_secret),
         base_url=sb.base_url,
@@ -175,7 +175,9 @@ def test_next_page_url_on_another_port_is_refused_and_nothing_sent(sb: Sandbox) 
 
 def test_plain_http_to_non_loopback_refused(sb: Sandbox) -> None:
     with pytest.raises(ConfigurationError):
-        AutotaskClient(OAuthCredentials("id-12345678", "s"), base_url="http://webservices.autotask.net/ATServicesRest/V1.0/")
+        AutotaskClient(
+            OAuthCredentials("id-12345678", "s"), base_url="http://webservices.autotask.net/ATServicesRest/V1.0/"
+        )
     with pytest.raises(ConfigurationError):
         AutotaskClient(OAuthCredentials("id-12345678", "s"), token_url="http://10.1.2.3/ATServicesRest/oauth/token")
     sb.faults.next_page_url_override = "http://203.0.113.7:80"

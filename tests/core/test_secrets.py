@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from autotask_magic import AutotaskError
-from autotask_magic._auth import CredentialManager
-from autotask_magic._client import AutotaskClient
-from autotask_magic._credentials import OAuthCredentials
+from autotask_magic.client._auth import CredentialManager
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
 
 WRONG = "wrong-secret-Zq9xP2mW7"
@@ -49,7 +49,13 @@ def test_secrets_absent_everywhere(sb: Sandbox, caplog: pytest.LogCaptureFixture
     texts: list[str] = []
 
     oauth = AutotaskClient.from_env(sb.env(mode="oauth"))
-    texts += [repr(oauth), str(oauth), repr(oauth.manager), repr(oauth.manager.status()), repr(oauth.manager.credentials)]
+    texts += [
+        repr(oauth),
+        str(oauth),
+        repr(oauth.manager),
+        repr(oauth.manager.status()),
+        repr(oauth.manager.credentials),
+    ]
     assert oauth.count("Tickets") == 700
     sb.revoke_tokens()  # a 401 and a replay
     assert len(list(oauth.records("Tickets"))) == 700
@@ -78,8 +84,9 @@ def test_secrets_absent_everywhere(sb: Sandbox, caplog: pytest.LogCaptureFixture
     err, text = capture(lambda: slow.count("Tickets"))
     texts += [text, str(err)]
     sb.faults.latency_ms = 0
-    manager = CredentialManager(OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url,
-                                token_url=sb.token_url, timeout=0.2)
+    manager = CredentialManager(
+        OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url, token_url=sb.token_url, timeout=0.2
+    )
     sb.faults.latency_ms = 800
     err, text = capture(lambda: manager.refresh())
     texts += [text, str(err)]

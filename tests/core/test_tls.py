@@ -13,8 +13,8 @@ import pytest
 trustme = pytest.importorskip("trustme")
 
 from autotask_magic import TransportError  # noqa: E402
-from autotask_magic._client import AutotaskClient  # noqa: E402
-from autotask_magic._credentials import OAuthCredentials  # noqa: E402
+from autotask_magic.client._client import AutotaskClient  # noqa: E402
+from autotask_magic.client._credentials import OAuthCredentials  # noqa: E402
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -29,7 +29,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path.endswith("/oauth/token"):
             self._reply({"access_token": "tls-token-abcdefgh", "token_type": "Bearer", "expires_in": 3600})

@@ -20,12 +20,12 @@ from autotask_magic import (
     TransportError,
     WriteOutcomeUnknownError,
 )
-from autotask_magic._auth import TokenState
-from autotask_magic._credentials import ApiUserCredentials, OAuthCredentials, Secret
-from autotask_magic._limits import PauseGate, SlidingWindow, endpoint_key
 from autotask_magic._redact import get_logger, mask
-from autotask_magic._retry import RetryPolicy, is_read_only, parse_retry_after
-from autotask_magic._settings import Settings, check_url, is_loopback, make_ssl_context, same_origin
+from autotask_magic.client._auth import TokenState
+from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials, Secret
+from autotask_magic.client._limits import PauseGate, SlidingWindow, endpoint_key
+from autotask_magic.client._retry import RetryPolicy, is_read_only, parse_retry_after
+from autotask_magic.client._settings import Settings, check_url, is_loopback, make_ssl_context, same_origin
 
 from .helpers import BASE, CLIENT_SECRET, FakeClock, MockApi, make_client
 
@@ -44,7 +44,13 @@ def test_credential_reprs_are_masked() -> None:
     o = OAuthCredentials("client-id-abcdefgh", "oauth-secret-xyz")
     a = ApiUserCredentials("api.user@example.com", "INTEGRATION-CODE-1", "api-secret-xyz", 42)
     for text in (repr(o), str(o), repr(a), str(a)):
-        for raw in ("oauth-secret-xyz", "INTEGRATION-CODE-1", "api-secret-xyz", "client-id-abcdefgh", "api.user@example.com"):
+        for raw in (
+            "oauth-secret-xyz",
+            "INTEGRATION-CODE-1",
+            "api-secret-xyz",
+            "client-id-abcdefgh",
+            "api.user@example.com",
+        ):
             assert raw not in text
     assert "clie…efgh" in repr(o)
     assert mask("abc") == "…"
@@ -57,8 +63,12 @@ def test_env_selects_oauth_and_api_user() -> None:
     s = Settings.from_env({"AUTOTASK_CLIENT_ID": "id-123456", "AUTOTASK_CLIENT_SECRET": "sec"})
     assert s.mode == "oauth"
     s = Settings.from_env(
-        {"AUTOTASK_USERNAME": "u@x", "AUTOTASK_INTEGRATION_CODE": "c", "AUTOTASK_SECRET": "s",
-         "AUTOTASK_BASE_URL": "https://webservices15.autotask.net/ATServicesRest/V1.0/"}
+        {
+            "AUTOTASK_USERNAME": "u@x",
+            "AUTOTASK_INTEGRATION_CODE": "c",
+            "AUTOTASK_SECRET": "s",
+            "AUTOTASK_BASE_URL": "https://webservices15.autotask.net/ATServicesRest/V1.0/",
+        }
     )
     assert s.mode == "api_user" and s.base_url
 
@@ -87,8 +97,13 @@ def test_plain_http_only_to_loopback() -> None:
             check_url(bad)
     assert is_loopback("127.0.0.1") and not is_loopback("128.0.0.1")
     with pytest.raises(ConfigurationError) as info:
-        Settings.from_env({"AUTOTASK_CLIENT_ID": "x", "AUTOTASK_CLIENT_SECRET": "y",
-                           "AUTOTASK_BASE_URL": "http://webservices.autotask.net/ATServicesRest/V1.0/"})
+        Settings.from_env(
+            {
+                "AUTOTASK_CLIENT_ID": "x",
+                "AUTOTASK_CLIENT_SECRET": "y",
+                "AUTOTASK_BASE_URL": "http://webservices.autotask.net/ATServicesRest/V1.0/",
+            }
+        )
     assert "AUTOTASK_BASE_URL" in str(info.value)
 
 

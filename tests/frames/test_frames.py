@@ -9,40 +9,62 @@ import pandas as pd
 import pytest
 
 from autotask_magic._exceptions import ConfigurationError
-from autotask_magic._frames import to_frame
-from autotask_magic._metadata import EntityFields
+from autotask_magic.client._frames import to_frame
+from autotask_magic.entities._metadata import EntityFields
 
 META = EntityFields.from_api(
     "Tickets",
-    {"fields": [
-        {"name": "id", "dataType": "long"},
-        {"name": "title", "dataType": "string"},
-        {"name": "status", "dataType": "integer", "isPickList": True, "picklistValues": [
-            {"value": "1", "label": "New", "isActive": True},
-            {"value": "5", "label": "Complete", "isActive": True},
-            {"value": "7", "label": "Waiting", "isActive": False},
-        ]},
-        {"name": "contactID", "dataType": "integer", "isReference": True, "referenceEntityType": "Contact"},
-        {"name": "createDate", "dataType": "dateTime"},
-        {"name": "dueDate", "dataType": "date"},
-        {"name": "estimatedHours", "dataType": "decimal"},
-        {"name": "isVisible", "dataType": "boolean"},
-    ]},
-    {"fields": [
-        {"name": "Customer Tier", "dataType": "string", "isPickList": True,
-         "picklistValues": [{"value": "G", "label": "Gold"}, {"value": "S", "label": "Silver"}]},
-        {"name": "Seats", "dataType": "integer"},
-        {"name": "Renewal", "dataType": "dateTime"},
-    ]},
+    {
+        "fields": [
+            {"name": "id", "dataType": "long"},
+            {"name": "title", "dataType": "string"},
+            {
+                "name": "status",
+                "dataType": "integer",
+                "isPickList": True,
+                "picklistValues": [
+                    {"value": "1", "label": "New", "isActive": True},
+                    {"value": "5", "label": "Complete", "isActive": True},
+                    {"value": "7", "label": "Waiting", "isActive": False},
+                ],
+            },
+            {"name": "contactID", "dataType": "integer", "isReference": True, "referenceEntityType": "Contact"},
+            {"name": "createDate", "dataType": "dateTime"},
+            {"name": "dueDate", "dataType": "date"},
+            {"name": "estimatedHours", "dataType": "decimal"},
+            {"name": "isVisible", "dataType": "boolean"},
+        ]
+    },
+    {
+        "fields": [
+            {
+                "name": "Customer Tier",
+                "dataType": "string",
+                "isPickList": True,
+                "picklistValues": [{"value": "G", "label": "Gold"}, {"value": "S", "label": "Silver"}],
+            },
+            {"name": "Seats", "dataType": "integer"},
+            {"name": "Renewal", "dataType": "dateTime"},
+        ]
+    },
 )
 
 
 def rec(i: int, **over: object) -> dict:
     r = {
-        "isVisible": True, "id": i, "title": f"t{i}", "status": 5, "contactID": 100 + i,
-        "createDate": "2026-03-01T12:00:00.500Z", "dueDate": "2026-03-05T00:00:00", "estimatedHours": 1.5,
-        "userDefinedFields": [{"name": "Customer Tier", "value": "G"}, {"name": "Seats", "value": "10"},
-                              {"name": "Renewal", "value": "2027-01-01T00:00:00Z"}],
+        "isVisible": True,
+        "id": i,
+        "title": f"t{i}",
+        "status": 5,
+        "contactID": 100 + i,
+        "createDate": "2026-03-01T12:00:00.500Z",
+        "dueDate": "2026-03-05T00:00:00",
+        "estimatedHours": 1.5,
+        "userDefinedFields": [
+            {"name": "Customer Tier", "value": "G"},
+            {"name": "Seats", "value": "10"},
+            {"name": "Renewal", "value": "2027-01-01T00:00:00Z"},
+        ],
     }
     r.update(over)
     return r
@@ -52,8 +74,17 @@ class TestWithMetadata:
     def test_columns_in_api_order_with_udfs_last(self) -> None:
         df = to_frame([rec(1), rec(2)], fields=META)
         assert list(df.columns) == [
-            "id", "title", "status", "contactID", "createDate", "dueDate", "estimatedHours", "isVisible",
-            "udf.Customer Tier", "udf.Seats", "udf.Renewal",
+            "id",
+            "title",
+            "status",
+            "contactID",
+            "createDate",
+            "dueDate",
+            "estimatedHours",
+            "isVisible",
+            "udf.Customer Tier",
+            "udf.Seats",
+            "udf.Renewal",
         ]
         assert len(df) == 2 and list(df["id"]) == [1, 2]
 
@@ -94,15 +125,31 @@ class TestWithMetadata:
             to_frame([rec(1)], fields=META, tz="Mars/Base")
 
     def test_mixed_date_precisions_and_missing_zone(self) -> None:
-        df = to_frame([rec(1, createDate="2026-03-01T12:00:00"), rec(2, createDate="2026-03-01T12:00:00.123456Z"),
-                       rec(3, createDate=None)], fields=META)
-        assert df["createDate"].tolist()[:2] == [pd.Timestamp("2026-03-01T12:00:00Z"),
-                                                 pd.Timestamp("2026-03-01T12:00:00.123456Z")]
+        df = to_frame(
+            [
+                rec(1, createDate="2026-03-01T12:00:00"),
+                rec(2, createDate="2026-03-01T12:00:00.123456Z"),
+                rec(3, createDate=None),
+            ],
+            fields=META,
+        )
+        assert df["createDate"].tolist()[:2] == [
+            pd.Timestamp("2026-03-01T12:00:00Z"),
+            pd.Timestamp("2026-03-01T12:00:00.123456Z"),
+        ]
         assert pd.isna(df["createDate"][2])
 
     def test_labels(self) -> None:
-        df = to_frame([rec(1), rec(2, status=1, userDefinedFields=[{"name": "Customer Tier", "value": "S"}]),
-                       rec(3, status=None, userDefinedFields=None), rec(4, status=99)], fields=META, labels=True)
+        df = to_frame(
+            [
+                rec(1),
+                rec(2, status=1, userDefinedFields=[{"name": "Customer Tier", "value": "S"}]),
+                rec(3, status=None, userDefinedFields=None),
+                rec(4, status=99),
+            ],
+            fields=META,
+            labels=True,
+        )
         cols = list(df.columns)
         assert cols[cols.index("status") + 1] == "status_label"
         assert cols[cols.index("udf.Customer Tier") + 1] == "udf.Customer Tier_label"
@@ -117,8 +164,19 @@ class TestWithMetadata:
         df = to_frame([], fields=META, labels=True, tz="Europe/Berlin")
         assert len(df) == 0
         assert list(df.columns) == [
-            "id", "title", "status", "status_label", "contactID", "createDate", "dueDate", "estimatedHours",
-            "isVisible", "udf.Customer Tier", "udf.Customer Tier_label", "udf.Seats", "udf.Renewal",
+            "id",
+            "title",
+            "status",
+            "status_label",
+            "contactID",
+            "createDate",
+            "dueDate",
+            "estimatedHours",
+            "isVisible",
+            "udf.Customer Tier",
+            "udf.Customer Tier_label",
+            "udf.Seats",
+            "udf.Renewal",
         ]
         assert str(df["createDate"].dtype) == "datetime64[us, Europe/Berlin]"
 
@@ -153,15 +211,42 @@ class TestWithMetadata:
 class TestWithoutMetadata:
     def test_first_seen_order_and_inferred_types(self) -> None:
         records = [
-            {"id": 1, "createDate": "2026-01-01T00:00:00Z", "lastActivityDate": None, "n": 1.5, "flag": True,
-             "title": "a", "dueDateTime": "2026-01-02T03:04:05.678Z", "note": "2026-01-01 is not a date column",
-             "userDefinedFields": [{"name": "Tier", "value": "G"}]},
-            {"id": 2, "createDate": "2026-01-02T00:00:00Z", "lastActivityDate": "2026-01-05T00:00:00Z", "n": 2,
-             "flag": None, "title": None, "dueDateTime": None, "note": None, "later": 7},
+            {
+                "id": 1,
+                "createDate": "2026-01-01T00:00:00Z",
+                "lastActivityDate": None,
+                "n": 1.5,
+                "flag": True,
+                "title": "a",
+                "dueDateTime": "2026-01-02T03:04:05.678Z",
+                "note": "2026-01-01 is not a date column",
+                "userDefinedFields": [{"name": "Tier", "value": "G"}],
+            },
+            {
+                "id": 2,
+                "createDate": "2026-01-02T00:00:00Z",
+                "lastActivityDate": "2026-01-05T00:00:00Z",
+                "n": 2,
+                "flag": None,
+                "title": None,
+                "dueDateTime": None,
+                "note": None,
+                "later": 7,
+            },
         ]
         df = to_frame(records)
-        assert list(df.columns) == ["id", "createDate", "lastActivityDate", "n", "flag", "title", "dueDateTime",
-                                    "note", "later", "udf.Tier"]
+        assert list(df.columns) == [
+            "id",
+            "createDate",
+            "lastActivityDate",
+            "n",
+            "flag",
+            "title",
+            "dueDateTime",
+            "note",
+            "later",
+            "udf.Tier",
+        ]
         assert df["id"].dtype == np.int64
         assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
         assert str(df["lastActivityDate"].dtype) == "datetime64[us, UTC]"

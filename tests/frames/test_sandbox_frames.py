@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from autotask_magic import AutotaskClient
-from autotask_magic._frames import to_frame
-from autotask_magic._query import parse_where, validate_filter
+from autotask_magic.client._frames import to_frame
+from autotask_magic.query._query import parse_where, validate_filter
 from autotask_magic.sandbox import Sandbox
 
 
@@ -41,8 +41,9 @@ def test_to_frame_matches_ground_truth(sandbox: Sandbox) -> None:
         got_labels = [None if pd.isna(v) else v for v in df[f"{name}_label"].tolist()]
         assert got_labels == [labels.get(r.get(name)) for r in truth], name
     for udf in meta.udfs:
-        want = [next((u["value"] for u in (r.get("userDefinedFields") or []) if u["name"] == udf.name), None)
-                for r in truth]
+        want = [
+            next((u["value"] for u in (r.get("userDefinedFields") or []) if u["name"] == udf.name), None) for r in truth
+        ]
         got = df["udf." + udf.name]
         if udf.kind == "datetime":
             want_ts = pd.to_datetime(pd.Series(want, dtype=object), utc=True, format="ISO8601")

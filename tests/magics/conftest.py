@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from autotask_magic import _magics
+from autotask_magic.notebook import _magics
 
 
 class Shown(list):  # type: ignore[type-arg]

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 
-from autotask_magic import QuerySyntaxError, _display
+from autotask_magic import QuerySyntaxError
+from autotask_magic.notebook import _display
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import Shown, run
@@ -23,10 +24,12 @@ def login(ip: Any, magic: Any, sb: Sandbox) -> None:
 # ------------------------------------------------------------------------ options in the cell body
 
 
-@pytest.mark.parametrize("body_line", ["--fields id,title", "--limit 5", "-o open_tickets", "  --count",
-                                       "--labels", "--where=status != 5"])
-def test_option_on_second_line_of_a_query_cell_is_refused(ip: Any, magic: Any, sandbox: Sandbox,
-                                                          capsys: Any, body_line: str) -> None:
+@pytest.mark.parametrize(
+    "body_line", ["--fields id,title", "--limit 5", "-o open_tickets", "  --count", "--labels", "--where=status != 5"]
+)
+def test_option_on_second_line_of_a_query_cell_is_refused(
+    ip: Any, magic: Any, sandbox: Sandbox, capsys: Any, body_line: str
+) -> None:
     login(ip, magic, sandbox)
     result = run(ip, f"%%autotask query Tickets\n{body_line}\nstatus != 5")
     assert not result.success
@@ -62,7 +65,7 @@ def test_options_on_the_first_line_are_applied(ip: Any, magic: Any, sandbox: San
 
 def test_unknown_parameter_hint_speaks_of_the_notebook_not_params(ip: Any, magic: Any, capsys: Any) -> None:
     ip.user_ns.pop("tier", None)
-    result = run(ip, "%%autotask query Companies\nudf.\"Customer Tier\" = :tier")
+    result = run(ip, '%%autotask query Companies\nudf."Customer Tier" = :tier')
     err = result.error_in_exec
     assert isinstance(err, QuerySyntaxError)
     assert "unknown parameter :tier" in str(err)
@@ -74,7 +77,7 @@ def test_unknown_parameter_hint_speaks_of_the_notebook_not_params(ip: Any, magic
 
 def test_defined_parameter_binds(ip: Any, magic: Any, shown: Shown) -> None:
     ip.user_ns["tier"] = "Gold"
-    result = run(ip, "%%autotask query Companies --dry-run\nudf.\"Customer Tier\" = :tier")
+    result = run(ip, '%%autotask query Companies --dry-run\nudf."Customer Tier" = :tier')
     assert result.success, result.error_in_exec
     assert '"Gold"' in shown.text()
 
@@ -83,7 +86,8 @@ def test_defined_parameter_binds(ip: Any, magic: Any, shown: Shown) -> None:
 
 
 def test_progress_widget_plain_text_is_the_summary_not_the_widget_repr(
-        ip: Any, magic: Any, shown: Shown, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("ipywidgets")
     login(ip, magic, sandbox)
     monkeypatch.setattr(magic, "_in_kernel", lambda: True)  # widgets as in a Jupyter kernel

@@ -27,8 +27,9 @@ def test_failing_cell_stops_execution_with_one_line(monkeypatch: pytest.MonkeyPa
     login, query, check, failing, after = nb.cells[1:6]
     assert all(o.get("output_type") != "error" for c in (login, query, check) for o in c.outputs)
     login_text = "".join(str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for o in login.outputs)
-    assert "Autotask" in login_text or any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
-                                           for o in login.outputs)
+    assert "Autotask" in login_text or any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in login.outputs
+    )
     errors = [o for o in failing.outputs if o["output_type"] == "error"]
     assert len(errors) == 1
     tb = errors[0]["traceback"]

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import history_shell, history_text
 from IPython.core.interactiveshell import InteractiveShell
 
-from autotask_magic import ConfigurationError, _magics
+from autotask_magic import ConfigurationError
+from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-
-from _support import history_shell, history_text
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9Zx9QwErTy7UiOp3AsDf"
 
@@ -32,13 +32,14 @@ CELLS = [
     f"%autotask GET /Companies/0?access%5Ftoken={TOKEN}",
     f"%autotask GET /Companies/0 --dry-run Bearer {TOKEN}",
     f"x = %autotask GET /Companies/0?access_token={TOKEN}",
-    f"%%autotask POST /Tickets?access_token={TOKEN}\n{{\"title\": \"t\"}}",
+    f'%%autotask POST /Tickets?access_token={TOKEN}\n{{"title": "t"}}',
 ]
 
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_credential_in_request_line_refused_nothing_sent_and_scrubbed(
-        shell: tuple[InteractiveShell, Path], sandbox: Sandbox, capsys: Any, cell: str) -> None:
+    shell: tuple[InteractiveShell, Path], sandbox: Sandbox, capsys: Any, cell: str
+) -> None:
     ip, db_file = shell
     magic = _magics.get_magic(ip)
     assert magic is not None

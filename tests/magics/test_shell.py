@@ -21,9 +21,8 @@ from autotask_magic import (
     NotFoundError,
     QueryError,
     QuerySyntaxError,
-    _display,
-    _magics,
 )
+from autotask_magic.notebook import _display, _magics
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import Shown, run
@@ -76,8 +75,9 @@ def test_login_api_user_does_discovery_and_one_cheap_call(ip: Any, magic: Any, s
     assert "API user" in shown.text() and "zone" in shown.text()
 
 
-def test_login_wrong_secret_fails_at_login_in_one_line(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox,
-                                                        capsys: Any) -> None:
+def test_login_wrong_secret_fails_at_login_in_one_line(
+    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox, capsys: Any
+) -> None:
     env = sandbox.env("oauth")
     env["AUTOTASK_CLIENT_SECRET"] = "wrong-secret-value-xyz"
     magic._environ = env
@@ -114,7 +114,9 @@ def test_login_prompts_a_person_with_getpass_for_secrets(ip: Any, magic: Any, sh
     assert sandbox.stats.token_requests == 1
 
 
-def test_options_override_environment(ip: Any, magic: Any, sandbox: Sandbox, sandbox_factory: Callable[..., Sandbox]) -> None:
+def test_options_override_environment(
+    ip: Any, magic: Any, sandbox: Sandbox, sandbox_factory: Callable[..., Sandbox]
+) -> None:
     other = sandbox_factory(tickets=10)
     env = sandbox.env("oauth")
     env["AUTOTASK_BASE_URL"] = "https://webservices99.autotask.net/ATServicesRest/V1.0/"
@@ -135,8 +137,9 @@ def test_first_autotask_call_logs_in_from_environment(ip: Any, magic: Any, sandb
 # ------------------------------------------------------------------------------------- queries
 
 
-def test_1200_matching_rows_come_back_from_a_post_query(ip: Any, magic: Any, shown: Shown,
-                                                         sandbox_factory: Callable[..., Sandbox]) -> None:
+def test_1200_matching_rows_come_back_from_a_post_query(
+    ip: Any, magic: Any, shown: Shown, sandbox_factory: Callable[..., Sandbox]
+) -> None:
     sb = sandbox_factory(tickets=1300)
     login(ip, magic, sb)
     cut = [r["id"] for r in sb.ground_truth("Tickets")][1199]  # ids have gaps: the 1,200th id
@@ -192,7 +195,7 @@ def test_unknown_field_did_you_mean_without_a_query(ip: Any, magic: Any, sandbox
 
 def test_second_udf_condition_is_refused(ip: Any, magic: Any, sandbox: Sandbox) -> None:
     login(ip, magic, sandbox)
-    result = run(ip, "%%autotask query Companies\nudf.\"Customer Tier\" = 'Gold' and udf.\"Seats\" > 5")
+    result = run(ip, '%%autotask query Companies\nudf."Customer Tier" = \'Gold\' and udf."Seats" > 5')
     assert not result.success
     assert "UDF" in str(result.error_in_exec) or "user-defined" in str(result.error_in_exec)
     assert not any("/query" in k for k in endpoint_counts(sandbox))
@@ -207,8 +210,11 @@ def test_unknown_entity_did_you_mean(ip: Any, magic: Any, sandbox: Sandbox) -> N
 
 def test_frame_matches_ground_truth_with_labels(ip: Any, magic: Any, sandbox: Sandbox) -> None:
     login(ip, magic, sandbox)
-    result = run(ip, "%%autotask query Tickets --fields id,title,status,priority,createDate --labels\n"
-                     "status != 5 and priority in (1, 2)")
+    result = run(
+        ip,
+        "%%autotask query Tickets --fields id,title,status,priority,createDate --labels\n"
+        "status != 5 and priority in (1, 2)",
+    )
     assert result.success
     df = result.result
     flt = [{"op": "noteq", "field": "status", "value": 5}, {"op": "in", "field": "priority", "value": [1, 2]}]
@@ -315,8 +321,9 @@ def test_field_completion_once_metadata_known(ip: Any, magic: Any, sandbox: Sand
 # ------------------------------------------------------------------------------------- Ctrl-C
 
 
-def test_ctrl_c_keeps_partial_records(ip: Any, magic: Any, sandbox: Sandbox, capsys: Any,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_keeps_partial_records(
+    ip: Any, magic: Any, sandbox: Sandbox, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     login(ip, magic, sandbox)
     original = _display.Progress.update
 
@@ -360,9 +367,14 @@ def test_raw_writes_with_cell_body_and_body_variable(ip: Any, magic: Any, shown:
     assert sandbox.store["Tickets"][ticket["id"]]["title"] == "Renamed by the magic"
     writes = sandbox.stats.writes
     assert writes[-1]["method"] == "PATCH"
-    body = (
-        '{"title": "New from a cell", "companyID": %d, "status": 1, "priority": 2, '
-        '"dueDateTime": "2026-12-01T00:00:00Z"}' % ticket["companyID"]
+    body = json.dumps(
+        {
+            "title": "New from a cell",
+            "companyID": ticket["companyID"],
+            "status": 1,
+            "priority": 2,
+            "dueDateTime": "2026-12-01T00:00:00Z",
+        }
     )
     result = run(ip, f"%%autotask POST /Tickets\n{body}")
     assert result.success, result.error_in_exec
@@ -409,8 +421,9 @@ def test_dry_run_api_user_headers_redacted(ip: Any, magic: Any, shown: Shown, sa
 # ------------------------------------------------------------------------------------- secrets, status, unload
 
 
-def test_no_secret_or_token_anywhere_after_a_session(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox,
-                                                     capsys: Any) -> None:
+def test_no_secret_or_token_anywhere_after_a_session(
+    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox, capsys: Any
+) -> None:
     magic._environ = sandbox.env("oauth")
     cells = [
         "%autotask_login",
@@ -513,8 +526,9 @@ def test_fields_lists_udfs_under_their_column_names(ip: Any, magic: Any, sandbox
     assert df.set_index("name").loc["ownerResourceID", "reference"] == "Resource"
 
 
-def test_login_no_check_says_not_checked_instead_of_logged_out(ip: Any, magic: Any, shown: Shown,
-                                                               sandbox: Sandbox) -> None:
+def test_login_no_check_says_not_checked_instead_of_logged_out(
+    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox
+) -> None:
     magic._environ = sandbox.env("oauth")
     assert run(ip, "%autotask_login --no-check").success
     assert sandbox.stats.token_requests == 0
@@ -524,8 +538,9 @@ def test_login_no_check_says_not_checked_instead_of_logged_out(ip: Any, magic: A
     assert sandbox.stats.token_requests == 1
 
 
-def test_empty_single_page_under_limit_shows_no_progress(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox,
-                                                          capsys: Any) -> None:
+def test_empty_single_page_under_limit_shows_no_progress(
+    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox, capsys: Any
+) -> None:
     login(ip, magic, sandbox)
     shown.clear()
     capsys.readouterr()
@@ -535,7 +550,7 @@ def test_empty_single_page_under_limit_shows_no_progress(ip: Any, magic: Any, sh
 
 
 def test_relogin_reuses_the_kernels_one_status_panel(ip: Any, magic: Any, shown: Shown) -> None:
-    from autotask_magic import _widget
+    from autotask_magic.notebook import _widget
 
     magic._widget_factory = _widget.status_panel
     assert run(ip, "%autotask_login --sandbox --tickets 20").success
@@ -551,11 +566,10 @@ def test_relogin_reuses_the_kernels_one_status_panel(ip: Any, magic: Any, shown:
     assert panel.view.state_key == "VALID" and panel.ticking
 
 
-def test_dry_run_shows_the_body_the_client_really_sends(
-    ip: Any, magic: Any, shown: Shown, sandbox: Sandbox
-) -> None:
+def test_dry_run_shows_the_body_the_client_really_sends(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox) -> None:
     login(ip, magic, sandbox)
     sent: list[bytes] = []
+
     # Record the bodies the client's own httpx.Client puts on the wire.
     def record(request: Any) -> None:
         if request.url.path.endswith("/Tickets/query"):

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from autotask_magic import ConfigurationError, QuerySyntaxError, _display, _login, _magics
+from autotask_magic import ConfigurationError, QuerySyntaxError
+from autotask_magic.notebook import _display, _login, _magics
 
 from .conftest import Shown, run
-
 
 # ------------------------------------------------------------------------------------- loading
 
@@ -30,7 +30,7 @@ def test_load_ext_is_light_and_offline() -> None:
         "ip = InteractiveShell.instance()\n"
         "ip.run_line_magic('load_ext', 'autotask_magic')\n"
         "assert 'autotask' in ip.magics_manager.magics['cell']\n"
-        "print(sorted(m for m in ('pandas', 'httpx', 'ipywidgets', 'autotask_magic._client') if m in sys.modules))\n"
+        "print(sorted(m for m in ('pandas', 'httpx', 'ipywidgets', 'autotask_magic.client._client') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -251,8 +251,13 @@ def test_login_with_nothing_set_and_nobody_to_ask_names_both_modes(ip: Any, magi
     line = lines[0]
     assert line.startswith("ConfigurationError: not logged in: no Autotask credentials are set")
     # The default mode (API user) is only a default: both modes' variables are named, and the sandbox.
-    for var in ("AUTOTASK_USERNAME", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET",
-                "AUTOTASK_CLIENT_ID", "AUTOTASK_CLIENT_SECRET"):
+    for var in (
+        "AUTOTASK_USERNAME",
+        "AUTOTASK_INTEGRATION_CODE",
+        "AUTOTASK_SECRET",
+        "AUTOTASK_CLIENT_ID",
+        "AUTOTASK_CLIENT_SECRET",
+    ):
         assert var in line
     assert "(API user) or AUTOTASK_CLIENT_ID and AUTOTASK_CLIENT_SECRET (OAuth)" in line
     assert "%autotask_login --sandbox" in line
@@ -266,10 +271,12 @@ def test_usage_lines_are_aligned(ip: Any, shown: Shown) -> None:
 
 def test_sandbox_only_login_options_need_sandbox(ip: Any, magic: Any, capsys: Any) -> None:
     magic._environ = {}
-    for line, words in (("--tickets 5", "--tickets needs --sandbox"),
-                        ("--token-ttl 4 --latency 10", "--token-ttl, --latency need --sandbox"),
-                        ("--sandbox --token-ttl 0", "--token-ttl needs a positive number of seconds"),
-                        ("--sandbox --latency -1", "--latency needs 0 or more milliseconds")):
+    for line, words in (
+        ("--tickets 5", "--tickets needs --sandbox"),
+        ("--token-ttl 4 --latency 10", "--token-ttl, --latency need --sandbox"),
+        ("--sandbox --token-ttl 0", "--token-ttl needs a positive number of seconds"),
+        ("--sandbox --latency -1", "--latency needs 0 or more milliseconds"),
+    ):
         assert not run(ip, f"%autotask_login {line}").success
         out = capsys.readouterr()
         assert words in out.out + out.err
@@ -279,12 +286,18 @@ def test_sandbox_only_login_options_need_sandbox(ip: Any, magic: Any, capsys: An
 def test_page_size_config_reaches_the_client(ip: Any, magic: Any) -> None:
     from autotask_magic import AutotaskClient, ConfigurationError, OAuthCredentials
 
-    client = AutotaskClient(OAuthCredentials("id", "secret"), base_url="https://example.invalid/V1.0/",
-                            token_url="https://example.invalid/token", page_size=100)
+    client = AutotaskClient(
+        OAuthCredentials("id", "secret"),
+        base_url="https://example.invalid/V1.0/",
+        token_url="https://example.invalid/token",
+        page_size=100,
+    )
     try:
         assert client.page_size == 100
         assert client._query_body(None, ["title"], None) == {
-            "filter": [{"op": "gte", "field": "id", "value": 0}], "IncludeFields": ["id", "title"], "MaxRecords": 100,
+            "filter": [{"op": "gte", "field": "id", "value": 0}],
+            "IncludeFields": ["id", "title"],
+            "MaxRecords": 100,
         }
         assert client._query_body(None, ["title"], 50)["MaxRecords"] == 50
         for bad in (0, 501, 2.5, True, "100"):
@@ -338,7 +351,10 @@ def test_plan_login_prompts_secrets_with_getpass_only() -> None:
 def test_plan_login_oauth_asks_id_with_input() -> None:
     asked: list[str] = []
     plan = _login.plan_login(
-        mode="oauth", overrides={}, environ={}, prompt_allowed=True,
+        mode="oauth",
+        overrides={},
+        environ={},
+        prompt_allowed=True,
         ask=lambda p: asked.append("input") or "my-client",
         ask_secret=lambda p: asked.append("getpass") or "sec",
     )
@@ -348,8 +364,14 @@ def test_plan_login_oauth_asks_id_with_input() -> None:
 
 def test_plan_login_empty_answer_cancels() -> None:
     with pytest.raises(ConfigurationError, match="no value given for AUTOTASK_CLIENT_SECRET"):
-        _login.plan_login(mode="oauth", overrides={"AUTOTASK_CLIENT_ID": "x"}, environ={},
-                          prompt_allowed=True, ask=lambda p: "", ask_secret=lambda p: "")
+        _login.plan_login(
+            mode="oauth",
+            overrides={"AUTOTASK_CLIENT_ID": "x"},
+            environ={},
+            prompt_allowed=True,
+            ask=lambda p: "",
+            ask_secret=lambda p: "",
+        )
 
 
 def test_stdin_not_implemented_becomes_configuration_error() -> None:
@@ -359,8 +381,14 @@ def test_stdin_not_implemented_becomes_configuration_error() -> None:
         raise StdinNotImplementedError("no stdin")
 
     with pytest.raises(ConfigurationError, match="does not allow input"):
-        _login.plan_login(mode="oauth", overrides={"AUTOTASK_CLIENT_ID": "x"}, environ={},
-                          prompt_allowed=True, ask=refuse, ask_secret=refuse)
+        _login.plan_login(
+            mode="oauth",
+            overrides={"AUTOTASK_CLIENT_ID": "x"},
+            environ={},
+            prompt_allowed=True,
+            ask=refuse,
+            ask_secret=refuse,
+        )
 
 
 # ------------------------------------------------------------------------------------- dry runs
@@ -368,17 +396,20 @@ def test_stdin_not_implemented_becomes_configuration_error() -> None:
 
 def test_dry_run_query_sends_nothing_and_shows_the_body(ip: Any, shown: Shown) -> None:
     ip.user_ns["tier"] = "Gold"
-    result = run(ip, (
-        "%%autotask query Tickets --fields id,title --limit 501 --dry-run\n"
-        "status != 5 and (priority in (1, 2) or title contains 'printer')\n"
-        "  and udf.\"Customer Tier\" = :tier"
-    ))
+    result = run(
+        ip,
+        (
+            "%%autotask query Tickets --fields id,title --limit 501 --dry-run\n"
+            "status != 5 and (priority in (1, 2) or title contains 'printer')\n"
+            '  and udf."Customer Tier" = :tier'
+        ),
+    )
     assert result.success and result.result is None
     text = shown.text()
     first, _, rest = text.partition("\n")
     assert first == "POST <API root>/Tickets/query"
     assert "Authorization: <redacted>" in rest
-    body = json.loads(rest[rest.index("{"): rest.rindex("}") + 1])
+    body = json.loads(rest[rest.index("{") : rest.rindex("}") + 1])
     assert body["MaxRecords"] == 500
     assert body["IncludeFields"] == ["id", "title"]
     assert body["filter"][0] == {"op": "noteq", "field": "status", "value": 5}
@@ -406,9 +437,14 @@ def test_cell_body_must_be_json(ip: Any, capsys: Any) -> None:
 
 def test_render_dry_run_redacts_credentials() -> None:
     text = _display.render_dry_run(
-        "POST", "https://h/ATServicesRest/V1.0/Tickets",
-        {"Authorization": "Bearer abc.def.ghi", "ApiIntegrationCode": "CODE123", "Secret": "S3cr3t!",
-         "Content-Type": "application/json"},
+        "POST",
+        "https://h/ATServicesRest/V1.0/Tickets",
+        {
+            "Authorization": "Bearer abc.def.ghi",
+            "ApiIntegrationCode": "CODE123",
+            "Secret": "S3cr3t!",
+            "Content-Type": "application/json",
+        },
         {"title": "t"},
         secrets=["S3cr3t!"],
     )
@@ -470,15 +506,20 @@ def test_complete_entities_after_query_and_in_paths(ip: Any) -> None:
 
 
 def test_complete_fields_once_known(ip: Any, magic: Any) -> None:
-    from autotask_magic._metadata import EntityFields
+    from autotask_magic.entities._metadata import EntityFields
 
     assert _complete(ip, "%%autotask query Tickets\nsta") == [] or "status" not in _complete(
         ip, "%%autotask query Tickets\nsta"
     )
     fields = EntityFields.from_api(
         "Tickets",
-        {"fields": [{"name": "id", "dataType": "long"}, {"name": "status", "dataType": "integer"},
-                    {"name": "title", "dataType": "string"}]},
+        {
+            "fields": [
+                {"name": "id", "dataType": "long"},
+                {"name": "status", "dataType": "integer"},
+                {"name": "title", "dataType": "string"},
+            ]
+        },
         {"fields": [{"name": "Customer Tier", "dataType": "string"}]},
     )
     magic._fields_cache[("h", "tickets")] = fields

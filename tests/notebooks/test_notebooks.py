@@ -41,11 +41,15 @@ def _kernel_manager(spec_dir: Path) -> Any:
 
     kernel = spec_dir / "python3"
     kernel.mkdir(parents=True, exist_ok=True)
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (test)",
-        "language": "python",
-    }))
+    (kernel / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (test)",
+                "language": "python",
+            }
+        )
+    )
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir)])
     return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=ksm)
 
@@ -68,8 +72,9 @@ def _execute(path: Path, spec_dir: Path) -> nbformat.NotebookNode:
 
 
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def executed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-        tuple[Path, nbformat.NotebookNode]]:
+def executed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, nbformat.NotebookNode]]:
     """(path, executed notebook) for each notebook; a cell error fails every test of that notebook."""
     path: Path = request.param
     yield path, _execute(path, tmp_path_factory.mktemp("kernels"))
@@ -117,8 +122,11 @@ def test_committed_clean(path: Path) -> None:
     """Committed notebooks carry no outputs, execution counts or widget state (nothing that could hold a token)."""
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
-    dirty = [i for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing"
     assert "widgets" not in nb.metadata, f"{path.name}: widget state in the metadata"
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
@@ -127,7 +135,10 @@ def test_committed_clean(path: Path) -> None:
 @pytest.mark.notebook
 def test_notebooks_found() -> None:
     assert [p.name for p in NOTEBOOKS][:3] == [
-        "01-quickstart.ipynb", "02-ticket-analysis.ipynb", "03-connect-your-tenant.ipynb"]
+        "01-quickstart.ipynb",
+        "02-ticket-analysis.ipynb",
+        "03-connect-your-tenant.ipynb",
+    ]
 
 
 @pytest.mark.notebook

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from autotask_magic import AutotaskClient, IncompletePullError
-from autotask_magic._paging import PageInfo
+from autotask_magic.client._paging import PageInfo
 from autotask_magic.sandbox import Sandbox
 
 TICKETS = 6000  # 12 pages: enough for three partitions
@@ -45,9 +45,11 @@ def test_full_pull_matches_ground_truth(sb: Sandbox, client: AutotaskClient) -> 
     got = list(client.records("Tickets", parallel=True))
     assert got == sb.ground_truth("Tickets")
     _assert_within_limit(sb)
-    assert sb.stats.max_concurrency.get("POST /Tickets/query", 0) + sb.stats.max_concurrency.get(
-        "POST /Tickets/query/next", 0
-    ) >= 2, "the pull never ran partitions side by side"
+    assert (
+        sb.stats.max_concurrency.get("POST /Tickets/query", 0)
+        + sb.stats.max_concurrency.get("POST /Tickets/query/next", 0)
+        >= 2
+    ), "the pull never ran partitions side by side"
     assert sb.stats.requests_by_endpoint.get("POST /Tickets/query/count") == 1
     assert _page_requests(sb) <= math.ceil(TICKETS / 500) + 2
 
@@ -81,9 +83,7 @@ def test_user_filter_is_anded_with_the_partitions(sb: Sandbox, client: AutotaskC
 
 
 @pytest.mark.parametrize("limit", [1, 499, 501, 2600, 4321, TICKETS + 10])
-def test_limit_first_records_in_id_order_without_over_fetching(
-    sb: Sandbox, client: AutotaskClient, limit: int
-) -> None:
+def test_limit_first_records_in_id_order_without_over_fetching(sb: Sandbox, client: AutotaskClient, limit: int) -> None:
     truth = sb.ground_truth("Tickets")[:limit]
     got = list(client.records("Tickets", limit=limit, parallel=True))
     assert got == truth
@@ -114,9 +114,7 @@ def test_retried_faults_do_not_change_the_result(sb: Sandbox, client: AutotaskCl
     assert sb.stats.faults_injected.get("burst_429") == 4
 
 
-def test_failure_after_retries_raises_incomplete_with_everything_fetched(
-    sb: Sandbox, client: AutotaskClient
-) -> None:
+def test_failure_after_retries_raises_incomplete_with_everything_fetched(sb: Sandbox, client: AutotaskClient) -> None:
     client.retry.base = 0.01  # keep the back-off short; the attempts stay bounded
     client.retry.cap = 0.05
     seen: list[dict[str, Any]] = []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from autotask_magic._exceptions import IncompletePullError, ServerError
-from autotask_magic._parallel import MIN_PARALLEL_PAGES, Page, parallel_records, plan_partitions
+from autotask_magic.client._parallel import MIN_PARALLEL_PAGES, Page, parallel_records, plan_partitions
 
 ALL = [{"op": "gte", "field": "id", "value": 0}]
 
@@ -164,11 +164,18 @@ def test_unordered_first_page_falls_back_to_sequential() -> None:
 def test_scan_page_reads_next_url_and_count_without_parsing() -> None:
     import json
 
-    from autotask_magic._parallel import scan_page
+    from autotask_magic.client._parallel import scan_page
 
     tricky = {"id": 1, "title": '"nextPageUrl": "http://evil/"', "userDefinedFields": [{"name": "nextPageUrl"}]}
-    body = {"items": [tricky, {"id": 2}], "pageDetails": {"count": 2, "requestCount": 500,
-            "prevPageUrl": None, "nextPageUrl": "http://127.0.0.1:1/ATServicesRest/V1.0/T/query/next?p=%7B%7D"}}
+    body = {
+        "items": [tricky, {"id": 2}],
+        "pageDetails": {
+            "count": 2,
+            "requestCount": 500,
+            "prevPageUrl": None,
+            "nextPageUrl": "http://127.0.0.1:1/ATServicesRest/V1.0/T/query/next?p=%7B%7D",
+        },
+    }
     page = scan_page(json.dumps(body).encode())
     assert page is not None
     assert page.next_url == body["pageDetails"]["nextPageUrl"] and page.size == 2
@@ -179,8 +186,8 @@ def test_scan_page_reads_next_url_and_count_without_parsing() -> None:
 
 
 def test_scan_mismatch_is_an_error_not_silent() -> None:
-    from autotask_magic._parallel import Page
+    from autotask_magic.client._parallel import Page
 
     page = Page(None, "http://x/next", raw=b'{"items": [], "pageDetails": {"nextPageUrl": null}}')
     with pytest.raises(ServerError):
-        page.items
+        page.items  # noqa: B018

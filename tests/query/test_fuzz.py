@@ -9,17 +9,61 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic._query import parse_where, render_where, validate_filter
+from autotask_magic.query._query import parse_where, render_where, validate_filter
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces of the language, so random text often gets deep into the parser rather than failing at once.
-_PIECES = st.sampled_from([
-    "status", "udf.", '"Tier"', "'x'", "=", "!=", ">=", "<", "<>", "==", "=~", " in ", " not ", "exists",
-    "contains", "beginswith", " and ", " or ", "(", ")", ",", ":p", ":missing", "null", "true", "5", "-1.5e3",
-    "2026-01-01", "\\", "\r\n", "\n", " ", "\u00a0", "\u201c", "é", "😀", "[", "{", '"op"', ":", "#", "--", ".",
-    "is", "\x00", "\ud800",
-])
+_PIECES = st.sampled_from(
+    [
+        "status",
+        "udf.",
+        '"Tier"',
+        "'x'",
+        "=",
+        "!=",
+        ">=",
+        "<",
+        "<>",
+        "==",
+        "=~",
+        " in ",
+        " not ",
+        "exists",
+        "contains",
+        "beginswith",
+        " and ",
+        " or ",
+        "(",
+        ")",
+        ",",
+        ":p",
+        ":missing",
+        "null",
+        "true",
+        "5",
+        "-1.5e3",
+        "2026-01-01",
+        "\\",
+        "\r\n",
+        "\n",
+        " ",
+        "\u00a0",
+        "\u201c",
+        "é",
+        "😀",
+        "[",
+        "{",
+        '"op"',
+        ":",
+        "#",
+        "--",
+        ".",
+        "is",
+        "\x00",
+        "\ud800",
+    ]
+)
 _TEXT = st.one_of(
     st.text(max_size=200),
     st.lists(_PIECES, max_size=40).map("".join),
@@ -47,9 +91,15 @@ def test_only_query_syntax_error_escapes(text: str) -> None:
 # ---- generated valid filters in canonical form (what parse_where produces)
 
 _reserved = {"and", "or", "not", "udf"}
-_names = st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=3).flatmap(
-    lambda head: st.text(alphabet=string.ascii_letters + string.digits + "_", max_size=8).map(lambda tail: head + tail)
-).filter(lambda s: s.lower() not in _reserved)
+_names = (
+    st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=3)
+    .flatmap(
+        lambda head: st.text(alphabet=string.ascii_letters + string.digits + "_", max_size=8).map(
+            lambda tail: head + tail
+        )
+    )
+    .filter(lambda s: s.lower() not in _reserved)
+)
 _scalars = st.one_of(
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -108,10 +158,16 @@ def test_render_then_parse_gives_the_same_filter(flt: list[dict[str, Any]]) -> N
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
     | st.sampled_from(["eq", "in", "or", "and", "exist", "like", "udf", "op", "field", "value", "items"]),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(["op", "field", "value", "items", "udf", "filter", "x"]), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["op", "field", "value", "items", "udf", "filter", "x"]), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -121,7 +177,7 @@ _json = st.recursive(
 def test_raw_json_only_raises_query_syntax_error(data: Any) -> None:
     import json
 
-    from autotask_magic._metadata import EntityFields
+    from autotask_magic.entities._metadata import EntityFields
 
     fields = EntityFields.from_api("Tickets", {"fields": [{"name": "id", "dataType": "long"}]})
     text = json.dumps(data)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic._query import MAX_DEPTH, error_pointer, parse_where, render_where
+from autotask_magic.query._query import MAX_DEPTH, error_pointer, parse_where, render_where
 
 
 def one(text: str, params: dict | None = None) -> dict:
@@ -29,13 +29,13 @@ def one(text: str, params: dict | None = None) -> dict:
         ("status <= 5", "lte", 5),
         ("title contains 'printer'", "contains", "printer"),
         ("title beginswith 'Re:'", "beginsWith", "Re:"),
-        ("title endswith \"!\"", "endsWith", "!"),
+        ('title endswith "!"', "endsWith", "!"),
         ("status in (1, 2, 3)", "in", [1, 2, 3]),
         ("status not in (1,2,)", "notIn", [1, 2]),
     ],
 )
 def test_operators(text: str, op: str, value: object) -> None:
-    assert one(text) == {"op": op, "field": text.split()[0], "value": value}
+    assert one(text) == {"op": op, "field": text.split(maxsplit=1)[0], "value": value}
 
 
 def test_no_spaces_needed() -> None:
@@ -65,14 +65,20 @@ def test_keywords_case_insensitive_fields_as_written() -> None:
         {
             "op": "or",
             "items": [
-                {"op": "and", "items": [
-                    {"op": "notIn", "field": "Status", "value": [1]},
-                    {"op": "contains", "field": "Title", "value": "a"},
-                ]},
-                {"op": "and", "items": [
-                    {"op": "notExist", "field": "dueDate"},
-                    {"op": "eq", "field": "X", "value": True},
-                ]},
+                {
+                    "op": "and",
+                    "items": [
+                        {"op": "notIn", "field": "Status", "value": [1]},
+                        {"op": "contains", "field": "Title", "value": "a"},
+                    ],
+                },
+                {
+                    "op": "and",
+                    "items": [
+                        {"op": "notExist", "field": "dueDate"},
+                        {"op": "eq", "field": "X", "value": True},
+                    ],
+                },
             ],
         }
     ]
@@ -91,7 +97,14 @@ def test_values() -> None:
 
 
 @pytest.mark.parametrize(
-    "date", ["2026-01-01", "2026-01-01T10:30:00", "2026-01-01T10:30:00Z", "2026-11-27T14:05:09.123Z", "2026-01-01T10:30:00+02:00"]
+    "date",
+    [
+        "2026-01-01",
+        "2026-01-01T10:30:00",
+        "2026-01-01T10:30:00Z",
+        "2026-11-27T14:05:09.123Z",
+        "2026-01-01T10:30:00+02:00",
+    ],
 )
 def test_iso_dates_quoted_or_bare_are_strings(date: str) -> None:
     assert one(f"createDate >= {date}")["value"] == date
@@ -115,10 +128,13 @@ def test_issue_example() -> None:
     assert parse_where(text, {"tier": "Gold"}) == [
         {"op": "noteq", "field": "status", "value": 5},
         {"op": "gte", "field": "createDate", "value": "2026-01-01"},
-        {"op": "or", "items": [
-            {"op": "in", "field": "priority", "value": [1, 2]},
-            {"op": "contains", "field": "title", "value": "printer"},
-        ]},
+        {
+            "op": "or",
+            "items": [
+                {"op": "in", "field": "priority", "value": [1, 2]},
+                {"op": "contains", "field": "title", "value": "printer"},
+            ],
+        },
         {"op": "eq", "field": "Customer Tier", "udf": True, "value": "Gold"},
     ]
 
@@ -130,7 +146,9 @@ def test_udf_fields() -> None:
 
 
 def test_crlf_comments_and_odd_whitespace() -> None:
-    text = "status = 5\r\n  and\u00a0priority = 1 # trailing comment\r\n-- full line comment\r\n and\u2003x = 'é😀'\ufeff"
+    text = (
+        "status = 5\r\n  and\u00a0priority = 1 # trailing comment\r\n-- full line comment\r\n and\u2003x = 'é😀'\ufeff"
+    )
     assert parse_where(text) == [
         {"op": "eq", "field": "status", "value": 5},
         {"op": "eq", "field": "priority", "value": 1},
@@ -197,7 +215,11 @@ class TestBinding:
 @pytest.mark.parametrize(
     ("text", "column", "message"),
     [
-        ("status =~ 5", 8, "unknown operator '=~' at column 8 — use one of = != > >= < <= contains beginswith endswith in, not in, exists, not exists"),
+        (
+            "status =~ 5",
+            8,
+            "unknown operator '=~' at column 8 — use one of = != > >= < <= contains beginswith endswith in, not in, exists, not exists",
+        ),
         ("status == 5", 8, "unknown operator '==' at column 8"),
         ("title like 'a'", 7, "unknown operator 'like' at column 7"),
         ("title startswith 'a'", 7, "did you mean beginswith?"),
@@ -284,7 +306,13 @@ def test_megabyte_cells_are_linear() -> None:
     big = " and ".join(f"f{i} = {i}" for i in range(60_000))
     assert len(big) > 1_000_000
     assert len(parse_where(big)) == 60_000
-    for text in ("a = '" + "x" * 1_000_000, "a in (" + "1," * 100_000, "(" * 1_000_000, "a" * 1_000_000, "=" * 1_000_000):
+    for text in (
+        "a = '" + "x" * 1_000_000,
+        "a in (" + "1," * 100_000,
+        "(" * 1_000_000,
+        "a" * 1_000_000,
+        "=" * 1_000_000,
+    ):
         with pytest.raises(QuerySyntaxError):
             parse_where(text)
     assert len(parse_where("a = '" + "x" * 1_000_000 + "'")[0]["value"]) == 1_000_000
@@ -312,10 +340,16 @@ class TestRawJson:
             ('[{"op":"exist","field":"a","value":3}]', "exist takes no value"),
             ('[{"op":"eq","field":"a"}]', 'needs a "value"'),
             ('[{"op":"eq","value":1}]', 'needs a "field"'),
-            ('[{"op":"or","items":[]}]', "needs a non-empty \"items\" list"),
-            ('[{"op":"eq","field":"a","value":1,"udf":true},{"op":"eq","field":"b","value":1,"udf":true}]', "second user-defined"),
-            ('[{"op":"or","items":[{"op":"gte","field":"a","value":1,"udf":true},{"op":"eq","field":"b","value":1,"udf":true}]}]', "second user-defined"),
-            ('[1, 2]', "filter items must be objects"),
+            ('[{"op":"or","items":[]}]', 'needs a non-empty "items" list'),
+            (
+                '[{"op":"eq","field":"a","value":1,"udf":true},{"op":"eq","field":"b","value":1,"udf":true}]',
+                "second user-defined",
+            ),
+            (
+                '[{"op":"or","items":[{"op":"gte","field":"a","value":1,"udf":true},{"op":"eq","field":"b","value":1,"udf":true}]}]',
+                "second user-defined",
+            ),
+            ("[1, 2]", "filter items must be objects"),
             ('{"a": 1}', 'has no "op"'),
             ('[{"op":"eq",', "invalid JSON filter"),
             ('{"op":"eq","field":"a","value":[1,2]}', "use in / notIn for lists"),
@@ -338,7 +372,7 @@ class TestRender:
     def test_round_trip_examples(self) -> None:
         for text in [
             "status != 5 and (priority in (1, 2) or title contains 'it\\'s')",
-            'udf."Customer Tier" = \'Gold\' and dueDate not exists and x exists',
+            "udf.\"Customer Tier\" = 'Gold' and dueDate not exists and x exists",
             "a = 1 or b = 2 and c = 3",
             "(a = 1 or b = 2) and (c = 3 or d = 4 and e beginswith 'x')",
             "a = -1.5e-07 and b = true and c = 'line\\nbreak' and d not in ('x', 2)",

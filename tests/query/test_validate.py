@@ -5,18 +5,23 @@ from __future__ import annotations
 import pytest
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic._metadata import EntityFields, FieldInfo
-from autotask_magic._query import error_pointer, parse_where, validate_filter
+from autotask_magic.entities._metadata import EntityFields, FieldInfo
+from autotask_magic.query._query import error_pointer, parse_where, validate_filter
 
 FIELDS_JSON = {
     "fields": [
         {"name": "id", "dataType": "long", "isPickList": False, "isReference": False},
         {"name": "title", "dataType": "string"},
-        {"name": "status", "dataType": "integer", "isPickList": True, "picklistValues": [
-            {"value": "1", "label": "New", "isActive": True},
-            {"value": "5", "label": "Complete", "isActive": True},
-            {"value": "16", "label": "Old", "isActive": False},
-        ]},
+        {
+            "name": "status",
+            "dataType": "integer",
+            "isPickList": True,
+            "picklistValues": [
+                {"value": "1", "label": "New", "isActive": True},
+                {"value": "5", "label": "Complete", "isActive": True},
+                {"value": "16", "label": "Old", "isActive": False},
+            ],
+        },
         {"name": "companyID", "dataType": "integer", "isReference": True, "referenceEntityType": "Company"},
         {"name": "createDate", "dataType": "dateTime"},
         {"name": "dueDate", "dataType": "date"},
@@ -24,11 +29,17 @@ FIELDS_JSON = {
         {"name": "isVisible", "dataType": "boolean"},
     ]
 }
-UDF_JSON = {"fields": [
-    {"name": "Customer Tier", "dataType": "string", "isPickList": True,
-     "picklistValues": [{"value": "G", "label": "Gold", "isActive": True}]},
-    {"name": "Renewal", "dataType": "dateTime"},
-]}
+UDF_JSON = {
+    "fields": [
+        {
+            "name": "Customer Tier",
+            "dataType": "string",
+            "isPickList": True,
+            "picklistValues": [{"value": "G", "label": "Gold", "isActive": True}],
+        },
+        {"name": "Renewal", "dataType": "dateTime"},
+    ]
+}
 
 
 @pytest.fixture
@@ -38,7 +49,16 @@ def fields() -> EntityFields:
 
 class TestEntityFields:
     def test_shape(self, fields: EntityFields) -> None:
-        assert fields.names == ["id", "title", "status", "companyID", "createDate", "dueDate", "estimatedHours", "isVisible"]
+        assert fields.names == [
+            "id",
+            "title",
+            "status",
+            "companyID",
+            "createDate",
+            "dueDate",
+            "estimatedHours",
+            "isVisible",
+        ]
         assert fields.udf_names == ["Customer Tier", "Renewal"]
         assert fields.date_fields == ["createDate", "dueDate"]
         assert fields.picklist_fields == ["status"]
@@ -54,7 +74,11 @@ class TestEntityFields:
         info = fields.get("COMPANYID")
         assert isinstance(info, FieldInfo)
         assert (info.name, info.data_type, info.is_reference, info.reference_entity, info.is_udf) == (
-            "companyID", "integer", True, "Company", False,
+            "companyID",
+            "integer",
+            True,
+            "Company",
+            False,
         )
         assert fields.get("estimatedHours").kind == "float"
         assert fields.get("dueDate").kind == "date"
@@ -73,9 +97,19 @@ class TestEntityFields:
         assert fields.suggest("Customer Teir", udf=True) == "Customer Tier"
 
     def test_tolerates_odd_payloads(self) -> None:
-        f = EntityFields.from_api("X", [{"name": "a", "dataType": "integer", "isPickList": True,
-                                         "picklistValues": [{"value": "x1", "label": "weird"}, {"label": "no value"}]},
-                                        {"dataType": "string"}], None)
+        f = EntityFields.from_api(
+            "X",
+            [
+                {
+                    "name": "a",
+                    "dataType": "integer",
+                    "isPickList": True,
+                    "picklistValues": [{"value": "x1", "label": "weird"}, {"label": "no value"}],
+                },
+                {"dataType": "string"},
+            ],
+            None,
+        )
         assert f.names == ["a"] and f.udf_names == [] and f.picklist("a") == {"x1": "weird"}
         assert EntityFields.from_api("X", None).names == []
 
@@ -83,18 +117,32 @@ class TestEntityFields:
 class TestValidate:
     def test_normalises_names_ops_and_null(self, fields: EntityFields) -> None:
         got = validate_filter(
-            [{"op": "EQ", "field": "STATUS", "value": 5}, {"op": "eq", "field": "dueDate", "value": None},
-             {"op": "noteq", "field": "title", "value": None},
-             {"op": "or", "items": [{"op": "contains", "field": "customer tier", "value": "G", "udf": True},
-                                     {"op": "notin", "field": "id", "value": (1, 2)}]}],
-            fields, entity="Tickets",
+            [
+                {"op": "EQ", "field": "STATUS", "value": 5},
+                {"op": "eq", "field": "dueDate", "value": None},
+                {"op": "noteq", "field": "title", "value": None},
+                {
+                    "op": "or",
+                    "items": [
+                        {"op": "contains", "field": "customer tier", "value": "G", "udf": True},
+                        {"op": "notin", "field": "id", "value": (1, 2)},
+                    ],
+                },
+            ],
+            fields,
+            entity="Tickets",
         )
         assert got == [
             {"op": "eq", "field": "status", "value": 5},
             {"op": "notExist", "field": "dueDate"},
             {"op": "exist", "field": "title"},
-            {"op": "or", "items": [{"op": "contains", "field": "Customer Tier", "udf": True, "value": "G"},
-                                    {"op": "notIn", "field": "id", "value": [1, 2]}]},
+            {
+                "op": "or",
+                "items": [
+                    {"op": "contains", "field": "Customer Tier", "udf": True, "value": "G"},
+                    {"op": "notIn", "field": "id", "value": [1, 2]},
+                ],
+            },
         ]
 
     def test_without_metadata_checks_structure_only(self) -> None:
@@ -130,8 +178,13 @@ class TestValidate:
 
     def test_raw_json_unknown_field_names_the_item(self, fields: EntityFields) -> None:
         with pytest.raises(QuerySyntaxError) as info:
-            validate_filter(parse_where('[{"op":"or","items":[{"op":"eq","field":"id","value":1},{"op":"eq","field":"stauts","value":1}]}]'),
-                            fields, entity="Tickets")
+            validate_filter(
+                parse_where(
+                    '[{"op":"or","items":[{"op":"eq","field":"id","value":1},{"op":"eq","field":"stauts","value":1}]}]'
+                ),
+                fields,
+                entity="Tickets",
+            )
         assert "unknown field 'stauts' for Tickets (filter [0].items[1]) — did you mean 'status'?" == str(info.value)
 
     @pytest.mark.parametrize(
@@ -140,8 +193,13 @@ class TestValidate:
             ([{"op": "like", "field": "id", "value": 1}], "unknown operator 'like'"),
             ([{"op": None, "field": "id", "value": 1}], 'has no "op"'),
             ([{"op": "eq", "field": "id", "value": 1, "udf": "yes"}], '"udf" must be true or false'),
-            ([{"op": "eq", "field": "Renewal", "value": "2026-01-01", "udf": True},
-              {"op": "exist", "field": "Customer Tier", "udf": True}], "second user-defined field condition"),
+            (
+                [
+                    {"op": "eq", "field": "Renewal", "value": "2026-01-01", "udf": True},
+                    {"op": "exist", "field": "Customer Tier", "udf": True},
+                ],
+                "second user-defined field condition",
+            ),
             ([{"op": "in", "field": "id", "value": []}], "in needs a non-empty list"),
             ([{"op": "in", "field": "id", "value": "1,2"}], "in needs a non-empty list"),
             ([{"op": "in", "field": "id", "value": [1, None]}], "values must be numbers, text or booleans"),
@@ -173,13 +231,19 @@ class TestValidate:
         f = parse_where("a = 1")
         assert f == [{"op": "eq", "field": "a", "value": 1}] and isinstance(f, list)
         import json
+
         assert json.loads(json.dumps(f)) == f
 
 
 class TestValueTypes:
     def test_picklist_labels_become_values(self, fields: EntityFields) -> None:
-        got = validate_filter(parse_where("status = 'complete' and status not in ('New', 16)"), fields, entity="Tickets")
-        assert got == [{"op": "eq", "field": "status", "value": 5}, {"op": "notIn", "field": "status", "value": [1, 16]}]
+        got = validate_filter(
+            parse_where("status = 'complete' and status not in ('New', 16)"), fields, entity="Tickets"
+        )
+        assert got == [
+            {"op": "eq", "field": "status", "value": 5},
+            {"op": "notIn", "field": "status", "value": [1, 16]},
+        ]
 
     def test_unknown_label_lists_the_labels(self, fields: EntityFields) -> None:
         with pytest.raises(QuerySyntaxError) as info:
@@ -189,8 +253,16 @@ class TestValueTypes:
         )
 
     def test_ambiguous_label(self) -> None:
-        f = EntityFields.from_api("X", [{"name": "s", "dataType": "integer", "picklistValues": [
-            {"value": "1", "label": "Open"}, {"value": "2", "label": "open"}]}])
+        f = EntityFields.from_api(
+            "X",
+            [
+                {
+                    "name": "s",
+                    "dataType": "integer",
+                    "picklistValues": [{"value": "1", "label": "Open"}, {"value": "2", "label": "open"}],
+                }
+            ],
+        )
         with pytest.raises(QuerySyntaxError, match="ambiguous"):
             validate_filter([{"op": "eq", "field": "s", "value": "Open"}], f, entity="X")
 
@@ -211,6 +283,9 @@ class TestValueTypes:
         assert message in str(info.value)
 
     def test_lenient_forms_pass(self, fields: EntityFields) -> None:
-        got = validate_filter(parse_where("companyID = '12' and isVisible = 1 and title contains 5 and dueDate < 2026-02-01"),
-                              fields, entity="Tickets")
+        got = validate_filter(
+            parse_where("companyID = '12' and isVisible = 1 and title contains 5 and dueDate < 2026-02-01"),
+            fields,
+            entity="Tickets",
+        )
         assert [n["value"] for n in got] == ["12", True, 5, "2026-02-01"]

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from autotask_magic import AutotaskClient
-from autotask_magic._auth import CredentialManager
-from autotask_magic._credentials import ApiUserCredentials, OAuthCredentials
+from autotask_magic.client._auth import CredentialManager
+from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
 from autotask_magic.sandbox import Sandbox
 
 
@@ -83,8 +83,14 @@ def settle_threads(before: set[threading.Thread], *, seconds: float = 10.0) -> l
     """Threads started since ``before`` that are still alive after waiting (bounded) for them to end."""
     deadline = time.monotonic() + seconds
     while True:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                 and not t.name.startswith("autotask-sandbox") and "process_request_thread" not in t.name]
+        extra = [
+            t
+            for t in threading.enumerate()
+            if t not in before
+            and t.is_alive()
+            and not t.name.startswith("autotask-sandbox")
+            and "process_request_thread" not in t.name
+        ]
         if not extra or time.monotonic() > deadline:
             return extra
         time.sleep(0.05)
@@ -107,9 +113,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     faults = sum(t.faults.values())
     detail = ", ".join(f"{k} {v}" for k, v in sorted(t.faults.items()))
     tr.write_line(f"faults injected:   {faults} ({detail})")
-    tr.write_line(f"requests made:     {t.counts['api requests']} API + {t.counts['token requests']} token "
-                  f"(+ {t.counts['writes']} writes applied)")
+    tr.write_line(
+        f"requests made:     {t.counts['api requests']} API + {t.counts['token requests']} token "
+        f"(+ {t.counts['writes']} writes applied)"
+    )
     tr.write_line(f"records verified:  {t.counts['records verified']} against ground truth")
     tr.write_line(f"bad inputs tried:  {t.counts['bad inputs']}; fuzz cases: {t.counts['fuzz cases']}")
-    tr.write_line(f"leak scan:         {t.counts['artefacts scanned']} artefacts, "
-                  f"{t.counts['secrets searched']} secrets/tokens searched, leaks found: {t.counts['leaks found']}")
+    tr.write_line(
+        f"leak scan:         {t.counts['artefacts scanned']} artefacts, "
+        f"{t.counts['secrets searched']} secrets/tokens searched, leaks found: {t.counts['leaks found']}"
+    )

@@ -44,8 +44,12 @@ class Recorder:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name=f"autotask-sandbox-recorder-{self.port}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"autotask-sandbox-recorder-{self.port}",
+            daemon=True,
+        )
         self.thread.start()
 
     @property
@@ -70,7 +74,7 @@ class Forbidding:
             def log_message(self, *a: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(n)
                 if self.path.lower().endswith("/oauth/token"):
@@ -93,8 +97,12 @@ class Forbidding:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name=f"autotask-sandbox-403-{self.port}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"autotask-sandbox-403-{self.port}",
+            daemon=True,
+        )
         self.thread.start()
 
     @property

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from autotask_magic import _magics
+from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import Tally
@@ -22,7 +22,7 @@ CORPUS: list[tuple[str, str | None]] = [
     ("POST /Tickets", '{"title": "a",}'),
     ("PATCH /Tickets", "[1, 2"),
     ("PUT /Tickets", "'single quotes'"),
-    ("POST /Tickets", "{\"title\": \"\u0000\"" ),
+    ("POST /Tickets", '{"title": "\u0000"'),
     ("POST /Tickets", "NaN-ish {"),
     ("query Tickets", '[{"op": "eq", "field": "id", "value": 1}'),
     ("query Tickets", '[{"op": "bogus", "field": "id", "value": 1}]'),
@@ -81,7 +81,7 @@ CORPUS: list[tuple[str, str | None]] = [
     ("query Tickets", "title = \u2018smart quotes\u2019"),
     ("query Tickets", "\udcff = 1"),
     ("query T\u0131ckets", None),
-    ("query Tickets where title = 'a' \U0001F600 and", None),
+    ("query Tickets where title = 'a' \U0001f600 and", None),
     # wrong option types
     ("query Tickets --limit abc", None),
     ("query Tickets --limit -5", None),
@@ -132,8 +132,7 @@ def test_corpus_is_big_enough() -> None:
     assert len(CORPUS) >= 50
 
 
-def test_every_malformed_invocation_fails_in_one_line_without_a_request(shell: Any, capsys: Any,
-                                                                        tally: Tally) -> None:
+def test_every_malformed_invocation_fails_in_one_line_without_a_request(shell: Any, capsys: Any, tally: Tally) -> None:
     ip, sb = shell
     ip.user_ns["an_int"] = 5
     # Log in and load the metadata the validation needs; from here on nothing may reach the server.

@@ -6,13 +6,12 @@ import time
 from typing import Any
 
 import pytest
+from _support import crowd
 
 from autotask_magic import AutotaskClient
-from autotask_magic._credentials import OAuthCredentials
 from autotask_magic._exceptions import AuthenticationError, PermissionDeniedError, RateLimitError
+from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
-
-from _support import crowd
 
 from .conftest import Tally, oauth_client, oauth_manager, server_limits_held
 from .servers import Forbidding

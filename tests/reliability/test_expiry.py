@@ -40,11 +40,15 @@ def test_long_multi_page_pull_across_many_expiries(sbx: Any, tally: Tally) -> No
 
 def test_eight_concurrent_pulls_across_expiries(sbx: Any, tally: Tally) -> None:
     sb: Sandbox = sbx(tickets=2000, token_ttl=TTL, latency_ms=350)
-    filters = [[{"op": "eq", "field": "status", "value": s}] for s in (1, 5, 8)] + [None] * 2 + [
-        [{"op": "gt", "field": "id", "value": 300}],
-        [{"op": "lt", "field": "priority", "value": 3}],
-        [{"op": "noteq", "field": "status", "value": 5}],
-    ]
+    filters = (
+        [[{"op": "eq", "field": "status", "value": s}] for s in (1, 5, 8)]
+        + [None] * 2
+        + [
+            [{"op": "gt", "field": "id", "value": 300}],
+            [{"op": "lt", "field": "priority", "value": 3}],
+            [{"op": "noteq", "field": "status", "value": 5}],
+        ]
+    )
     results: list[Any] = [None] * len(filters)
     errors: list[BaseException] = []
     with oauth_client(sb) as client:
@@ -54,7 +58,7 @@ def test_eight_concurrent_pulls_across_expiries(sbx: Any, tally: Tally) -> None:
             try:
                 barrier.wait(timeout=10)
                 results[i] = list(client.records("Tickets", filters[i]))
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=pull, args=(i,)) for i in range(len(filters))]

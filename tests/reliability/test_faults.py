@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from email.utils import formatdate
 from typing import Any
-
-import time
 
 import pytest
 
@@ -19,8 +18,15 @@ from .conftest import Tally, oauth_client, server_limits_held
 FILTERS: list[Any] = [
     None,
     [{"op": "eq", "field": "status", "value": 1}],
-    [{"op": "or", "items": [{"op": "lt", "field": "priority", "value": 2}, {"op": "contains", "field": "title",
-                                                                           "value": "printer"}]}],
+    [
+        {
+            "op": "or",
+            "items": [
+                {"op": "lt", "field": "priority", "value": 2},
+                {"op": "contains", "field": "title", "value": "printer"},
+            ],
+        }
+    ],
 ]
 
 
@@ -43,8 +49,11 @@ def test_pulls_under_faults_match_ground_truth(sbx: Any, tally: Tally, parallel:
             sb.faults.burst_429(2, "1" if i % 2 == 0 else formatdate(time.time() + 1, usegmt=True))
             got = list(client.records("Tickets", flt, parallel=parallel))
             truth = sb.ground_truth("Tickets", flt)
-            assert [r["id"] for r in got] == [r["id"] for r in truth] if not parallel else \
-                sorted(r["id"] for r in got) == [r["id"] for r in truth]
+            assert (
+                [r["id"] for r in got] == [r["id"] for r in truth]
+                if not parallel
+                else sorted(r["id"] for r in got) == [r["id"] for r in truth]
+            )
             assert sorted(got, key=lambda r: r["id"]) == truth
             verified += len(truth)
             n = client.count("Tickets", flt)
@@ -62,10 +71,11 @@ def test_concurrent_pulls_under_faults_respect_server_limits(sbx: Any, tally: Ta
     out: dict[int, list[dict[str, Any]]] = {}
     flts = [[{"op": "eq", "field": "status", "value": s}] for s in (1, 5, 8)] + [None] * 3
     with oauth_client(sb) as client:
+
         def pull(i: int) -> None:
             try:
                 out[i] = list(client.records("Tickets", flts[i]))
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=pull, args=(i,)) for i in range(len(flts))]
@@ -93,8 +103,14 @@ def test_writes_under_faults_never_create_a_record_twice(sbx: Any, tally: Tally)
         failed: list[tuple[str, AutotaskError]] = []
         for n in range(80):
             title = f"reliability-write-{n}"
-            body = {"title": title, "companyID": company, "status": 1, "priority": 2,
-                    "queueID": 8, "dueDateTime": "2026-03-01T00:00:00Z"}
+            body = {
+                "title": title,
+                "companyID": company,
+                "status": 1,
+                "priority": 2,
+                "queueID": 8,
+                "dueDateTime": "2026-03-01T00:00:00Z",
+            }
             try:
                 result = client.request("POST", "Tickets", json=body)
                 ok[title] = result["itemId"]

@@ -9,13 +9,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic._query import parse_where, render_where, validate_filter
+from autotask_magic.query._query import parse_where, render_where, validate_filter
 
 from .conftest import _TALLY
 
 FIELDS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
-    lambda s: s.lower() not in {"and", "or", "not", "in", "exists", "null", "true", "false", "contains",
-                                "beginswith", "endswith", "udf", "like", "is"})
+    lambda s: (
+        s.lower()
+        not in {
+            "and",
+            "or",
+            "not",
+            "in",
+            "exists",
+            "null",
+            "true",
+            "false",
+            "contains",
+            "beginswith",
+            "endswith",
+            "udf",
+            "like",
+            "is",
+        }
+    )
+)
 SCALARS = st.one_of(
     st.integers(min_value=-(2**53), max_value=2**53),
     st.booleans(),
@@ -32,24 +50,63 @@ def conditions(draw: Any) -> dict[str, Any]:
     if kind == "cmp":
         node: dict[str, Any] = {"op": draw(CMP), "field": field, "value": draw(SCALARS)}
     elif kind == "list":
-        node = {"op": draw(st.sampled_from(["in", "notIn"])), "field": field,
-                "value": draw(st.lists(SCALARS, min_size=1, max_size=4))}
+        node = {
+            "op": draw(st.sampled_from(["in", "notIn"])),
+            "field": field,
+            "value": draw(st.lists(SCALARS, min_size=1, max_size=4)),
+        }
     else:
         node = {"op": draw(st.sampled_from(["exist", "notExist"])), "field": field}
     return node
 
 
 def groups(children: Any) -> Any:
-    return st.builds(lambda op, items: {"op": op, "items": items}, st.sampled_from(["and", "or"]),
-                     st.lists(children, min_size=2, max_size=3))
+    return st.builds(
+        lambda op, items: {"op": op, "items": items},
+        st.sampled_from(["and", "or"]),
+        st.lists(children, min_size=2, max_size=3),
+    )
 
 
 FILTERS = st.lists(st.recursive(conditions(), groups, max_leaves=8), min_size=1, max_size=3)
 
-QUERY_ALPHABET = string.ascii_letters + string.digits + " \t\r\n()'\"=!<>:.,-_\\/*%&|^~\u00e9\u2260\uff1d\u2018\u200b\U0001F600"
-TOKENS = st.sampled_from(["status", "title", "and", "or", "not", "in", "(", ")", "=", "!=", ">=", "<", "'x'",
-                          '"y"', "1", "-2.5e3", "null", "true", "exists", "not exists", "contains", "udf.",
-                          'udf."A b"', ":p", ",", "2026-01-01", "2026-01-01T10:00:00Z", "\n", "--", "#"])
+QUERY_ALPHABET = (
+    string.ascii_letters + string.digits + " \t\r\n()'\"=!<>:.,-_\\/*%&|^~\u00e9\u2260\uff1d\u2018\u200b\U0001f600"
+)
+TOKENS = st.sampled_from(
+    [
+        "status",
+        "title",
+        "and",
+        "or",
+        "not",
+        "in",
+        "(",
+        ")",
+        "=",
+        "!=",
+        ">=",
+        "<",
+        "'x'",
+        '"y"',
+        "1",
+        "-2.5e3",
+        "null",
+        "true",
+        "exists",
+        "not exists",
+        "contains",
+        "udf.",
+        'udf."A b"',
+        ":p",
+        ",",
+        "2026-01-01",
+        "2026-01-01T10:00:00Z",
+        "\n",
+        "--",
+        "#",
+    ]
+)
 
 
 def _check(text: str, params: dict[str, Any] | None = None) -> None:

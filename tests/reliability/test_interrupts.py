@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from autotask_magic import AutotaskClient, _magics
+from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import IncompletePullError
+from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import Tally, oauth_client, server_limits_held, settle_threads
@@ -165,8 +166,9 @@ def test_ctrl_c_from_on_page_at_every_page_and_during_token_fetch(sbx: Any, tall
     with oauth_client(sb) as client:
         before = set(threading.enumerate())
         for stop_at in range(1, 7):
+
             def on_page(info: Any) -> None:
-                if info.pages == stop_at:
+                if info.pages == stop_at:  # noqa: B023 - called inside this iteration only
                     raise KeyboardInterrupt
 
             with pytest.raises(KeyboardInterrupt) as ki:
@@ -191,8 +193,9 @@ def test_ctrl_c_from_on_page_at_every_page_and_during_token_fetch(sbx: Any, tall
     tally.add("records verified", len(truth_ids))
 
 
-def test_magic_ctrl_c_keeps_partial_and_next_cell_works(sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: Any) -> None:
+def test_magic_ctrl_c_keeps_partial_and_next_cell_works(
+    sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
     sb: Sandbox = sbx(tickets=3000, seed=4, latency_ms=40)
     for k, v in sb.env("oauth").items():
         monkeypatch.setenv(k, v)
@@ -244,8 +247,9 @@ def test_magic_ctrl_c_keeps_partial_and_next_cell_works(sbx: Any, tally: Tally, 
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_ctrl_c_while_a_partition_thread_starts(sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch,
-                                                when: str) -> None:
+def test_ctrl_c_while_a_partition_thread_starts(
+    sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
     """Ctrl-C inside ``Thread.start()`` of each partition thread in turn: every thread is stopped and joined.
 
     Regression: the partition pool registered a thread only after ``start()`` returned, so a Ctrl-C
@@ -261,8 +265,8 @@ def test_ctrl_c_while_a_partition_thread_starts(sbx: Any, tally: Tally, monkeypa
 
             def start(self: threading.Thread, k: int = k) -> None:
                 if self.name.startswith("autotask-partition"):
-                    n[0] += 1
-                    if n[0] == k:
+                    n[0] += 1  # noqa: B023
+                    if n[0] == k:  # noqa: B023
                         if when == "after":
                             real_start(self)
                         raise KeyboardInterrupt
@@ -281,11 +285,12 @@ def test_ctrl_c_while_a_partition_thread_starts(sbx: Any, tally: Tally, monkeypa
     tally.add("records verified", len(truth_ids))
 
 
-def test_ctrl_c_as_the_finished_frame_is_returned_keeps_it(sbx: Any, tally: Tally,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_as_the_finished_frame_is_returned_keeps_it(
+    sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Regression: Ctrl-C landing once the whole frame was built (or while it was annotated) lost every
     record (the magic said 'after 6 pages; no records were kept')."""
-    from autotask_magic import _frames
+    from autotask_magic.client import _frames
 
     sb: Sandbox = sbx(tickets=1200, seed=6)
     truth_ids = [r["id"] for r in sb.ground_truth("Tickets")]

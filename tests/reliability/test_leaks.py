@@ -12,7 +12,7 @@ import pytest
 from IPython.core.history import HistoryManager
 from IPython.core.interactiveshell import InteractiveShell
 
-from autotask_magic import _magics
+from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import Tally
@@ -33,8 +33,9 @@ def _scan(name: str, blob: str | bytes, needles: list[str], tally: Tally) -> lis
     return hits
 
 
-def test_notebooks_and_their_kernel_history(sbx: Any, tally: Tally, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebooks_and_their_kernel_history(
+    sbx: Any, tally: Tally, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every notebook in notebooks/ (whatever exists now), run with the sandbox's credentials set."""
     import nbformat
     from nbclient import NotebookClient
@@ -49,16 +50,18 @@ def test_notebooks_and_their_kernel_history(sbx: Any, tally: Tally, tmp_path: Pa
     executed = 0
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
         with client.setup_kernel():
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
             # Tokens a kernel-side sandbox issued: collected off the record (not added to the notebook).
             probe = nbformat.v4.new_code_cell(
-                "from autotask_magic import _magics as _m\n"
+                "from autotask_magic.notebook import _magics as _m\n"
                 "_s = getattr(_m.get_magic(get_ipython()), '_sandbox', None)\n"
-                f"open({str(tokens_file)!r}, 'a').write('\\n'.join(getattr(_s, 'issued_tokens', [])) + '\\n')")
+                f"open({str(tokens_file)!r}, 'a').write('\\n'.join(getattr(_s, 'issued_tokens', [])) + '\\n')"
+            )
             nb.cells.append(probe)
             try:
                 client.execute_cell(probe, len(nb.cells) - 1, store_history=False)
@@ -77,9 +80,14 @@ def test_notebooks_and_their_kernel_history(sbx: Any, tally: Tally, tmp_path: Pa
     assert not hits, hits
 
 
-def test_magic_session_history_logs_tracebacks_and_dry_runs(sbx: Any, tally: Tally, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch, capsys: Any,
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_magic_session_history_logs_tracebacks_and_dry_runs(
+    sbx: Any,
+    tally: Tally,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     sb: Sandbox = sbx(tickets=1200, token_ttl=2.0)
     for k in list(os.environ):
         if k.startswith("AUTOTASK_"):
@@ -105,14 +113,14 @@ def test_magic_session_history_logs_tracebacks_and_dry_runs(sbx: Any, tally: Tal
             "%%autotask query Tickets --fields id,title,status -o open\nstatus != 5 and priority in (1, 2)",
             "%autotask GET /Companies/0",
             "%autotask query Tickets --count",
-            "%%autotask POST /Tickets --dry-run\n{\"title\": \"x\", \"companyID\": 0}",
+            '%%autotask POST /Tickets --dry-run\n{"title": "x", "companyID": 0}',
             "%autotask query Tickets --dry-run where status = 1",
             "%autotask GET /Tickets/1 --dry-run",
             "%autotask_status",
             "%xmode Verbose",
             "%autotask GET /Tickets/999999999",  # 404
             "%autotask query Tickets where statuss = 1",  # validation error
-            "%%autotask POST /Tickets\n{\"title\": \"missing fields\"}",  # server 500 list
+            '%%autotask POST /Tickets\n{"title": "missing fields"}',  # server 500 list
             "import time; time.sleep(2.1)",  # let the 2 s token expire, then refresh during a pull
             "df2 = %autotask query Tickets",
             "%autotask_last_error",
@@ -128,7 +136,9 @@ def test_magic_session_history_logs_tracebacks_and_dry_runs(sbx: Any, tally: Tal
         ip.run_cell(
             "from autotask_magic import AutotaskClient\n"
             "c = AutotaskClient.from_env()\n"
-            "c.manager.refresh(); c.request('GET', 'Tickets/999999999')", store_history=True)
+            "c.manager.refresh(); c.request('GET', 'Tickets/999999999')",
+            store_history=True,
+        )
         ip.run_cell("%xmode Context", store_history=True)
         hm.writeout_cache()
         assert sb.stats.token_requests >= 2  # a refresh happened during the session
@@ -138,8 +148,12 @@ def test_magic_session_history_logs_tracebacks_and_dry_runs(sbx: Any, tally: Tal
         hits: list[str] = []
         hits += _scan("stdout/stderr (incl. Verbose tracebacks)", captured.out + captured.err, needles, tally)
         hits += _scan("displayed objects (incl. dry runs)", "\n".join(repr(x) + str(x) for x in shown), needles, tally)
-        hits += _scan("DEBUG logs", "\n".join(r.getMessage() + str(r.args) + str(r.exc_text) for r in caplog.records),
-                      needles, tally)
+        hits += _scan(
+            "DEBUG logs",
+            "\n".join(r.getMessage() + str(r.args) + str(r.exc_text) for r in caplog.records),
+            needles,
+            tally,
+        )
         hits += _scan("last error", repr(magic.last_error) + str(getattr(magic, "_last_error_tb", "")), needles, tally)
         hits += _scan("history.sqlite bytes", hist.read_bytes(), needles, tally)
         with sqlite3.connect(hist) as db:
@@ -147,8 +161,12 @@ def test_magic_session_history_logs_tracebacks_and_dry_runs(sbx: Any, tally: Tal
             outs = db.execute("SELECT output FROM output_history").fetchall() if _has(db, "output_history") else []
         assert rows, "the history database recorded nothing"
         hits += _scan("history rows", repr(rows) + repr(outs), needles, tally)
-        hits += _scan("user namespace reprs", "\n".join(
-            repr(v) for k, v in ip.user_ns.items() if not k.startswith("_") and k in ("c", "df", "open")), needles, tally)
+        hits += _scan(
+            "user namespace reprs",
+            "\n".join(repr(v) for k, v in ip.user_ns.items() if not k.startswith("_") and k in ("c", "df", "open")),
+            needles,
+            tally,
+        )
         assert any("POST" in str(x) for x in shown), "the dry runs showed nothing"
         assert not hits, hits
     finally:

@@ -30,8 +30,12 @@ def test_soak_mixed_load_under_faults(sbx: Any, tally: Tally) -> None:
     f.error_rate, f.drop_rate, f.jitter_ms = 0.05, 0.03, 20
     base_max = max(sb.store["Tickets"].ids)
     company = sb.ground_truth("Companies")[0]["id"]
-    reads = [None, [{"op": "eq", "field": "status", "value": 1}], [{"op": "lt", "field": "priority", "value": 3}],
-             [{"op": "contains", "field": "title", "value": "e"}]]
+    reads = [
+        None,
+        [{"op": "eq", "field": "status", "value": 1}],
+        [{"op": "lt", "field": "priority", "value": 3}],
+        [{"op": "contains", "field": "title", "value": "e"}],
+    ]
     stable = [[*(r or []), {"op": "lte", "field": "id", "value": base_max}] for r in reads]
     truths = [[x["id"] for x in sb.ground_truth("Tickets", flt)] for flt in stable]
     manager = oauth_manager(sb, rate_limit=50, rate_window=WINDOW)
@@ -64,9 +68,18 @@ def test_soak_mixed_load_under_faults(sbx: Any, tally: Tally) -> None:
                 elif kind < 0.95:
                     title = f"soak-{seed}-{n}"
                     try:
-                        res = client.request("POST", "Tickets", json={
-                            "title": title, "companyID": company, "status": 1, "priority": 2, "queueID": 8,
-                            "dueDateTime": "2026-03-01T00:00:00Z"})
+                        res = client.request(
+                            "POST",
+                            "Tickets",
+                            json={
+                                "title": title,
+                                "companyID": company,
+                                "status": 1,
+                                "priority": 2,
+                                "queueID": 8,
+                                "dueDateTime": "2026-03-01T00:00:00Z",
+                            },
+                        )
                         with lock:
                             created[title] = res["itemId"]
                     except WriteOutcomeUnknownError as exc:

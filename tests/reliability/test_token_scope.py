@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from autotask_magic import AutotaskClient
-from autotask_magic._credentials import ApiUserCredentials, OAuthCredentials
 from autotask_magic._exceptions import AutotaskError, ConfigurationError, IncompletePullError, TransportError
+from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import api_user_client, oauth_client
@@ -30,8 +30,9 @@ def _elsewhere(sb: Sandbox, rec: Recorder) -> list[str]:
 
 
 @pytest.mark.parametrize("mode", ["oauth", "api_user"])
-def test_absolute_urls_next_pages_and_redirects_never_carry_credentials(sbx: Any, recorder: Recorder,
-                                                                        mode: str) -> None:
+def test_absolute_urls_next_pages_and_redirects_never_carry_credentials(
+    sbx: Any, recorder: Recorder, mode: str
+) -> None:
     sb: Sandbox = sbx(tickets=1200)
     client = oauth_client(sb) if mode == "oauth" else api_user_client(sb)
     with client:
@@ -40,8 +41,11 @@ def test_absolute_urls_next_pages_and_redirects_never_carry_credentials(sbx: Any
             # An absolute URL elsewhere.
             for method in ("GET", "POST", "PATCH", "DELETE"):
                 with pytest.raises(ConfigurationError):
-                    client.request(method, root + "/ATServicesRest/V1.0/Companies/0",
-                                   json={"id": 1} if method in ("POST", "PATCH") else None)
+                    client.request(
+                        method,
+                        root + "/ATServicesRest/V1.0/Companies/0",
+                        json={"id": 1} if method in ("POST", "PATCH") else None,
+                    )
             # A nextPageUrl elsewhere: the first page is kept, nothing is sent there.
             sb.faults.next_page_url_override = root
             with pytest.raises(IncompletePullError) as info:
@@ -110,10 +114,15 @@ def test_unknown_ca_refused_unless_configured(sbx: Any, ca: Any, tmp_path: Any, 
 
     def make(ca_bundle: str | None) -> AutotaskClient:
         if mode == "oauth":
-            return AutotaskClient(OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url,
-                                  token_url=sb.token_url, ca_bundle=ca_bundle)
-        return AutotaskClient(ApiUserCredentials(sb.username, sb.integration_code, sb.secret),
-                              zone_url=sb.zone_url, ca_bundle=ca_bundle)
+            return AutotaskClient(
+                OAuthCredentials(sb.client_id, sb.client_secret),
+                base_url=sb.base_url,
+                token_url=sb.token_url,
+                ca_bundle=ca_bundle,
+            )
+        return AutotaskClient(
+            ApiUserCredentials(sb.username, sb.integration_code, sb.secret), zone_url=sb.zone_url, ca_bundle=ca_bundle
+        )
 
     with make(None) as client:
         with pytest.raises(TransportError) as info:
@@ -129,15 +138,21 @@ def test_configured_ca_does_not_excuse_a_wrong_host_name(sbx: Any, ca: Any, tmp_
     sb = _tls_sandbox(sbx, ca, host="api.example.test")  # valid chain, wrong name for 127.0.0.1
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    with AutotaskClient(OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url,
-                        token_url=sb.token_url, ca_bundle=str(bundle)) as client:
+    with AutotaskClient(
+        OAuthCredentials(sb.client_id, sb.client_secret),
+        base_url=sb.base_url,
+        token_url=sb.token_url,
+        ca_bundle=str(bundle),
+    ) as client:
         with pytest.raises(TransportError):
             client.count("Tickets")
     assert sb.stats.token_requests == 0
     # And a plain-http client cannot be pointed at the TLS port to dodge verification.
     with pytest.raises((TransportError, AutotaskError, httpx.HTTPError)):
-        with AutotaskClient(OAuthCredentials(sb.client_id, sb.client_secret),
-                            base_url=sb.base_url.replace("https", "http"),
-                            token_url=sb.token_url.replace("https", "http")) as client:
+        with AutotaskClient(
+            OAuthCredentials(sb.client_id, sb.client_secret),
+            base_url=sb.base_url.replace("https", "http"),
+            token_url=sb.token_url.replace("https", "http"),
+        ) as client:
             client.count("Tickets")
     assert sb.stats.token_requests == 0

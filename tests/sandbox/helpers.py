@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,15 +19,16 @@ def api_user_client(sb: Sandbox, **kw: Any) -> httpx.Client:
 
 
 def get_token(sb: Sandbox) -> str:
-    r = httpx.post(sb.token_url, data={"grant_type": "client_credentials", "client_id": sb.client_id,
-                                       "client_secret": sb.client_secret})
+    r = httpx.post(
+        sb.token_url,
+        data={"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret},
+    )
     assert r.status_code == 200, r.text
     return str(r.json()["access_token"])
 
 
 def oauth_client(sb: Sandbox, **kw: Any) -> httpx.Client:
-    return httpx.Client(base_url=sb.base_url, headers={"Authorization": "Bearer " + get_token(sb)},
-                        timeout=30, **kw)
+    return httpx.Client(base_url=sb.base_url, headers={"Authorization": "Bearer " + get_token(sb)}, timeout=30, **kw)
 
 
 def pull(client: httpx.Client, entity: str, body: dict[str, Any], max_pages: int = 1000) -> tuple[list[dict], int]:
@@ -47,6 +48,7 @@ def pull(client: httpx.Client, entity: str, body: dict[str, Any], max_pages: int
 
 # -- reference semantics (deliberately written differently from _filters.py) ------------------------
 
+
 def _udf_value(rec: dict[str, Any], name: str) -> Any:
     for u in rec.get("userDefinedFields", []):
         if u["name"].lower() == name.lower():
@@ -60,8 +62,8 @@ def _norm(v: Any) -> Any:
             if len(v) >= 10 and v[4] == "-" and v[7] == "-":
                 d = datetime.fromisoformat(v.replace("Z", "+00:00"))
                 if d.tzinfo is None:
-                    d = d.replace(tzinfo=timezone.utc)
-                return ("date", d.astimezone(timezone.utc).replace(microsecond=d.microsecond // 1000 * 1000))
+                    d = d.replace(tzinfo=UTC)
+                return ("date", d.astimezone(UTC).replace(microsecond=d.microsecond // 1000 * 1000))
         except ValueError:
             pass
         return ("str", v.casefold())
@@ -78,8 +80,21 @@ def ref_match(rec: dict[str, Any], node: dict[str, Any]) -> bool | None:
         if not results:
             return None
         return all(results) if op == "and" else any(results)
-    if op not in {"eq", "noteq", "gt", "gte", "lt", "lte", "beginswith", "endswith", "contains", "exist",
-                  "notexist", "in", "notin"}:
+    if op not in {
+        "eq",
+        "noteq",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "beginswith",
+        "endswith",
+        "contains",
+        "exist",
+        "notexist",
+        "in",
+        "notin",
+    }:
         return None
     key = next(k for k in rec if k.lower() == node["field"].lower()) if not node.get("udf") else None
     field = _udf_value(rec, node["field"]) if node.get("udf") else rec.get(key)  # type: ignore[arg-type]

@@ -13,8 +13,14 @@ from .helpers import ALL, get_token
 
 
 def test_token_endpoint_issues_bearer_tokens(sandbox: Sandbox) -> None:
-    r = httpx.post(sandbox.token_url, data={"grant_type": "client_credentials", "client_id": sandbox.client_id,
-                                            "client_secret": sandbox.client_secret})
+    r = httpx.post(
+        sandbox.token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+        },
+    )
     body = r.json()
     assert r.status_code == 200 and body["token_type"] == "Bearer" and body["expires_in"] == 3600
     assert sandbox.issued_tokens == [body["access_token"]]
@@ -24,12 +30,16 @@ def test_token_endpoint_issues_bearer_tokens(sandbox: Sandbox) -> None:
 
 
 def test_bad_client_is_400(sandbox: Sandbox) -> None:
-    for data in ({"grant_type": "client_credentials", "client_id": sandbox.client_id, "client_secret": "x"},
-                 {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": sandbox.client_secret}):
+    for data in (
+        {"grant_type": "client_credentials", "client_id": sandbox.client_id, "client_secret": "x"},
+        {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": sandbox.client_secret},
+    ):
         r = httpx.post(sandbox.token_url, data=data)
         assert r.status_code == 400 and r.json()["error"] == "invalid_client"
-    r = httpx.post(sandbox.token_url, data={"grant_type": "password", "client_id": sandbox.client_id,
-                                            "client_secret": sandbox.client_secret})
+    r = httpx.post(
+        sandbox.token_url,
+        data={"grant_type": "password", "client_id": sandbox.client_id, "client_secret": sandbox.client_secret},
+    )
     assert r.status_code == 400 and r.json()["error"] == "unsupported_grant_type"
     assert sandbox.issued_tokens == []
 
@@ -44,8 +54,10 @@ def test_tokens_really_expire(sandbox_factory) -> None:  # type: ignore[no-untyp
         r = httpx.get(sb.base_url + "Tickets/10001", headers=h)
         if r.status_code == 401:
             break
-    assert r.status_code == 401 and r.json() == {"error": "invalid_token",
-                                                 "error_description": "The access token has expired"}
+    assert r.status_code == 401 and r.json() == {
+        "error": "invalid_token",
+        "error_description": "The access token has expired",
+    }
 
 
 def test_revoke_and_expire(sandbox: Sandbox) -> None:
@@ -88,10 +100,18 @@ def test_api_user_headers(sandbox: Sandbox) -> None:
 
 
 def test_env_has_the_contract_variables(sandbox: Sandbox) -> None:
-    assert set(sandbox.env("oauth")) == {"AUTOTASK_CLIENT_ID", "AUTOTASK_CLIENT_SECRET", "AUTOTASK_TOKEN_URL",
-                                         "AUTOTASK_BASE_URL"}
-    assert set(sandbox.env("api_user")) == {"AUTOTASK_USERNAME", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET",
-                                            "AUTOTASK_ZONE_URL"}
+    assert set(sandbox.env("oauth")) == {
+        "AUTOTASK_CLIENT_ID",
+        "AUTOTASK_CLIENT_SECRET",
+        "AUTOTASK_TOKEN_URL",
+        "AUTOTASK_BASE_URL",
+    }
+    assert set(sandbox.env("api_user")) == {
+        "AUTOTASK_USERNAME",
+        "AUTOTASK_INTEGRATION_CODE",
+        "AUTOTASK_SECRET",
+        "AUTOTASK_ZONE_URL",
+    }
     assert sandbox.env("oauth")["AUTOTASK_BASE_URL"] == sandbox.base_url
 
 

@@ -21,9 +21,17 @@ def test_get_by_id_and_404(sandbox: Sandbox) -> None:
 
 def test_create_patch_put_delete(sandbox: Sandbox) -> None:
     with api_user_client(sandbox) as c:
-        r = c.post("Tickets", json={"title": "Printer on fire", "companyID": 174, "status": 1, "priority": 4,
-                                    "dueDateTime": "2026-07-01T09:00:00+02:00",
-                                    "userDefinedFields": [{"name": "Root Cause", "value": "Hardware Failure"}]})
+        r = c.post(
+            "Tickets",
+            json={
+                "title": "Printer on fire",
+                "companyID": 174,
+                "status": 1,
+                "priority": 4,
+                "dueDateTime": "2026-07-01T09:00:00+02:00",
+                "userDefinedFields": [{"name": "Root Cause", "value": "Hardware Failure"}],
+            },
+        )
         tid = r.json()["itemId"]
         rec = c.get(f"Tickets/{tid}").json()["item"]
         assert rec["title"] == "Printer on fire" and rec["dueDateTime"] == "2026-07-01T07:00:00.000Z"
@@ -32,15 +40,29 @@ def test_create_patch_put_delete(sandbox: Sandbox) -> None:
         assert c.patch("Tickets", json={"id": tid, "status": 5}).json() == {"itemId": tid}
         assert sandbox.store["Tickets"][tid]["status"] == 5 and sandbox.store["Tickets"][tid]["title"]
         assert c.patch(f"Tickets/{tid}", json={"status": 1}).status_code == 405
-        r = c.put("Tickets", json={"id": tid, "title": "Replaced", "companyID": 174, "status": 8, "priority": 2,
-                                   "dueDateTime": "2026-07-02"})
+        r = c.put(
+            "Tickets",
+            json={
+                "id": tid,
+                "title": "Replaced",
+                "companyID": 174,
+                "status": 8,
+                "priority": 2,
+                "dueDateTime": "2026-07-02",
+            },
+        )
         assert r.status_code == 200
         rec = sandbox.store["Tickets"][tid]
         assert rec["title"] == "Replaced" and rec["contactID"] is None and "userDefinedFields" not in rec
         missing = c.post("Tickets", json={"title": "x"})
         assert missing.status_code == 500 and any("companyID" in e for e in missing.json()["errors"])
-        assert c.post("Tickets", json={"title": "x", "companyID": 174, "status": 99, "priority": 1,
-                                       "dueDateTime": "2026-01-01"}).status_code == 500
+        assert (
+            c.post(
+                "Tickets",
+                json={"title": "x", "companyID": 174, "status": 99, "priority": 1, "dueDateTime": "2026-01-01"},
+            ).status_code
+            == 500
+        )
         contact = c.post("Companies/174/Contacts", json={"firstName": "Ada", "lastName": "Lovelace", "isActive": 1})
         cid = contact.json()["itemId"]
         assert sandbox.store["Contacts"][cid]["companyID"] == 174

@@ -14,10 +14,36 @@ from autotask_magic.sandbox import Sandbox
 
 from .helpers import ALL, api_user_client, pull, ref_filter, search
 
-OPS = ["eq", "noteq", "gt", "gte", "lt", "lte", "beginsWith", "endsWith", "contains", "exist", "notExist",
-       "in", "notIn"]
-FIELDS = ["id", "title", "status", "priority", "companyID", "contactID", "assignedResourceID", "createDate",
-          "completedDate", "estimatedHours", "ticketNumber", "description", "subIssueType"]
+OPS = [
+    "eq",
+    "noteq",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "beginsWith",
+    "endsWith",
+    "contains",
+    "exist",
+    "notExist",
+    "in",
+    "notIn",
+]
+FIELDS = [
+    "id",
+    "title",
+    "status",
+    "priority",
+    "companyID",
+    "contactID",
+    "assignedResourceID",
+    "createDate",
+    "completedDate",
+    "estimatedHours",
+    "ticketNumber",
+    "description",
+    "subIssueType",
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +97,14 @@ def leaf(draw: st.DrawFn, pools: dict[str, list[Any]]) -> dict[str, Any]:
 def tree(pools: dict[str, list[Any]]) -> st.SearchStrategy[list[dict[str, Any]]]:
     base = leaf(pools)
     nodes = st.recursive(
-        base, lambda kids: st.builds(lambda op, items: {"op": op, "items": items},
-                                     st.sampled_from(["and", "or"]), st.lists(kids, min_size=1, max_size=3)),
-        max_leaves=5)
+        base,
+        lambda kids: st.builds(
+            lambda op, items: {"op": op, "items": items},
+            st.sampled_from(["and", "or"]),
+            st.lists(kids, min_size=1, max_size=3),
+        ),
+        max_leaves=5,
+    )
     return st.lists(nodes, min_size=1, max_size=3)
 
 
@@ -100,8 +131,9 @@ def test_each_operator_on_each_type(shared: Any, op: str) -> None:
             if op in ("in", "notIn"):
                 node["value"] = [v, vals[-1]]
             elif op not in ("exist", "notExist"):
-                node["value"] = str(v)[:6] if op in ("beginsWith", "contains") else \
-                    str(v)[-4:] if op == "endsWith" else v
+                node["value"] = (
+                    str(v)[:6] if op in ("beginsWith", "contains") else str(v)[-4:] if op == "endsWith" else v
+                )
             got = [r["id"] for r in pull(client, "Tickets", {"filter": [node]})[0]]
             assert got == ref_filter(records, [node]), node
 
@@ -187,5 +219,7 @@ def test_include_fields(shared: Any) -> None:
 def test_get_search_equals_post(shared: Any) -> None:
     _, client, _ = shared
     body = {"filter": [{"op": "in", "field": "priority", "value": [1, 4]}]}
-    assert client.get("Tickets/query", params=search(body)).json()["items"] == \
-        client.post("Tickets/query", json=body).json()["items"]
+    assert (
+        client.get("Tickets/query", params=search(body)).json()["items"]
+        == client.post("Tickets/query", json=body).json()["items"]
+    )

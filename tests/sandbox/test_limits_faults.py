@@ -14,8 +14,10 @@ from .helpers import ALL, api_user_client, get_token, oauth_client
 
 
 def _token_req(sb: Sandbox) -> httpx.Response:
-    return httpx.post(sb.token_url, data={"grant_type": "client_credentials", "client_id": sb.client_id,
-                                          "client_secret": sb.client_secret})
+    return httpx.post(
+        sb.token_url,
+        data={"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret},
+    )
 
 
 def test_token_endpoint_limit(sandbox: Sandbox) -> None:
@@ -163,7 +165,8 @@ def test_stats_and_reset(sandbox: Sandbox) -> None:
     s = sandbox.stats
     assert s.token_requests == 1 and s.api_requests == 2
     assert s.requests_by_endpoint == {"GET /Tickets/{id}": 1, "PATCH /Tickets": 1}
-    assert s.writes == [{"method": "PATCH", "entity": "Tickets", "id": 10001,
-                         "body": {"id": 10001, "title": "changed"}}]
+    assert s.writes == [
+        {"method": "PATCH", "entity": "Tickets", "id": 10001, "body": {"id": 10001, "title": "changed"}}
+    ]
     sandbox.reset_stats()
     assert sandbox.stats.api_requests == 0 and sandbox.stats.writes == []

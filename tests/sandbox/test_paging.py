@@ -77,8 +77,10 @@ def test_writes_during_paging_do_not_duplicate(sandbox: Sandbox) -> None:
         seen = [r["id"] for r in data["items"]]
         first = seen[0]
         assert c.delete(f"TimeEntries/{sandbox.store['TimeEntries'].ids[0]}").status_code == 200
-        r = c.post("Tickets", json={"title": "new", "companyID": 174, "status": 1, "priority": 2,
-                                    "dueDateTime": "2026-07-01T00:00:00Z"})
+        r = c.post(
+            "Tickets",
+            json={"title": "new", "companyID": 174, "status": 1, "priority": 2, "dueDateTime": "2026-07-01T00:00:00Z"},
+        )
         new_id = r.json()["itemId"]
         for _ in range(100):
             nxt = data["pageDetails"]["nextPageUrl"]
@@ -98,8 +100,9 @@ def test_next_page_url_override(sandbox: Sandbox) -> None:
 
 def test_child_collection(sandbox: Sandbox) -> None:
     company = sandbox.ground_truth("Companies", [{"op": "gt", "field": "id", "value": 0}])[0]
-    expected = [r["id"] for r in sandbox.ground_truth("Contacts", [{"op": "eq", "field": "companyID",
-                                                                     "value": company["id"]}])]
+    expected = [
+        r["id"] for r in sandbox.ground_truth("Contacts", [{"op": "eq", "field": "companyID", "value": company["id"]}])
+    ]
     with api_user_client(sandbox) as c:
         r = c.get(f"Companies/{company['id']}/Contacts")
         assert [x["id"] for x in r.json()["items"]] == expected and expected

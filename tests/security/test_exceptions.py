@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from autotask_magic import AutotaskError
-from autotask_magic._auth import CredentialManager
-from autotask_magic._client import AutotaskClient
-from autotask_magic._credentials import ApiUserCredentials, OAuthCredentials
+from autotask_magic.client._auth import CredentialManager
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
 from autotask_magic.sandbox import Sandbox
 
 WRONG = "Wrong-Secret-Q7x2P9mZ4k"

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-
 from _support import history_shell, history_text
+from IPython.core.interactiveshell import InteractiveShell
 
 SECRET = "Zx9QwErTy7UiOp3AsDfGhJkL"  # secret-looking: mixed case, digits, 24 chars
 
@@ -31,7 +30,7 @@ LINES = [
     f"--api-token {SECRET}",
     f"--pass={SECRET}",  # unknown option: its value may be a secret
     f"--base-url https://h.example/?client_secret={SECRET}",
-    f"--client-secret \"{SECRET}",  # unbalanced quote
+    f'--client-secret "{SECRET}',  # unbalanced quote
 ]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from autotask_magic import AutotaskError, ConfigurationError
-from autotask_magic._client import AutotaskClient
-from autotask_magic._credentials import OAuthCredentials
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
 
 from .conftest import RecordingTransport

@@ -11,8 +11,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from autotask_magic import ConfigurationError
-from autotask_magic._client import AutotaskClient
-from autotask_magic._settings import make_ssl_context
+from autotask_magic.client._client import AutotaskClient
+from autotask_magic.client._settings import make_ssl_context
 from autotask_magic.sandbox import Sandbox
 
 
@@ -41,7 +41,7 @@ def test_bad_ca_bundle_is_one_clear_line(sb: Sandbox, tmp_path: Path, kind: str)
     with pytest.raises(ConfigurationError) as info:
         AutotaskClient.from_env(env)
     text = str(info.value)
-    assert "\n" not in text and "AUTOTASK_CA_BUNDLE" in text or "CA bundle" in text
+    assert ("\n" not in text and "AUTOTASK_CA_BUNDLE" in text) or "CA bundle" in text
     assert str(path) in text and "PEM" in text
     assert sb.client_secret not in text
 
@@ -53,7 +53,7 @@ def ip(monkeypatch: pytest.MonkeyPatch) -> Any:
             monkeypatch.delenv(name)
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "autotask_magic")
-    from autotask_magic import _magics
+    from autotask_magic.notebook import _magics
 
     magic = _magics.get_magic(shell)
     shown: list[Any] = []
@@ -74,7 +74,7 @@ def test_sandbox_login_dry_run_and_widget_show_no_credential(ip: Any, capsys: py
     shell.run_line_magic("autotask", "GET /Companies/0 --dry-run")
     shell.run_line_magic("autotask_status", "")
     shell.run_line_magic("autotask", "query Tickets --limit 3")
-    from autotask_magic import _widget
+    from autotask_magic.notebook import _widget
 
     panel = _widget.status_panel(magic.client.manager)
     states = []
@@ -84,8 +84,15 @@ def test_sandbox_login_dry_run_and_widget_show_no_credential(ip: Any, capsys: py
         states.append(repr(w.get_state()))
         stack += [c for c in getattr(w, "children", ()) if hasattr(c, "get_state")]
     captured = capsys.readouterr()
-    blob = "\n".join([*(str(x) for x in shown), *(getattr(x, "_repr_html_", lambda: "")() or "" for x in shown),
-                      *states, captured.out, captured.err])
+    blob = "\n".join(
+        [
+            *(str(x) for x in shown),
+            *(getattr(x, "_repr_html_", lambda: "")() or "" for x in shown),
+            *states,
+            captured.out,
+            captured.err,
+        ]
+    )
     assert "Bearer <redacted>" in blob or "redacted" in blob
     for secret in (sb.client_secret, sb.secret, sb.integration_code, client_id, sb.username, *sb.issued_tokens):
         assert secret not in blob

@@ -22,7 +22,7 @@ def manager(clock: FakeClock) -> FakeManager:
 @pytest.fixture
 def panel_factory() -> Iterator[Callable[..., Any]]:
     """Build panels that are always closed at the end (their ticker threads stop)."""
-    from autotask_magic._widget import StatusPanel
+    from autotask_magic.notebook._widget import StatusPanel
 
     made: list[StatusPanel] = []
 

@@ -33,8 +33,9 @@ def outputs(cell: Any) -> list[dict[str, Any]]:
 @pytest.mark.notebook
 def test_notebook_shows_the_live_panel(sandbox_env: Any, tmp_path: Path) -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
-                   store_widget_state=True).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}, store_widget_state=True
+    ).execute()
 
     login, status, query, checks, logout = (c for c in nb.cells if c.cell_type == "code")
     shown = outputs(login)

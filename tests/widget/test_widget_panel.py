@@ -13,8 +13,8 @@ import pytest
 from widget_fakes import CLIENT_ID, CLIENT_SECRET, TOKEN, FakeClock, FakeManager, TokenState
 
 from autotask_magic import AuthenticationError
-from autotask_magic import _widget
-from autotask_magic._widget import StatusPanel, close_all, status_panel
+from autotask_magic.notebook import _widget
+from autotask_magic.notebook._widget import StatusPanel, close_all, status_panel
 
 FAST = 0.02  # tick period for these tests; they wait for conditions, never for durations
 
@@ -64,8 +64,9 @@ def test_panel_shows_the_status(manager: FakeManager, panel_factory: Any) -> Non
     assert panel.ticking
 
 
-def test_panel_follows_the_manager_through_every_state(manager: FakeManager, clock: FakeClock,
-                                                       panel_factory: Any) -> None:
+def test_panel_follows_the_manager_through_every_state(
+    manager: FakeManager, clock: FakeClock, panel_factory: Any
+) -> None:
     panel = panel_factory(manager, tick_seconds=FAST)
     seen: list[str] = []
 
@@ -111,8 +112,9 @@ def test_events_from_other_threads_update_the_panel(manager: FakeManager, panel_
     assert panel._bar.value == pytest.approx(42 / 600)
 
 
-def test_no_secret_token_or_client_id_reaches_widget_state(manager: FakeManager, clock: FakeClock,
-                                                          panel_factory: Any) -> None:
+def test_no_secret_token_or_client_id_reaches_widget_state(
+    manager: FakeManager, clock: FakeClock, panel_factory: Any
+) -> None:
     panel = panel_factory(manager, tick_seconds=FAST)
     manager.refresh()
     manager.set(state=TokenState.ERROR, last_error="refused (redacted by the manager)")
@@ -229,8 +231,9 @@ def test_plain_text_fallbacks(manager: FakeManager, panel_factory: Any) -> None:
     assert pretty(panel) == text
 
 
-def test_a_status_that_fails_to_read_does_not_break_the_repr(manager: FakeManager, panel_factory: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_status_that_fails_to_read_does_not_break_the_repr(
+    manager: FakeManager, panel_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     panel = panel_factory(manager, tick_seconds=FAST)
 
     def broken() -> Any:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from autotask_magic import AutotaskClient
-from autotask_magic._widget import StatusPanel
+from autotask_magic.notebook._widget import StatusPanel
 from autotask_magic.sandbox import Sandbox
 
 

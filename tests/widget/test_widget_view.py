@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from widget_fakes import CLIENT_ID, T0, FakeClock, FakeManager, TokenState
 
-from autotask_magic._widget import render_text, render_view
+from autotask_magic.notebook._widget import render_text, render_view
 
 UTC = T0.tzinfo
 

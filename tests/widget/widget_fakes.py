@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autotask_magic._auth import ManagerStatus, TokenState
+from autotask_magic.client._auth import ManagerStatus, TokenState
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -117,5 +117,3 @@ class FakeManager:
         self.calls.append("logout")
         self.token = None
         self.set(state=TokenState.LOGGED_OUT, expires_at=None)
-
-

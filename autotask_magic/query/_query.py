@@ -25,19 +25,19 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._exceptions import QuerySyntaxError
+from .._exceptions import QuerySyntaxError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._metadata import EntityFields
+    from ..entities._metadata import EntityFields
 
 __all__ = [
+    "MAX_DEPTH",
+    "OPERATORS",
     "ParsedFilter",
     "error_pointer",
     "parse_where",
     "render_where",
     "validate_filter",
-    "OPERATORS",
-    "MAX_DEPTH",
 ]
 
 #: Condition operators the server understands (groups are ``and`` / ``or``).
@@ -100,9 +100,7 @@ _WS = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 _IDENT_RE = re.compile(r"[^\W\d]\w*")
 _PARAM_RE = re.compile(r":([^\W\d]\w*)")
 _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_DATE_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-)
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 _SYM_RE = re.compile(r"[=!<>~&|^]+")
 _STRING_BODY = {"'": re.compile(r"[^'\\\r\n]*"), '"': re.compile(r'[^"\\\r\n]*')}
 _PLAIN_IDENT = re.compile(r"[^\W\d]\w*\Z")
@@ -124,7 +122,7 @@ class _Span(NamedTuple):
     value: int | None
 
 
-class ParsedFilter(list):  # type: ignore[type-arg]
+class ParsedFilter(list):
     """A filter list parsed from text: equal to a plain list, but remembers where each node came from.
 
     ``validate_filter`` uses this to point at the column of an unknown field.
@@ -282,7 +280,7 @@ def _tokens(text: str) -> Iterator[_Token]:
 
 
 def _op_hint(hint: str | None) -> str:
-    return f"{hint} (operators: {_OPERATOR_HELP[len('use one of '):]})" if hint else _OPERATOR_HELP
+    return f"{hint} (operators: {_OPERATOR_HELP[len('use one of ') :]})" if hint else _OPERATOR_HELP
 
 
 def _fix_char_hint(ch: str) -> str:
@@ -305,7 +303,9 @@ def _number(text: str, m: re.Match[str]) -> _Token:
     if end < len(text) and (text[end].isalnum() or text[end] in "_."):
         while end < len(text) and (text[end].isalnum() or text[end] in "_."):
             end += 1
-        raise _error(text, m.start(), f"invalid number {_short(text[m.start():end])!r}", "quote text values, e.g. 'A1'")
+        raise _error(
+            text, m.start(), f"invalid number {_short(text[m.start() : end])!r}", "quote text values, e.g. 'A1'"
+        )
     value: int | float
     if "." in raw or "e" in raw or "E" in raw:
         value = float(raw)
@@ -436,9 +436,15 @@ class _Parser:
             if self.tok.kind != _RP:
                 if self.tok.kind == _END:
                     raise self.fail(
-                        tok, "unbalanced parentheses: '(' is never closed", f"add ')' at the end (column {_line_col(self.text, len(self.text))[1]})"
+                        tok,
+                        "unbalanced parentheses: '(' is never closed",
+                        f"add ')' at the end (column {_line_col(self.text, len(self.text))[1]})",
                     )
-                raise self.fail(self.tok, f"expected ')' or and / or, found {self.describe(self.tok)}", "close the '(' or join conditions with and / or")
+                raise self.fail(
+                    self.tok,
+                    f"expected ')' or and / or, found {self.describe(self.tok)}",
+                    "close the '(' or join conditions with and / or",
+                )
             self.advance()
             return node
         return self.condition()
@@ -454,7 +460,7 @@ class _Parser:
         if tok.kind != _IDENT or tok.value.lower() in _RESERVED:
             hint = "a condition starts with a field name, e.g. status = 5"
             if tok.kind == _STRING:
-                hint = "field names are not quoted; write udf.\"Name\" for a user-defined field"
+                hint = 'field names are not quoted; write udf."Name" for a user-defined field'
             raise self.fail(tok, f"expected a field name, found {self.describe(tok)}", hint)
         self.advance()
         if tok.value.lower() == "udf" and self.tok.kind == _DOT:
@@ -470,7 +476,9 @@ class _Parser:
             self.udf_seen = tok.pos
             return name_tok.value, True, tok
         if self.tok.kind == _DOT:
-            raise self.fail(self.tok, f"unexpected '.' after {tok.value!r}", 'write udf."Field Name" for a user-defined field')
+            raise self.fail(
+                self.tok, f"unexpected '.' after {tok.value!r}", 'write udf."Field Name" for a user-defined field'
+            )
         return tok.value, False, tok
 
     def condition(self) -> dict[str, Any]:
@@ -488,7 +496,9 @@ class _Parser:
             value = self.value()
             if value is None:
                 if op not in ("eq", "noteq"):
-                    raise self.fail(vtok, f"null cannot be compared with {optok.text}", "use = null, != null, exists or not exists")
+                    raise self.fail(
+                        vtok, f"null cannot be compared with {optok.text}", "use = null, != null, exists or not exists"
+                    )
                 op = "notExist" if op == "eq" else "exist"
             else:
                 node["value"] = value
@@ -501,7 +511,9 @@ class _Parser:
                 value_pos = vtok.pos
                 value = self.value()
                 if value is None:
-                    raise self.fail(vtok, f"{word} needs a value, not null", "use exists / not exists to test for a value")
+                    raise self.fail(
+                        vtok, f"{word} needs a value, not null", "use exists / not exists to test for a value"
+                    )
                 node["op"], node["value"] = _WORD_OPS[word], value
             elif word == "in":
                 value_pos = self.tok.pos
@@ -535,7 +547,9 @@ class _Parser:
                 hint = _WORD_HINTS.get(word)
                 raise self.fail(optok, f"unknown operator {_short(optok.text)!r}", _op_hint(hint))
         elif optok.kind == _END:
-            raise self.fail(optok, f"missing operator after {_short(ftok.text if not udf else 'udf.' + name)!r}", _OPERATOR_HELP)
+            raise self.fail(
+                optok, f"missing operator after {_short(ftok.text if not udf else 'udf.' + name)!r}", _OPERATOR_HELP
+            )
         else:
             raise self.fail(optok, f"expected an operator, found {self.describe(optok)}", _OPERATOR_HELP)
         self.spans[id(node)] = (node, _Span(ftok.pos, optok.pos, value_pos))
@@ -547,20 +561,26 @@ class _Parser:
             self.advance()
             values = self.bind(tok, as_list=True)
             if not values:
-                raise self.fail(tok, f"parameter :{tok.value} is an empty list", f"{optok.text} needs at least one value")
+                raise self.fail(
+                    tok, f"parameter :{tok.value} is an empty list", f"{optok.text} needs at least one value"
+                )
             return values
         if tok.kind != _LP:
-            raise self.fail(tok, f"expected '(' after {_short(optok.text)!r}, found {self.describe(tok)}", "write in (1, 2, 3) or in :name")
+            raise self.fail(
+                tok,
+                f"expected '(' after {_short(optok.text)!r}, found {self.describe(tok)}",
+                "write in (1, 2, 3) or in :name",
+            )
         self.advance()
         if self.tok.kind == _RP:
             raise self.fail(self.tok, f"empty {optok.text} list", "put at least one value inside ( )")
-        values: list[Any] = []
+        items: list[Any] = []
         while True:
             vtok = self.tok
             value = self.value()
             if value is None:
                 raise self.fail(vtok, "null is not allowed in an in list", "use exists / not exists for null")
-            values.append(value)
+            items.append(value)
             if self.tok.kind == _COMMA:
                 self.advance()
                 if self.tok.kind == _RP:  # trailing comma
@@ -570,9 +590,13 @@ class _Parser:
                 break
             if self.tok.kind == _END:
                 raise self.fail(tok, "unbalanced parentheses: '(' of the in list is never closed", "add ')'")
-            raise self.fail(self.tok, f"expected ',' or ')' in the list, found {self.describe(self.tok)}", "separate values with commas")
+            raise self.fail(
+                self.tok,
+                f"expected ',' or ')' in the list, found {self.describe(self.tok)}",
+                "separate values with commas",
+            )
         self.advance()
-        return values
+        return items
 
     def value(self) -> Any:
         tok = self.tok
@@ -591,19 +615,31 @@ class _Parser:
             if word == "null":
                 self.advance()
                 return None
-            raise self.fail(tok, f"unquoted value {_short(tok.text)!r}", f"quote text, e.g. '{_short(tok.text)}', or bind a variable with :{_short(tok.text)}")
+            raise self.fail(
+                tok,
+                f"unquoted value {_short(tok.text)!r}",
+                f"quote text, e.g. '{_short(tok.text)}', or bind a variable with :{_short(tok.text)}",
+            )
         if kind == _END:
             raise self.fail(tok, "missing value at end of query", "add a value, e.g. 5 or 'text'")
-        raise self.fail(tok, f"expected a value, found {self.describe(tok)}", "use a number, 'text', true/false, null or :name")
+        raise self.fail(
+            tok, f"expected a value, found {self.describe(tok)}", "use a number, 'text', true/false, null or :name"
+        )
 
     def bind(self, tok: _Token, *, as_list: bool) -> Any:
         name = tok.value
         if self.params is None or name not in self.params:
-            raise self.fail(tok, f"unknown parameter :{name}", f"define {name} in the notebook (or pass params={{'{name}': …}})")
+            raise self.fail(
+                tok, f"unknown parameter :{name}", f"define {name} in the notebook (or pass params={{'{name}': …}})"
+            )
         raw = self.params[name]
         if as_list:
             if isinstance(raw, (str, bytes, Mapping)) or not _is_listlike(raw):
-                raise self.fail(tok, f"parameter :{name} must be a list for in / not in, got {type(raw).__name__}", "bind a list or tuple")
+                raise self.fail(
+                    tok,
+                    f"parameter :{name} must be a list for in / not in, got {type(raw).__name__}",
+                    "bind a list or tuple",
+                )
             out = []
             for item in _list_items(raw):
                 try:
@@ -668,7 +704,7 @@ def _json_value(value: Any) -> Any:
         return value
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
             return value.isoformat() + "Z"
         return value.isoformat()
     if isinstance(value, _dt.date):
@@ -684,7 +720,7 @@ def _json_value(value: Any) -> Any:
             raise TypeError(f"type {type(value).__name__} has no JSON form") from None
         if item is not value:
             return _json_value(item)
-    if value != value:  # pandas NA / NaT-like
+    if value != value:  # noqa: PLR0124 - NaN, pandas NA and NaT are the values unequal to themselves
         return None
     raise TypeError(f"type {type(value).__name__} has no JSON form")
 
@@ -730,7 +766,9 @@ def _parse_json(text: str, offset: int) -> ParsedFilter:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _error(text, exc.pos, f"invalid JSON filter: {exc.msg}", "fix the JSON, or write the query language instead") from None
+        raise _error(
+            text, exc.pos, f"invalid JSON filter: {exc.msg}", "fix the JSON, or write the query language instead"
+        ) from None
     except RecursionError:
         raise _error(text, offset, "JSON filter nested too deeply", "simplify the filter") from None
     if isinstance(data, Mapping) and "filter" in data and "op" not in data:
@@ -738,7 +776,12 @@ def _parse_json(text: str, offset: int) -> ParsedFilter:
     if isinstance(data, Mapping):
         data = [data]
     if not isinstance(data, list):
-        raise _error(text, offset, "a JSON filter must be a list of conditions", 'write [{"op": "eq", "field": "id", "value": 1}]')
+        raise _error(
+            text,
+            offset,
+            "a JSON filter must be a list of conditions",
+            'write [{"op": "eq", "field": "id", "value": 1}]',
+        )
     return ParsedFilter(_normalize(data, None, entity=None, text=text, offset=offset), text)
 
 
@@ -753,7 +796,9 @@ def _render(node: Mapping[str, Any], depth: int) -> str:
     if depth > MAX_DEPTH * 4:
         raise QuerySyntaxError("filter nested too deeply to render", hint="simplify the filter")
     if not isinstance(node, Mapping):
-        raise QuerySyntaxError(f"filter items must be objects, got {type(node).__name__}", hint="write {\"op\": …, \"field\": …}")
+        raise QuerySyntaxError(
+            f"filter items must be objects, got {type(node).__name__}", hint='write {"op": …, "field": …}'
+        )
     op = _OP_CANON.get(str(node.get("op", "")).lower())
     if op in _GROUPS:
         items = node.get("items") or []
@@ -775,7 +820,9 @@ def _render(node: Mapping[str, Any], depth: int) -> str:
     elif _PLAIN_IDENT.match(name) and name.lower() not in _RESERVED:
         field = name
     else:
-        raise QuerySyntaxError(f"field name {_short(name)!r} cannot be written in the query language", hint="use a raw JSON filter")
+        raise QuerySyntaxError(
+            f"field name {_short(name)!r} cannot be written in the query language", hint="use a raw JSON filter"
+        )
     value = node.get("value")
     if op == "exist":
         return f"{field} exists"
@@ -804,7 +851,9 @@ def _render_value(value: Any) -> str:
         return repr(float(value))
     if isinstance(value, str):
         return _quote(value, "'")
-    raise QuerySyntaxError(f"value of type {type(value).__name__} cannot be written in the query language", hint=_BIND_HINT)
+    raise QuerySyntaxError(
+        f"value of type {type(value).__name__} cannot be written in the query language", hint=_BIND_HINT
+    )
 
 
 def _quote(s: str, quote: str) -> str:
@@ -841,7 +890,10 @@ def validate_filter(
     if isinstance(filter, Mapping):
         filter = [filter]
     if not isinstance(filter, (list, tuple)):
-        raise QuerySyntaxError(f"a filter must be a list of conditions, got {type(filter).__name__}", hint='write [{"op": "eq", "field": "id", "value": 1}]')
+        raise QuerySyntaxError(
+            f"a filter must be a list of conditions, got {type(filter).__name__}",
+            hint='write [{"op": "eq", "field": "id", "value": 1}]',
+        )
     parsed = filter if isinstance(filter, ParsedFilter) else None
     return _normalize(list(filter), fields, entity=entity, parsed=parsed)
 
@@ -876,32 +928,52 @@ class _Checker:
 
     def node(self, node: Any, path: str, depth: int) -> dict[str, Any]:
         if depth > MAX_DEPTH:
-            raise self.fail(node, path, f"filter nested too deeply (more than {MAX_DEPTH} levels)", "simplify the filter")
+            raise self.fail(
+                node, path, f"filter nested too deeply (more than {MAX_DEPTH} levels)", "simplify the filter"
+            )
         if not isinstance(node, Mapping):
-            raise self.fail(node, path, f"filter items must be objects, got {type(node).__name__}", 'write {"op": "eq", "field": "id", "value": 1}')
+            raise self.fail(
+                node,
+                path,
+                f"filter items must be objects, got {type(node).__name__}",
+                'write {"op": "eq", "field": "id", "value": 1}',
+            )
         raw_op = node.get("op")
         op = _OP_CANON.get(raw_op.lower()) if isinstance(raw_op, str) else None
         if op is None:
             shown = _short(str(raw_op)) if raw_op is not None else None
-            what = f"unknown operator {shown!r}" if raw_op is not None else "a filter item has no \"op\""
+            what = f"unknown operator {shown!r}" if raw_op is not None else 'a filter item has no "op"'
             ops = " ".join(OPERATORS)
             raise self.fail(node, path, what, f"the server ignores unknown operators; use one of {ops}, and, or", "op")
         if op in _GROUPS:
             items = node.get("items")
             if not isinstance(items, list) or not items:
-                raise self.fail(node, path, f"an {op} group needs a non-empty \"items\" list", "add conditions to items or remove the group")
-            return {"op": op, "items": [self.node(item, f"{path}.items[{k}]", depth + 1) for k, item in enumerate(items)]}
+                raise self.fail(
+                    node,
+                    path,
+                    f'an {op} group needs a non-empty "items" list',
+                    "add conditions to items or remove the group",
+                )
+            return {
+                "op": op,
+                "items": [self.node(item, f"{path}.items[{k}]", depth + 1) for k, item in enumerate(items)],
+            }
         out: dict[str, Any] = {"op": op}
         name = node.get("field")
         if not isinstance(name, str) or not name.strip():
-            raise self.fail(node, path, f"a {op} condition needs a \"field\" name", 'add "field": "name"')
+            raise self.fail(node, path, f'a {op} condition needs a "field" name', 'add "field": "name"')
         udf = node.get("udf", False)
         if not isinstance(udf, bool):
-            raise self.fail(node, path, f"\"udf\" must be true or false, got {_short(repr(udf))}", 'write "udf": true')
+            raise self.fail(node, path, f'"udf" must be true or false, got {_short(repr(udf))}', 'write "udf": true')
         if udf:
             self.udf_count += 1
             if self.udf_count > 1:
-                raise self.fail(node, path, "a second user-defined field condition", "Autotask allows only one udf condition per query")
+                raise self.fail(
+                    node,
+                    path,
+                    "a second user-defined field condition",
+                    "Autotask allows only one udf condition per query",
+                )
         out["field"] = self.field_name(node, path, name, udf)
         if "udf" in node:
             out["udf"] = udf
@@ -913,21 +985,43 @@ class _Checker:
         if op in _NO_VALUE:
             if has_value and value is not None:
                 word = "exists" if op == "exist" else "not exists"
-                raise self.fail(node, path, f"{op} takes no value (got {_short(repr(value))})", f"remove the value; {word} only tests for presence", "value")
+                raise self.fail(
+                    node,
+                    path,
+                    f"{op} takes no value (got {_short(repr(value))})",
+                    f"remove the value; {word} only tests for presence",
+                    "value",
+                )
             return out
         if not has_value:
-            raise self.fail(node, path, f"a {op} condition needs a \"value\"", 'add "value": …')
+            raise self.fail(node, path, f'a {op} condition needs a "value"', 'add "value": …')
         if op in _LIST_OPS:
             if not isinstance(value, (list, tuple)) or not value:
-                raise self.fail(node, path, f"{op} needs a non-empty list of values", "give at least one value in a list", "value")
+                raise self.fail(
+                    node, path, f"{op} needs a non-empty list of values", "give at least one value in a list", "value"
+                )
             if any(v is None or isinstance(v, (list, tuple, Mapping)) for v in value):
-                raise self.fail(node, path, f"{op} values must be numbers, text or booleans", "remove null and nested lists", "value")
+                raise self.fail(
+                    node,
+                    path,
+                    f"{op} values must be numbers, text or booleans",
+                    "remove null and nested lists",
+                    "value",
+                )
             out["value"] = [self.typed(node, path, out, v) for v in value]
             return out
         if value is None:
-            raise self.fail(node, path, f"{op} needs a value, not null", "use exist / notExist to test for null", "value")
+            raise self.fail(
+                node, path, f"{op} needs a value, not null", "use exist / notExist to test for null", "value"
+            )
         if isinstance(value, (list, tuple, Mapping)):
-            raise self.fail(node, path, f"{op} needs a single value, got a {type(value).__name__}", "use in / notIn for lists", "value")
+            raise self.fail(
+                node,
+                path,
+                f"{op} needs a single value, got a {type(value).__name__}",
+                "use in / notIn for lists",
+                "value",
+            )
         out["value"] = self.typed(node, path, out, value) if op not in _TEXT_OPS else value
         return out
 
@@ -944,8 +1038,13 @@ class _Checker:
             if len(matches) == 1:
                 return matches[0]
             if len(matches) > 1:
-                raise self.fail(node, path, f"picklist label {_short(value)!r} of {info.name} is ambiguous",
-                                f"use one of the values {', '.join(map(str, matches))}", "value")
+                raise self.fail(
+                    node,
+                    path,
+                    f"picklist label {_short(value)!r} of {info.name} is ambiguous",
+                    f"use one of the values {', '.join(map(str, matches))}",
+                    "value",
+                )
         if kind in ("integer", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
             if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
                 return value
@@ -959,9 +1058,21 @@ class _Checker:
                 return bool(value)
             if isinstance(value, str) and value.strip().lower() in ("true", "false"):
                 return value.strip().lower() == "true"
-            raise self.fail(node, path, f"{info.name} is a true/false field, got {_short(repr(value))}", "write true or false", "value")
+            raise self.fail(
+                node,
+                path,
+                f"{info.name} is a true/false field, got {_short(repr(value))}",
+                "write true or false",
+                "value",
+            )
         if kind in ("date", "datetime") and not (isinstance(value, str) and _ISO_DATE.match(value.strip())):
-            raise self.fail(node, path, f"{info.name} is a date field, got {_short(repr(value))}", "write an ISO date like '2026-01-31' or '2026-01-31T12:00:00Z'", "value")
+            raise self.fail(
+                node,
+                path,
+                f"{info.name} is a date field, got {_short(repr(value))}",
+                "write an ISO date like '2026-01-31' or '2026-01-31T12:00:00Z'",
+                "value",
+            )
         return value
 
     def field_name(self, node: Mapping[str, Any], path: str, name: str, udf: bool) -> str:

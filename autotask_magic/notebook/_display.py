@@ -17,13 +17,13 @@ from typing import Any
 
 __all__ = [
     "Progress",
-    "error_line",
     "error_detail",
+    "error_line",
+    "frame_summary",
     "make_one_line",
     "render_dry_run",
-    "frame_summary",
-    "status_line",
     "scrub",
+    "status_line",
 ]
 
 # Header names whose values are credentials; they are always shown as "<redacted>".
@@ -37,7 +37,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     Defence in depth: messages are built from redacted parts already, but a secret that reaches a
     rendered line through some unforeseen path (a server echoing it back) is still masked.
     """
-    from ._redact import redact  # registered secrets and credential-looking fragments
+    from .._redact import redact  # registered secrets and credential-looking fragments
 
     text = redact(text)
     for value in secrets:
@@ -278,7 +278,9 @@ class Progress:
         """Plain text of the bar: progress while running, ``Tickets: 2,000 records in 4 pages, 0.3 s`` when done."""
         if self._elapsed is None:
             return self._text()
-        return f"{self.entity}: {_plural(self.records, 'record')} in {_plural(self.pages, 'page')}, {self._elapsed:.1f} s"
+        return (
+            f"{self.entity}: {_plural(self.records, 'record')} in {_plural(self.pages, 'page')}, {self._elapsed:.1f} s"
+        )
 
     def _text(self) -> str:
         total = f"/{self.total:,}" if self.total is not None else ""
@@ -363,7 +365,7 @@ def _progress_box_class(ipywidgets: Any) -> Any:
     global _PROGRESS_BOX
     if _PROGRESS_BOX is None:
 
-        class ProgressBox(ipywidgets.HBox):  # type: ignore[misc, name-defined]
+        class ProgressBox(ipywidgets.HBox):
             """The progress bar and its label; ``repr`` and text/plain are the progress summary."""
 
             def __init__(self, children: Sequence[Any], *, progress: Progress) -> None:

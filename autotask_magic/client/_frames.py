@@ -16,24 +16,27 @@ import gc
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain, compress, repeat
+from itertools import chain, repeat
 from operator import contains, is_, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._metadata import EntityFields, FieldInfo
+    from ..entities._metadata import EntityFields, FieldInfo
 
-__all__ = ["FrameBuilder", "to_frame", "UDF_KEY"]
+__all__ = ["UDF_KEY", "FrameBuilder", "to_frame"]
 
 logger = logging.getLogger("autotask_magic.frames")
 
 #: The key under which records carry their user-defined fields.
 UDF_KEY = "userDefinedFields"
+
+#: One column's raw values: a list while gathering, a numpy object array once gathered.
+Values = Sequence[Any] | np.ndarray
 
 _NoneType = type(None)
 # Heuristic for date columns when there is no metadata: createDate, dueDateTime, dateWorked, startTime…
@@ -128,8 +131,9 @@ class FrameBuilder:
         """The DataFrame of every chunk added, in order; the builder is empty afterwards."""
         if not self._chunks:
             fields, include_fields, labels, _, udf_prefix = self._opts
-            return to_frame([], fields=fields, include_fields=include_fields, labels=labels, tz=self._tz,
-                            udf_prefix=udf_prefix)
+            return to_frame(
+                [], fields=fields, include_fields=include_fields, labels=labels, tz=self._tz, udf_prefix=udf_prefix
+            )
         self._collapse()
         n, columns = self._chunks[0]
         df = pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
@@ -178,7 +182,7 @@ def _join(parts: list[pd.Series], sizes: list[int]) -> pd.Series:
     other chunks' dtype, so it does not turn the whole column into objects."""
     typed = [p for p in parts if len(p) and not (p.dtype == object and p.isna().all())]
     ref = typed[0].dtype if typed else None
-    if ref is not None and ref != object:
+    if ref is not None and ref != object:  # noqa: E721 - numpy dtype equality, not a type check
         na_dtype: Any = {"i": "Int64", "u": "Int64", "b": "boolean"}.get(getattr(ref, "kind", ""), ref)
         for i, (part, size) in enumerate(zip(parts, sizes)):
             if part.dtype == object and (not len(part) or part.isna().all()):
@@ -244,9 +248,7 @@ def _check_tz(tz: str | None) -> Any:
         ) from None
 
 
-def _standard_keys(
-    seen: list[str], fields: EntityFields | None, include_fields: Sequence[str] | None
-) -> list[str]:
+def _standard_keys(seen: list[str], fields: EntityFields | None, include_fields: Sequence[str] | None) -> list[str]:
     """Standard columns: metadata order when known (then keys the metadata lacks), else first-seen order."""
     wanted: list[str] | None = None
     if include_fields is not None:
@@ -270,7 +272,7 @@ def _standard_keys(
     return list(seen)
 
 
-def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> dict[str, Sequence[Any]] | None:
+def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> dict[str, Values] | None:
     """Columns as views of one (records x keys) object matrix, or None when the key sets differ.
 
     ``keys`` are the standard keys (no ``userDefinedFields``); every record must have exactly those,
@@ -286,7 +288,7 @@ def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> d
     with_udf = 0 if total == n * k else sum(map(contains, records, repeat(UDF_KEY)))
     if total != n * k + with_udf:
         return None
-    out: dict[str, Sequence[Any]] = {}
+    out: dict[str, Values] = {}
     if with_udf:
         out[UDF_KEY] = list(map(methodcaller("get", UDF_KEY), records))
     if not keys:
@@ -303,7 +305,7 @@ def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> d
     return out
 
 
-def _flatten_udfs(udf_lists: Sequence[Any] | None, n: int) -> dict[str, Sequence[Any]]:
+def _flatten_udfs(udf_lists: Values | None, n: int) -> dict[str, Values]:
     if udf_lists is None:
         return {}
     fast = _flatten_udfs_uniform(udf_lists, n)
@@ -326,7 +328,7 @@ def _flatten_udfs(udf_lists: Sequence[Any] | None, n: int) -> dict[str, Sequence
     return dict(out)
 
 
-def _flatten_udfs_uniform(udf_lists: Sequence[Any], n: int) -> dict[str, Sequence[Any]] | None:
+def _flatten_udfs_uniform(udf_lists: Values, n: int) -> dict[str, Values] | None:
     """The usual case, done at C speed: every non-empty list names the same UDFs in the same order."""
     present = np.fromiter(map(bool, udf_lists), dtype=bool, count=n)
     m = int(np.count_nonzero(present))
@@ -354,7 +356,7 @@ def _flatten_udfs_uniform(udf_lists: Sequence[Any], n: int) -> dict[str, Sequenc
             return None
     except TypeError:  # an unhashable name: let the general path decide
         return None
-    out: dict[str, Sequence[Any]] = {}
+    out: dict[str, Values] = {}
     for j, name in enumerate(template):
         if m == n:
             out[name] = pairs[:, j, 1]
@@ -366,7 +368,7 @@ def _flatten_udfs_uniform(udf_lists: Sequence[Any], n: int) -> dict[str, Sequenc
 
 
 def _udf_order(
-    fields: EntityFields | None, udf_raw: dict[str, list[Any]], include_fields: Sequence[str] | None, prefix: str
+    fields: EntityFields | None, udf_raw: dict[str, Values], include_fields: Sequence[str] | None, prefix: str
 ) -> list[str]:
     if fields is not None:
         known = fields.udf_names
@@ -387,7 +389,7 @@ def _udf_order(
     return order
 
 
-def _convert(values: Sequence[Any], info: FieldInfo | None, name: str, tz: Any) -> Any:
+def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     kind = info.kind if info is not None else None
     if kind is not None and kind != "boolean":
         # Metadata says what the column holds: convert straight away (one pass over the values) and
@@ -425,7 +427,7 @@ def _convert(values: Sequence[Any], info: FieldInfo | None, name: str, tz: Any) 
     return _objects(values)
 
 
-def _fast_integers(values: Sequence[Any], tz: Any) -> Any:
+def _fast_integers(values: Values, tz: Any) -> Any:
     n = len(values)
     try:
         return np.fromiter(values, dtype=np.int64, count=n)
@@ -439,29 +441,29 @@ def _fast_integers(values: Sequence[Any], tz: Any) -> Any:
     return pd.arrays.IntegerArray(obj.astype(np.int64), mask)
 
 
-def _fast_floats(values: Sequence[Any], tz: Any) -> Any:
+def _fast_floats(values: Values, tz: Any) -> Any:
     return np.array(values, dtype=np.float64)  # None -> NaN
 
 
-def _fast_strings(values: Sequence[Any], tz: Any) -> Any:
+def _fast_strings(values: Values, tz: Any) -> Any:
     return _strings(values)
 
 
-def _strings(values: Sequence[Any]) -> Any:
+def _strings(values: Values) -> Any:
     if isinstance(values, np.ndarray):
         values = values.copy()  # a view of the gather matrix: never alias it or write into it
     return pd.array(values, dtype="str")
 
 
-def _fast_datetimes(values: Sequence[Any], tz: Any) -> Any:
+def _fast_datetimes(values: Values, tz: Any) -> Any:
     return _dates(_object_copy(values), {str}, "datetime", tz, "", strict=True)
 
 
-def _fast_dates(values: Sequence[Any], tz: Any) -> Any:
+def _fast_dates(values: Values, tz: Any) -> Any:
     return _dates(_object_copy(values), {str}, "date", tz, "", strict=True)
 
 
-def _object_copy(values: Sequence[Any]) -> np.ndarray:
+def _object_copy(values: Values) -> np.ndarray:
     """A contiguous object array of its own (a column of the gather matrix is a strided view: copy
     it with one memcpy-like pass rather than iterating)."""
     if isinstance(values, np.ndarray) and values.dtype == object:
@@ -478,13 +480,13 @@ _FAST = {
 }
 
 
-def _objects(values: Sequence[Any]) -> Any:
+def _objects(values: Values) -> Any:
     arr = np.empty(len(values), dtype=object)
     arr[:] = values
     return arr
 
 
-def _infer_kind(types: set[type], values: Sequence[Any], name: str) -> str | None:
+def _infer_kind(types: set[type], values: Values, name: str) -> str | None:
     if not types:
         return None
     if types == {int}:
@@ -502,7 +504,7 @@ def _infer_kind(types: set[type], values: Sequence[Any], name: str) -> str | Non
     return None
 
 
-def _integers(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
+def _integers(values: Values, types: set[type], has_none: bool) -> Any:
     if types <= {int}:
         if not types:
             return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), np.ones(len(values), dtype=bool))
@@ -519,18 +521,18 @@ def _integers(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 
-def _booleans(values: Sequence[Any], types: set[type], has_none: bool) -> Any:
+def _booleans(values: Values, types: set[type], has_none: bool) -> Any:
     if types <= {bool}:
         if not has_none:
             return np.array(values, dtype=bool)
         return pd.array(values, dtype="boolean")
     if types <= {bool, str, int}:
-        table = {"true": True, "false": False, "1": True, "0": False, True: True, False: False, 1: True, 0: False}
+        table = {"true": True, "false": False, "1": True, "0": False, True: True, False: False}  # 1 == True
         return pd.array([table.get(v.lower() if isinstance(v, str) else v) for v in values], dtype="boolean")
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 
-def _dates(values: Sequence[Any], types: set[type], kind: str, tz: Any, name: str, *, strict: bool = False) -> Any:
+def _dates(values: Values, types: set[type], kind: str, tz: Any, name: str, *, strict: bool = False) -> Any:
     if not types <= {str}:
         raise TypeError(f"non-text dates {sorted(t.__name__ for t in types)}")
     if not isinstance(values, np.ndarray):
@@ -552,7 +554,7 @@ def _dates(values: Sequence[Any], types: set[type], kind: str, tz: Any, name: st
     return parsed.tz_convert(tz) if tz != "UTC" else parsed
 
 
-def _labels(values: Sequence[Any], info: FieldInfo) -> pd.Categorical:
+def _labels(values: Values, info: FieldInfo) -> pd.Categorical:
     """Categorical labels (categories in picklist order); values without a label become NaN."""
     categories = list(dict.fromkeys(info.picklist.values()))
     code_of_label = {label: code for code, label in enumerate(categories)}

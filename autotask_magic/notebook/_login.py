@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 __all__ = [
-    "OAUTH_VARS",
     "API_USER_VARS",
+    "OAUTH_VARS",
     "LoginPlan",
     "can_prompt",
     "check_no_secret_arguments",
@@ -91,9 +91,7 @@ def check_no_secret_arguments(
         raise _secret_refusal("positional values (is that a secret?)")
 
 
-def _check_value(
-    name: str, value: str, identifier_options: Sequence[str], url_options: Sequence[str]
-) -> None:
+def _check_value(name: str, value: str, identifier_options: Sequence[str], url_options: Sequence[str]) -> None:
     if name in url_options:
         if re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*@", value, re.IGNORECASE) or re.search(
             r"[?&](?:[a-z_-]*secret|password|token|access_token|key)=", value, re.IGNORECASE
@@ -112,9 +110,7 @@ def _looks_like_secret(value: str) -> bool:
         return False
     if len(value) < 20 or not _SECRET_LOOKING.match(value):
         return False
-    return any(c.islower() for c in value) and any(c.isupper() for c in value) and any(
-        c.isdigit() for c in value
-    )
+    return any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
 
 
 def can_prompt(shell: Any, stdin: Any = None) -> bool:
@@ -159,7 +155,6 @@ def _how_to(mode: str | None) -> str:
     if mode == "api_user":
         return api
     return f"{api} or {oauth}"
-
 
 
 def plan_login(
@@ -216,10 +211,10 @@ def plan_login(
     for var, text, secret in missing:
         try:
             value = (ask_secret if secret else ask)(text)
-        except (EOFError, KeyboardInterrupt, OSError) as exc:
+        except (EOFError, KeyboardInterrupt, OSError):
             raise ConfigurationError(
                 f"login cancelled while asking for {var}", hint=f"set {_how_to(mode)} in the environment"
-            ) from None if isinstance(exc, KeyboardInterrupt) else None
+            ) from None
         except Exception as exc:  # StdinNotImplementedError and friends: nobody can answer after all
             if type(exc).__name__ != "StdinNotImplementedError":
                 raise
@@ -340,19 +335,13 @@ def _scrub_db(hm: Any, clean: Callable[[Any], Any]) -> int:
         return 0
     changed = 0
     try:
-        rows = db.execute(
-            "SELECT line, source, source_raw FROM history WHERE session = ?", (session,)
-        ).fetchall()
+        rows = db.execute("SELECT line, source, source_raw FROM history WHERE session = ?", (session,)).fetchall()
         updates = [
-            (clean(src), clean(raw), session, num)
-            for num, src, raw in rows
-            if clean(src) != src or clean(raw) != raw
+            (clean(src), clean(raw), session, num) for num, src, raw in rows if clean(src) != src or clean(raw) != raw
         ]
         if updates:
             with db:
-                db.executemany(
-                    "UPDATE history SET source = ?, source_raw = ? WHERE session = ? AND line = ?", updates
-                )
+                db.executemany("UPDATE history SET source = ?, source_raw = ? WHERE session = ? AND line = ?", updates)
             changed = len(updates)
     except sqlite3.Error:  # a locked or closed database: memory and cache are clean already
         return changed

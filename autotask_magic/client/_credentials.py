@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from . import _redact
+from .. import _redact
 
-__all__ = ["Secret", "OAuthCredentials", "ApiUserCredentials", "Credentials"]
+__all__ = ["ApiUserCredentials", "Credentials", "OAuthCredentials", "Secret"]
 
 
 class Secret:
@@ -19,7 +19,7 @@ class Secret:
 
     def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):
-            value = value._value
+            value = value.reveal()
         if not isinstance(value, str):
             raise TypeError("Secret expects a str")
         self._value = value
@@ -91,7 +91,7 @@ class OAuthCredentials:
 class ApiUserCredentials:
     """Autotask API-user credentials (real tenants today): username, integration code and secret."""
 
-    __slots__ = ("username", "integration_code", "secret", "impersonation_resource_id")
+    __slots__ = ("impersonation_resource_id", "integration_code", "secret", "username")
 
     def __init__(
         self,
@@ -125,14 +125,9 @@ class ApiUserCredentials:
 
     def __repr__(self) -> str:
         extra = (
-            f", impersonation_resource_id={self.impersonation_resource_id!r}"
-            if self.impersonation_resource_id
-            else ""
+            f", impersonation_resource_id={self.impersonation_resource_id!r}" if self.impersonation_resource_id else ""
         )
-        return (
-            f"ApiUserCredentials(username={self.identity!r}, integration_code=<secret>, "
-            f"secret=<secret>{extra})"
-        )
+        return f"ApiUserCredentials(username={self.identity!r}, integration_code=<secret>, secret=<secret>{extra})"
 
 
 Credentials = OAuthCredentials | ApiUserCredentials

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EntityFields", "FieldInfo", "INTEGER_TYPES", "FLOAT_TYPES", "DATE_TYPES"]
+__all__ = ["DATE_TYPES", "FLOAT_TYPES", "INTEGER_TYPES", "EntityFields", "FieldInfo"]
 
 #: ``dataType`` values whose records hold whole numbers.
 INTEGER_TYPES = frozenset({"integer", "long", "short", "byte", "int", "int32", "int64"})
@@ -43,7 +43,7 @@ class FieldInfo:
 
     @property
     def kind(self) -> str:
-        """The field's broad kind: ``"integer"``, ``"float"``, ``"date"``, ``"datetime"``, ``"boolean"`` or ``"string"``."""
+        """The field's broad kind: integer, float, date, datetime, boolean or string."""
         dt = self.data_type.lower()
         if dt in INTEGER_TYPES:
             return "integer"
@@ -172,7 +172,7 @@ class EntityFields:
 
     def get(self, name: str, *, udf: bool | None = None) -> FieldInfo | None:
         """The field called ``name`` (case-insensitive); ``udf=None`` tries standard fields, then UDFs."""
-        for is_udf in ((False, True) if udf is None else (udf,)):
+        for is_udf in (False, True) if udf is None else (udf,):
             resolved = self.resolve(name, udf=is_udf)
             if resolved is not None:
                 return (self._udfs if is_udf else self._fields)[resolved]

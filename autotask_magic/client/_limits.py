@@ -18,12 +18,12 @@ from typing import Protocol
 
 __all__ = [
     "Clock",
-    "SystemClock",
-    "SlidingWindow",
     "EndpointLimiter",
-    "PauseGate",
     "Limits",
+    "PauseGate",
+    "SlidingWindow",
     "Stopped",
+    "SystemClock",
     "endpoint_key",
     "stop_on",
 ]
@@ -90,7 +90,7 @@ def endpoint_key(method: str, path: str) -> str:
     marker = "/v1.0/"
     idx = low.find(marker)
     if idx >= 0:
-        path = path[idx + len(marker):]
+        path = path[idx + len(marker) :]
     parts = [("{id}" if _ID.match(p) else p) for p in path.strip("/").split("/") if p]
     return f"{method.upper()} {'/'.join(parts)}"
 

@@ -9,9 +9,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ._exceptions import AutotaskError, IncompletePullError
+from .._exceptions import AutotaskError, IncompletePullError
 
-__all__ = ["PageInfo", "iter_records", "MAX_PAGE_SIZE"]
+__all__ = ["MAX_PAGE_SIZE", "PageInfo", "iter_records"]
 
 MAX_PAGE_SIZE = 500
 
@@ -87,6 +87,7 @@ def iter_records(
     page = fetch_first()  # the first page's errors are the user's errors: raise them as they are
     executor: ThreadPoolExecutor | None = None
     pending: Future[Page] | None = None
+
     def send_next(next_url: str) -> Future[Page]:
         nonlocal executor
         if check_next is not None:

@@ -19,9 +19,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from . import _redact
-from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials, Secret
-from ._exceptions import (
+from .. import _redact
+from .._exceptions import (
     AuthenticationError,
     AutotaskError,
     ConfigurationError,
@@ -29,6 +28,7 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
+from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials, Secret
 from ._limits import Clock, Limits, SlidingWindow, SystemClock
 from ._retry import is_retryable_exception, is_tls_error, parse_retry_after
 from ._settings import (
@@ -42,7 +42,7 @@ from ._settings import (
     origin,
 )
 
-__all__ = ["TokenState", "ManagerStatus", "CredentialManager", "OAuthFlow", "ApiUserFlow"]
+__all__ = ["ApiUserFlow", "CredentialManager", "ManagerStatus", "OAuthFlow", "TokenState"]
 
 log = _redact.get_logger("autotask_magic.auth")
 
@@ -302,13 +302,12 @@ class CredentialManager:
                     state = TokenState.EXPIRING
                 else:
                     state = TokenState.VALID
+            elif self._last_error:
+                state = TokenState.ERROR
+            elif self._validated:
+                state = TokenState.VALID
             else:
-                if self._last_error:
-                    state = TokenState.ERROR
-                elif self._validated:
-                    state = TokenState.VALID
-                else:
-                    state = TokenState.LOGGED_OUT
+                state = TokenState.LOGGED_OUT
             base = self._base_url
             api_host = ""
             if base:
@@ -324,9 +323,7 @@ class CredentialManager:
                 api_host=api_host,
                 zone=self.zone,
                 state=state,
-                expires_at=(
-                    datetime.fromtimestamp(tok.sent_wall + tok.lifetime, UTC) if tok is not None else None
-                ),
+                expires_at=(datetime.fromtimestamp(tok.sent_wall + tok.lifetime, UTC) if tok is not None else None),
                 refresh_margin=tok.margin if tok is not None else self._refresh_margin,
                 refresh_count=self._refresh_count,
                 last_refresh_at=self._last_refresh_at,
@@ -507,9 +504,7 @@ class CredentialManager:
         except httpx.HTTPError as exc:
             kind = type(exc).__name__
             _redact.detach(exc)  # its request holds the Secret and ApiIntegrationCode headers
-            raise TransportError(
-                f"validation request failed: {kind}", request="GET ThresholdInformation"
-            ) from None
+            raise TransportError(f"validation request failed: {kind}", request="GET ThresholdInformation") from None
         if response.status_code == 401:
             raise AuthenticationError(
                 "the API rejected the API-user credentials",

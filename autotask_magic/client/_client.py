@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _redact
-from ._auth import SOLUTION_400, SOLUTION_401, SOLUTION_403, CredentialManager, _server_words
-from ._credentials import Credentials
-from ._exceptions import (
+from .. import _redact
+from .._exceptions import (
     AuthenticationError,
     AutotaskError,
     ConfigurationError,
@@ -27,6 +25,8 @@ from ._exceptions import (
     TransportError,
     WriteOutcomeUnknownError,
 )
+from ._auth import SOLUTION_400, SOLUTION_401, SOLUTION_403, CredentialManager, _server_words
+from ._credentials import Credentials
 from ._limits import Limits, endpoint_key
 from ._paging import MAX_PAGE_SIZE, PageInfo, iter_records
 from ._retry import (
@@ -43,9 +43,9 @@ from ._settings import Settings, check_under_root, check_url, origin
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-    from ._metadata import EntityFields
+    from ..entities._metadata import EntityFields
 
-__all__ = ["AutotaskClient", "ALL_ROWS"]
+__all__ = ["ALL_ROWS", "AutotaskClient"]
 
 log = _redact.get_logger("autotask_magic.http")
 
@@ -80,8 +80,8 @@ class _LimitedTransport(httpx.BaseTransport):
 class AutotaskClient:
     """A synchronous Autotask REST client (no IPython needed).
 
-        >>> with AutotaskClient.from_env() as client:
-        ...     n = client.count("Tickets")
+    >>> with AutotaskClient.from_env() as client:
+    ...     n = client.count("Tickets")
     """
 
     def __init__(
@@ -211,7 +211,7 @@ class AutotaskClient:
         path = httpx.URL(url).path
         base_path = httpx.URL(self.base_url).path
         if path.lower().startswith(base_path.lower()):
-            path = path[len(base_path):]
+            path = path[len(base_path) :]
         return path.lstrip("/")
 
     # ------------------------------------------------------------------ requests
@@ -283,11 +283,15 @@ class AutotaskClient:
                 # Pause every request of this client (and of any client sharing the manager).
                 self.manager.limits.gate.pause(wait)
                 continue
-            if status == 500 and read_only and attempt < policy.attempts:
-                # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
-                if is_transient_server_error(status, _server_words(response)):
-                    policy.sleep(policy.backoff(attempt))
-                    continue
+            # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
+            if (
+                status == 500
+                and read_only
+                and attempt < policy.attempts
+                and is_transient_server_error(status, _server_words(response))
+            ):
+                policy.sleep(policy.backoff(attempt))
+                continue
             if status in (502, 503, 504):
                 if read_only and attempt < policy.attempts:
                     policy.sleep(policy.backoff(attempt))
@@ -456,7 +460,7 @@ class AutotaskClient:
 
     def fields(self, entity: str) -> EntityFields:
         """Field metadata for ``entity`` (``entityInformation/fields`` + ``userDefinedFields``), cached."""
-        from ._metadata import EntityFields
+        from ..entities._metadata import EntityFields
 
         key = entity.lower()
         with self._fields_lock:
@@ -493,8 +497,8 @@ class AutotaskClient:
         records not yet converted when it stopped (every record fetched when that was within the first
         chunk); ``.pages`` as usual.
         """
+        from ..query._query import parse_where, validate_filter
         from ._frames import FrameBuilder
-        from ._query import parse_where, validate_filter
 
         if where is not None and filter is not None:
             raise ConfigurationError("give either where= or filter=, not both")
@@ -545,9 +549,7 @@ class AutotaskClient:
         return df
 
     @staticmethod
-    def _attach_partial(
-        exc: BaseException, entity: str, builder: Any, tail: list[dict[str, Any]], pages: int
-    ) -> None:
+    def _attach_partial(exc: BaseException, entity: str, builder: Any, tail: list[dict[str, Any]], pages: int) -> None:
         """Give a stopped query's exception everything fetched: ``.frame``, ``.records``, ``.pages``."""
         if tail and builder.last_added is tail:
             tail = []  # converted just before the interrupt landed

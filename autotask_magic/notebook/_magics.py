@@ -37,15 +37,15 @@ from IPython.core.magic_arguments import (
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
-from . import _display
-from ._entities import COMMON_ENTITIES, suggest_entity
-from ._exceptions import (
+from .._exceptions import (
     AutotaskError,
     ConfigurationError,
     IncompletePullError,
     NotFoundError,
     QuerySyntaxError,
 )
+from ..entities._names import COMMON_ENTITIES, suggest_entity
+from . import _display
 from ._login import (
     check_no_secret_arguments,
     not_logged_in_error,
@@ -143,8 +143,19 @@ def _split_where(rest: str) -> tuple[str, str | None]:
     return rest, None
 
 
-_QUERY_OPTIONS = ("where", "fields", "limit", "count", "output", "labels", "no-labels", "parallel", "tz",
-                  "dry-run", "raw")
+_QUERY_OPTIONS = (
+    "where",
+    "fields",
+    "limit",
+    "count",
+    "output",
+    "labels",
+    "no-labels",
+    "parallel",
+    "tz",
+    "dry-run",
+    "raw",
+)
 _REQUEST_OPTIONS = ("body", "dry-run", "raw", "output")
 
 
@@ -204,12 +215,8 @@ class AutotaskMagic(Magics, Configurable):
     base_url = Unicode(
         None, allow_none=True, help="API root (…/V1.0/); overrides AUTOTASK_BASE_URL. Skips zone discovery."
     ).tag(config=True)
-    token_url = Unicode(None, allow_none=True, help="OAuth token URL; overrides AUTOTASK_TOKEN_URL.").tag(
-        config=True
-    )
-    zone_url = Unicode(None, allow_none=True, help="Zone discovery URL; overrides AUTOTASK_ZONE_URL.").tag(
-        config=True
-    )
+    token_url = Unicode(None, allow_none=True, help="OAuth token URL; overrides AUTOTASK_TOKEN_URL.").tag(config=True)
+    zone_url = Unicode(None, allow_none=True, help="Zone discovery URL; overrides AUTOTASK_ZONE_URL.").tag(config=True)
     ca_bundle = Unicode(None, allow_none=True, help="CA bundle file for TLS; overrides AUTOTASK_CA_BUNDLE.").tag(
         config=True
     )
@@ -229,13 +236,9 @@ class AutotaskMagic(Magics, Configurable):
     timezone = Unicode("UTC", help="Time zone of date/time columns (e.g. 'Europe/Berlin').").tag(config=True)
     labels = Bool(False, help="Add <field>_label columns for picklist fields by default.").tag(config=True)
     parallel = Bool(False, help="Use id-range parallel pulls by default.").tag(config=True)
-    summary_rows = Int(5, help="Rows shown under the summary after -o NAME (0: summary line only).").tag(
-        config=True
-    )
+    summary_rows = Int(5, help="Rows shown under the summary after -o NAME (0: summary line only).").tag(config=True)
     autologin = Bool(True, help="Log in from the environment on the first %autotask call.").tag(config=True)
-    sandbox_tickets = Int(2000, help="Tickets in the sandbox started by %autotask_login --sandbox.").tag(
-        config=True
-    )
+    sandbox_tickets = Int(2000, help="Tickets in the sandbox started by %autotask_login --sandbox.").tag(config=True)
     sandbox_token_ttl = Float(
         3600.0, help="Seconds a sandbox token lives (%autotask_login --sandbox; a few seconds to watch refreshes)."
     ).tag(config=True)
@@ -290,7 +293,7 @@ class AutotaskMagic(Magics, Configurable):
         client_factory: Callable[..., Any] | None = None,
         widget_factory: Callable[[Any], Any] | None = None,
         sandbox_factory: Callable[..., Any] | None = None,
-        input: Callable[[str], str] | None = None,  # noqa: A002 - mirrors the builtin it replaces
+        input: Callable[[str], str] | None = None,
         getpass: Callable[[str], str] | None = None,
         can_prompt: Callable[[], bool] | None = None,
         environ: Mapping[str, str] | None = None,
@@ -313,6 +316,7 @@ class AutotaskMagic(Magics, Configurable):
         self.last_error: BaseException | None = None
         self._last_error_tb: str | None = None
         self._closed = False
+        self._scratch_ns: dict[str, Any] = {}
 
     # ---------------------------------------------------------------------------- plumbing
     def display(self, obj: Any) -> None:
@@ -336,6 +340,11 @@ class AutotaskMagic(Magics, Configurable):
     def _say(self, text: str) -> None:
         # Plain text goes through display too, so tests and front ends see one channel.
         self.display(_Text(text))
+
+    @property
+    def _user_ns(self) -> dict[str, Any]:
+        # Magics always run inside a shell; a detached instance (unit tests) writes to a scratch dict.
+        return self.shell.user_ns if self.shell is not None else self._scratch_ns
 
     def _verbose(self) -> bool:
         tb = getattr(self.shell, "InteractiveTB", None)
@@ -392,10 +401,20 @@ class AutotaskMagic(Magics, Configurable):
     @argument("--zone-url", default=None, help="zone discovery URL (API-user mode)")
     @argument("--ca-bundle", default=None, help="CA bundle file for TLS")
     @argument("--tickets", type=int, default=None, help="with --sandbox: number of tickets to generate")
-    @argument("--token-ttl", type=float, default=None, metavar="SECONDS",
-              help="with --sandbox: seconds each token lives (default: AutotaskMagic.sandbox_token_ttl)")
-    @argument("--latency", type=int, default=None, metavar="MS",
-              help="with --sandbox: milliseconds of delay per answer (default: AutotaskMagic.sandbox_latency_ms)")
+    @argument(
+        "--token-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --sandbox: seconds each token lives (default: AutotaskMagic.sandbox_token_ttl)",
+    )
+    @argument(
+        "--latency",
+        type=int,
+        default=None,
+        metavar="MS",
+        help="with --sandbox: milliseconds of delay per answer (default: AutotaskMagic.sandbox_latency_ms)",
+    )
     @argument("--no-check", action="store_true", help="do not validate the credentials now")
     @line_magic
     def autotask_login(self, line: str = "") -> None:
@@ -417,7 +436,15 @@ class AutotaskMagic(Magics, Configurable):
                 scrub_history(self.shell, line)
             raise
 
-    _LOGIN_IDENTIFIERS = ("--client-id", "--username", "--impersonate", "--mode", "--tickets", "--token-ttl", "--latency")
+    _LOGIN_IDENTIFIERS = (
+        "--client-id",
+        "--username",
+        "--impersonate",
+        "--mode",
+        "--tickets",
+        "--token-ttl",
+        "--latency",
+    )
     _LOGIN_URLS = ("--base-url", "--token-url", "--zone-url", "--ca-bundle")
     _LOGIN_FLAGS = ("--sandbox", "--no-check", "-h", "--help")
 
@@ -438,8 +465,11 @@ class AutotaskMagic(Magics, Configurable):
                 # Never echo the value: an unknown option may carry a secret.
                 raise UsageError(f"%autotask_login has no option {name} (see %autotask_login?)")
         args = parse_argstring(self.autotask_login, line)
-        sandbox_only = [o for o, v in (("--tickets", args.tickets), ("--token-ttl", args.token_ttl),
-                                       ("--latency", args.latency)) if v is not None]
+        sandbox_only = [
+            o
+            for o, v in (("--tickets", args.tickets), ("--token-ttl", args.token_ttl), ("--latency", args.latency))
+            if v is not None
+        ]
         if sandbox_only and not args.sandbox:
             verb = "needs" if len(sandbox_only) == 1 else "need"
             raise UsageError(f"{', '.join(sandbox_only)} {verb} --sandbox (they set up the built-in sandbox)")
@@ -449,10 +479,7 @@ class AutotaskMagic(Magics, Configurable):
             raise UsageError("--latency needs 0 or more milliseconds")
         if args.tickets is not None and args.tickets < 0:
             raise UsageError("--tickets needs 0 or more tickets")
-        if args.sandbox:
-            client = self._sandbox_client(args)
-        else:
-            client = self._env_client(args)
+        client = self._sandbox_client(args) if args.sandbox else self._env_client(args)
         try:
             if not args.no_check:
                 self._check_login(client)
@@ -521,14 +548,16 @@ class AutotaskMagic(Magics, Configurable):
         mode = args.mode or "oauth"
         with self._lock:
             sandbox = self.sandbox
-            if sandbox is None or (args.tickets is not None and getattr(sandbox, "_tickets_asked", None) != args.tickets):
+            if sandbox is None or (
+                args.tickets is not None and getattr(sandbox, "_tickets_asked", None) != args.tickets
+            ):
                 if sandbox is not None:
                     self._stop_sandbox()
                 tickets = args.tickets if args.tickets is not None else self.sandbox_tickets
                 if self._sandbox_factory is not None:
                     sandbox = self._sandbox_factory(tickets=tickets)
                 else:
-                    from .sandbox import Sandbox
+                    from ..sandbox import Sandbox
 
                     sandbox = Sandbox(tickets=tickets)
                     sandbox.start()
@@ -545,7 +574,7 @@ class AutotaskMagic(Magics, Configurable):
         return self._make_client(env, mode=mode, label="sandbox")
 
     def _make_client(self, env: Mapping[str, str], *, mode: str, label: str | None = None) -> Any:
-        from ._settings import API_USER_VARS, OAUTH_VARS, Settings
+        from ..client._settings import API_USER_VARS, OAUTH_VARS, Settings
 
         # The environment may hold the other mode's variables too; the chosen mode decides.
         drop = API_USER_VARS if mode == "oauth" else OAUTH_VARS
@@ -556,17 +585,17 @@ class AutotaskMagic(Magics, Configurable):
             raise
         except ValueError as exc:  # e.g. a non-numeric impersonation resource id
             raise ConfigurationError(f"invalid login setting: {exc}") from None
-        kwargs: dict[str, Any] = dict(
-            base_url=settings.base_url,
-            token_url=settings.token_url,
-            zone_url=settings.zone_url,
-            ca_bundle=settings.ca_bundle,
-            timeout=self.timeout,
-            label=label,
-        )
+        kwargs: dict[str, Any] = {
+            "base_url": settings.base_url,
+            "token_url": settings.token_url,
+            "zone_url": settings.zone_url,
+            "ca_bundle": settings.ca_bundle,
+            "timeout": self.timeout,
+            "label": label,
+        }
         factory = self._client_factory
         if factory is None:
-            from ._client import AutotaskClient
+            from ..client._client import AutotaskClient
 
             factory = AutotaskClient
         client = factory(settings.credentials, **kwargs)
@@ -619,7 +648,7 @@ class AutotaskMagic(Magics, Configurable):
                 pass
         line = _display.status_line(manager.status())
         if unchecked and line.startswith("Autotask: logged out"):
-            line = f"Autotask: {note}" + line[len("Autotask: logged out"):]
+            line = f"Autotask: {note}" + line[len("Autotask: logged out") :]
         self._say(line)
 
     def _close_client(self, client: Any) -> None:
@@ -721,7 +750,7 @@ class AutotaskMagic(Magics, Configurable):
             if not self.autologin:
                 raise not_logged_in_error()
             env = self._environment()
-            from ._settings import API_USER_VARS, OAUTH_VARS
+            from ..client._settings import API_USER_VARS, OAUTH_VARS
 
             if not any(env.get(v) for v in (*OAUTH_VARS, *API_USER_VARS)):
                 raise not_logged_in_error()
@@ -799,7 +828,7 @@ class AutotaskMagic(Magics, Configurable):
         if args.count and args.raw:
             raise UsageError("--count and --raw do not go together")
 
-        from ._query import parse_where, validate_filter
+        from ..query._query import parse_where, validate_filter
 
         params = _Namespace(self.shell.user_ns if self.shell is not None else {})
         # Syntax, operators and the UDF rule are checked here, before login or any request.
@@ -829,7 +858,7 @@ class AutotaskMagic(Magics, Configurable):
         if args.count:
             n = client.count(entity, filter_ or None)
             if args.output:
-                self.shell.user_ns[args.output] = n
+                self._user_ns[args.output] = n
                 self._say(f"{args.output}: {n:,} {entity}")
                 return None
             return n
@@ -846,8 +875,16 @@ class AutotaskMagic(Magics, Configurable):
             if args.raw:
                 result: Any = []
                 try:
-                    result.extend(client.records(entity, filter_ or None, fields=field_list, limit=args.limit,
-                                                 on_page=progress.update, parallel=parallel))
+                    result.extend(
+                        client.records(
+                            entity,
+                            filter_ or None,
+                            fields=field_list,
+                            limit=args.limit,
+                            on_page=progress.update,
+                            parallel=parallel,
+                        )
+                    )
                 except KeyboardInterrupt as exc:
                     if len(getattr(exc, "records", None) or ()) < len(result):
                         exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
@@ -876,7 +913,7 @@ class AutotaskMagic(Magics, Configurable):
         if progress.shown and not args.output:
             self._say(self._summary_text(None, result, entity, progress, elapsed))
         if args.output:
-            self.shell.user_ns[args.output] = result
+            self._user_ns[args.output] = result
             self._show_stored(args.output, result)
             return None
         return result
@@ -926,8 +963,9 @@ class AutotaskMagic(Magics, Configurable):
             info["elapsed_s"] = round(elapsed, 3)
         attrs["autotask"] = info
 
-    def _summary_text(self, name: str | None, result: Any, entity: str, progress: _display.Progress,
-                      elapsed: float) -> str:
+    def _summary_text(
+        self, name: str | None, result: Any, entity: str, progress: _display.Progress, elapsed: float
+    ) -> str:
         if hasattr(result, "shape"):
             return _display.frame_summary(name or entity, result)
         n = len(result) if hasattr(result, "__len__") else 0
@@ -962,20 +1000,26 @@ class AutotaskMagic(Magics, Configurable):
         if isinstance(records, list):
             partial: Any = records
             try:
-                from ._frames import to_frame
+                from ..client._frames import to_frame
 
                 if frame is not None:
                     partial = frame
                 else:
                     partial = to_frame(records, fields=fields, labels=labels, tz=tz)
-                    partial.attrs["autotask"] = {"entity": entity, "pages": pages, "records": len(records),
-                                                 "partial": True}
+                    partial.attrs["autotask"] = {
+                        "entity": entity,
+                        "pages": pages,
+                        "records": len(records),
+                        "partial": True,
+                    }
             except Exception:  # keep the raw records rather than lose them
                 partial = records
             if self.shell is not None:
-                self.shell.user_ns[PARTIAL_NAME] = partial
-            message = (f"{entity}: {what} after {len(partial):,} records in {pages} pages; "
-                       f"the records fetched so far are in {PARTIAL_NAME}")
+                self._user_ns[PARTIAL_NAME] = partial
+            message = (
+                f"{entity}: {what} after {len(partial):,} records in {pages} pages; "
+                f"the records fetched so far are in {PARTIAL_NAME}"
+            )
         else:
             message = f"{entity}: {what} after {pages} pages; no records were kept"
         cause_text = None if by_user else str(cause or exc)
@@ -989,10 +1033,14 @@ class AutotaskMagic(Magics, Configurable):
         return _display.make_one_line(err, verbose=self._verbose, secrets=self._secrets(), color=self._color())  # type: ignore[return-value]
 
     def _dry_run_query(
-        self, entity: str, filter_: list[dict[str, Any]], field_list: list[str] | None,
-        args: argparse.Namespace, fields: Any,
+        self,
+        entity: str,
+        filter_: list[dict[str, Any]],
+        field_list: list[str] | None,
+        args: argparse.Namespace,
+        fields: Any,
     ) -> None:
-        from ._client import query_body
+        from ..client._client import query_body
 
         # The same body the client builds, so the dry run shows exactly what would be sent.
         body = query_body(filter_, field_list, args.limit, self.page_size)
@@ -1003,7 +1051,6 @@ class AutotaskMagic(Magics, Configurable):
             path = f"{entity}/query"
         note = "" if fields is not None else "\n(field names not checked: metadata not loaded yet)"
         self._say(self._render_request("POST", path, body) + note)
-        return None
 
     # ---- raw requests
     def _request(self, method: str, rest: str, cell: str | None) -> Any:
@@ -1036,8 +1083,10 @@ class AutotaskMagic(Magics, Configurable):
                 pos = min(exc.pos, len(cell) if end == -1 else end)
                 line = cell.count("\n", 0, pos) + 1
                 col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
-                err = QuerySyntaxError(f"the cell is not valid JSON: {exc.msg} at line {line}, column {col}",
-                                       hint="the body of a raw request is JSON")
+                err = QuerySyntaxError(
+                    f"the cell is not valid JSON: {exc.msg} at line {line}, column {col}",
+                    hint="the body of a raw request is JSON",
+                )
                 err.text, err.position = cell, pos
                 raise err from None
         if method in ("GET", "DELETE") and body is not None:
@@ -1063,13 +1112,13 @@ class AutotaskMagic(Magics, Configurable):
         elif method != "GET" and not args.raw and isinstance(result, dict):
             self._say(f"{method} {path}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
         if args.output:
-            self.shell.user_ns[args.output] = result
+            self._user_ns[args.output] = result
             self._show_stored(args.output, result)
             return None
         return result
 
     def _frame_from_response(self, client: Any, segments: list[str], result: dict[str, Any]) -> Any:
-        from ._frames import to_frame
+        from ..client._frames import to_frame
 
         records = [result["item"]] if "item" in result else list(result.get("items") or [])
         entity = segments[0] if segments else ""
@@ -1083,8 +1132,12 @@ class AutotaskMagic(Magics, Configurable):
             except AutotaskError:
                 fields = None
         df = to_frame(records, fields=fields, tz=self.timezone)
-        df.attrs["autotask"] = {"entity": entity, "request": f"GET /{'/'.join(segments)}", "pages": 1,
-                                "records": len(records)}
+        df.attrs["autotask"] = {
+            "entity": entity,
+            "request": f"GET /{'/'.join(segments)}",
+            "pages": 1,
+            "records": len(records),
+        }
         next_url = (result.get("pageDetails") or {}).get("nextPageUrl")
         if next_url:
             self._say(f"{len(records)} records from the first page only; use %autotask query {entity} for all pages")
@@ -1097,12 +1150,14 @@ class AutotaskMagic(Magics, Configurable):
         if re.match(r"^[a-z][a-z0-9+.-]*://", path, re.IGNORECASE):
             root = self._api_root()
             if not root or not path.lower().startswith(root.lower()):
-                raise UsageError("absolute URLs must be under the API root of this session; give a path like /Tickets/1")
-            path = path[len(root):]
+                raise UsageError(
+                    "absolute URLs must be under the API root of this session; give a path like /Tickets/1"
+                )
+            path = path[len(root) :]
         path = path.lstrip("/")
         for prefix in ("atservicesrest/v1.0/", "v1.0/"):
             if path.lower().startswith(prefix):
-                path = path[len(prefix):]
+                path = path[len(prefix) :]
         parts = urlsplit(path)
         path, query = parts.path, parts.query
         if any(seg in ("..", ".") for seg in path.split("/")):
@@ -1147,7 +1202,7 @@ class AutotaskMagic(Magics, Configurable):
             headers["Authorization"] = "Bearer <redacted>"
         if body is not None:
             headers["Content-Type"] = "application/json"
-        from ._redact import redact
+        from .._redact import redact
 
         return redact(_display.render_dry_run(method, url, headers, body, secrets=self._secrets()))
 
@@ -1165,16 +1220,20 @@ class AutotaskMagic(Magics, Configurable):
         named = [(name, fields.get(name, udf=False)) for name in fields.names]
         named += [(f"udf.{name}", fields.get(name, udf=True)) for name in getattr(fields, "udf_names", [])]
         for name, info in named:
-            rows.append({
-                "name": name,
-                "data_type": getattr(info, "data_type", None),
-                "picklist": bool(getattr(info, "is_picklist", False)),
-                "reference": (getattr(info, "reference_entity", None) or "") if getattr(info, "is_reference", False) else "",
-                "udf": bool(getattr(info, "is_udf", False)),
-            })
+            rows.append(
+                {
+                    "name": name,
+                    "data_type": getattr(info, "data_type", None),
+                    "picklist": bool(getattr(info, "is_picklist", False)),
+                    "reference": (getattr(info, "reference_entity", None) or "")
+                    if getattr(info, "is_reference", False)
+                    else "",
+                    "udf": bool(getattr(info, "is_udf", False)),
+                }
+            )
         df = pd.DataFrame(rows, columns=["name", "data_type", "picklist", "reference", "udf"])
         if args.output:
-            self.shell.user_ns[args.output] = df
+            self._user_ns[args.output] = df
             self._say(_display.frame_summary(args.output, df))
             return None
         return df
@@ -1206,7 +1265,7 @@ class AutotaskMagic(Magics, Configurable):
         fields = self.cached_fields(entity)
         if fields is None:
             return []
-        names = [n for n in fields.names]
+        names = list(fields.names)
         names += [f'udf."{n}"' for n in getattr(fields, "udf_names", ())]
         return names
 
@@ -1330,8 +1389,10 @@ def unload_ipython_extension(ip: Any) -> None:
         matchers[:] = [m for m in matchers if getattr(m, "__self__", None) is not magic]
     manager = getattr(ip, "magics_manager", None)
     if manager is not None:
-        for kind, names in (("line", ("autotask_login", "autotask_logout", "autotask_status",
-                                      "autotask_last_error", "autotask")), ("cell", ("autotask",))):
+        for kind, names in (
+            ("line", ("autotask_login", "autotask_logout", "autotask_status", "autotask_last_error", "autotask")),
+            ("cell", ("autotask",)),
+        ):
             table = manager.magics.get(kind, {})
             for name in names:
                 fn = table.get(name)

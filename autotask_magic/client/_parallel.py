@@ -21,6 +21,8 @@ record fetched so far (in id order).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import logging
 import math
@@ -34,7 +36,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ._exceptions import AutotaskError, IncompletePullError, ServerError
+from .._exceptions import AutotaskError, IncompletePullError, ServerError
 from ._limits import stop_on
 from ._paging import PageInfo
 
@@ -82,7 +84,7 @@ class Page:
     JSON is parsed on the consumer's thread while that request is in flight.
     """
 
-    __slots__ = ("_items", "next_url", "raw", "_count")
+    __slots__ = ("_count", "_items", "next_url", "raw")
 
     def __init__(
         self,
@@ -105,9 +107,7 @@ class Page:
             items = list((data.get("items") if isinstance(data, dict) else None) or [])
             details = (data.get("pageDetails") if isinstance(data, dict) else None) or {}
             nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
-            if (str(nxt) if nxt else None) != self.next_url or (
-                self._count is not None and self._count != len(items)
-            ):
+            if (str(nxt) if nxt else None) != self.next_url or (self._count is not None and self._count != len(items)):
                 raise ServerError(
                     "a page's nextPageUrl or count differs from what was read ahead",
                     hint="run the query again, or without parallel=True",
@@ -193,10 +193,10 @@ def plan_partitions(
     if pages_left < MIN_PARALLEL_PAGES:
         return []
     n = max(1, min(max_partitions, pages_left))
-    first, last = int(first_ids[0]), int(first_ids[-1])
+    last = int(first_ids[-1])
     # Ids per record on the first page (>= 1 because ids are unique integers), and how irregular the
     # gaps are: the boundary after R records is uncertain by about sd * sqrt(R) ids.
-    steps = [b - a for a, b in zip(first_ids, first_ids[1:])]
+    steps = [b - a for a, b in itertools.pairwise(first_ids)]
     spacing = max(1.0, sum(steps) / len(steps)) if steps else 1.0
     sd = math.sqrt(sum((x - spacing) ** 2 for x in steps) / len(steps)) if steps else 0.0
     per = [pages_left // n + (1 if i < pages_left % n else 0) for i in range(n)]
@@ -226,7 +226,7 @@ class _Worker:
         self.part = part
         self.pages: queue.Queue[Page | None] = queue.Queue()  # None marks the end
         self.fetched = 0  # records fetched so far (read by later partitions for the limit)
-        self.buffered: list[Page] = []  # pages taken off the queue but not yet yielded
+        self.buffered: list[Page | None] = []  # pages taken off the queue but not yet yielded
         self.done = threading.Event()  # set when the partition has stopped fetching
         self.thread: tuple[threading.Thread, threading.Event] | None = None  # (thread, began) once started
         self.started_at = 0.0
@@ -316,8 +316,9 @@ class _Crew:
             if t.is_alive():
                 late.append(t)
         if late:
-            logger.warning("%d partition thread(s) still running after %.0f s; left to finish on their own",
-                           len(late), timeout)
+            logger.warning(
+                "%d partition thread(s) still running after %.0f s; left to finish on their own", len(late), timeout
+            )
         return late
 
 
@@ -390,19 +391,24 @@ def parallel_records(
         if first.next_url is None or (limit is not None and records_done >= limit):
             return
 
-        ids = [rec.get("id") for rec in first.items]
-        ordered = all(isinstance(i, int) for i in ids) and all(a < b for a, b in zip(ids, ids[1:]))
-        parts = plan_partitions(ids, total, max_partitions=max_in_flight, limit=limit, page_size=page_size) if (ordered and total is not None) else []
+        raw_ids = [rec.get("id") for rec in first.items]
+        ids = [i for i in raw_ids if isinstance(i, int)]
+        ordered = len(ids) == len(raw_ids) and all(a < b for a, b in itertools.pairwise(ids))
+        parts = (
+            plan_partitions(ids, total, max_partitions=max_in_flight, limit=limit, page_size=page_size)
+            if (ordered and total is not None)
+            else []
+        )
         if not parts:
             # Small remainder, unknown count or pages not in id order: follow nextPageUrl as usual.
             if not ordered:
                 logger.debug("first page is not in id order; continuing sequentially")
-            yield from _sequential_tail(fetcher, entity, body, first.next_url, emit, limit, lambda: records_done, yielded, lambda: pages_done)
+            yield from _sequential_tail(
+                fetcher, entity, body, first.next_url, emit, limit, lambda: records_done, yielded, lambda: pages_done
+            )
             return
 
-        logger.debug(
-            "%s: %s records, %d partitions: %s", entity, total, len(parts), [(p.lo, p.hi) for p in parts]
-        )
+        logger.debug("%s: %s records, %d partitions: %s", entity, total, len(parts), [(p.lo, p.hi) for p in parts])
         first_count = len(first.items)
         workers = [_Worker(p) for p in parts]
         errors: list[BaseException] = []
@@ -446,7 +452,7 @@ def parallel_records(
 
         for w in workers:
             w.started_at = time.monotonic()
-            w.thread = crew.start(lambda w=w: run(w))
+            w.thread = crew.start(functools.partial(run, w))
 
         def parse_ahead(w: _Worker) -> bool:
             # While the current partition's next page is in flight, parse a page a later partition has
@@ -459,7 +465,7 @@ def parallel_records(
                 later.buffered.append(page)
                 if page is not None and page.raw is not None:
                     try:
-                        page.items
+                        page.items  # noqa: B018 - parses now, off the consumer's critical path
                     except (ValueError, AutotaskError):
                         pass  # raised again when this page's turn comes
                 return True
@@ -480,8 +486,9 @@ def parallel_records(
                     page = w.pages.get(timeout=_POLL_SECONDS)
                 except queue.Empty:
                     if w.lost() and w.pages.empty():
-                        errors.append(ServerError("a partition thread stopped without a result",
-                                                  hint="run the query again"))
+                        errors.append(
+                            ServerError("a partition thread stopped without a result", hint="run the query again")
+                        )
                         stop.set()
                         return None
                     continue

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import ipywidgets as widgets
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._auth import ManagerStatus
+    from ..client._auth import ManagerStatus
 
 __all__ = ["PanelView", "StatusPanel", "close_all", "render_text", "render_view", "status_panel"]
 
@@ -104,7 +104,7 @@ def _one_line(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(abs(seconds)))
+    seconds = round(abs(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -263,19 +263,33 @@ class StatusPanel(widgets.VBox):
             _row("Requests", "budget"),
             _row("Last error", "error"),
         ]
-        (self._mode, self._identity, self._host, self._expires, self._countdown, self._refreshes, self._budget,
-         self._error) = (value for _, value in rows)
+        (
+            self._mode,
+            self._identity,
+            self._host,
+            self._expires,
+            self._countdown,
+            self._refreshes,
+            self._budget,
+            self._error,
+        ) = (value for _, value in rows)
         self._bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="16em"))
         self._bar.add_class("autotask-status-bar")
         self.refresh_button = widgets.Button(description="Refresh now", icon="refresh", tooltip="Refresh the token now")
         self.refresh_button.add_class("autotask-status-refresh")
-        self.logout_button = widgets.Button(description="Log out", icon="sign-out", tooltip="Forget token and credentials")
+        self.logout_button = widgets.Button(
+            description="Log out", icon="sign-out", tooltip="Forget token and credentials"
+        )
         self.logout_button.add_class("autotask-status-logout")
         self.refresh_button.on_click(self._on_refresh_clicked)
         self.logout_button.on_click(self._on_logout_clicked)
         super().__init__(
-            children=[self._state, *(box for box, _ in rows), self._bar,
-                      widgets.HBox([self.refresh_button, self.logout_button])],
+            children=[
+                self._state,
+                *(box for box, _ in rows),
+                self._bar,
+                widgets.HBox([self.refresh_button, self.logout_button]),
+            ],
             layout=widgets.Layout(border="1px solid #d0d0d0", padding="6px 10px", width="fit-content"),
         )
         self.add_class("autotask-status-panel")
@@ -402,12 +416,16 @@ class StatusPanel(widgets.VBox):
 
     def _apply(self, view: PanelView) -> None:
         # Traitlets only notify on change, so an unchanged text sends nothing to the browser.
-        dot = (f'<span style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;'
-               f'background:{view.color};margin-right:0.4em;vertical-align:middle"></span>')
+        dot = (
+            f'<span style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;'
+            f'background:{view.color};margin-right:0.4em;vertical-align:middle"></span>'
+        )
         note = f' <span style="color:#757575">· {_html(self._action_note)}</span>' if self._action_note else ""
-        self._state.value = (f'{dot}<b>Autotask</b> <span class="autotask-status-state-text" '
-                             f'data-state="{_html(view.state_key)}" style="color:{view.color}">'
-                             f"{_html(view.state_text)}</span>{note}")
+        self._state.value = (
+            f'{dot}<b>Autotask</b> <span class="autotask-status-state-text" '
+            f'data-state="{_html(view.state_key)}" style="color:{view.color}">'
+            f"{_html(view.state_text)}</span>{note}"
+        )
         self._mode.value = _html(view.mode_text)
         self._identity.value = f"<code>{_html(view.identity)}</code>"
         self._host.value = _html(view.host_text)
@@ -416,8 +434,13 @@ class StatusPanel(widgets.VBox):
         self._refreshes.value = _html(view.refresh_text)
         self._budget.value = _html(view.budget_text)
         self._bar.value = view.budget_fraction or 0.0
-        self._bar.bar_style = ("danger" if (view.budget_fraction or 0) >= 0.9
-                               else "warning" if (view.budget_fraction or 0) >= 0.7 else "success")
+        self._bar.bar_style = (
+            "danger"
+            if (view.budget_fraction or 0) >= 0.9
+            else "warning"
+            if (view.budget_fraction or 0) >= 0.7
+            else "success"
+        )
         self._error.value = _html(view.error_text)
         self.refresh_button.disabled = not view.can_refresh
         self.logout_button.disabled = not view.can_logout

@@ -16,23 +16,23 @@ from dataclasses import dataclass
 
 import httpx
 
+from .._exceptions import ConfigurationError
 from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
-from ._exceptions import ConfigurationError
 
 __all__ = [
-    "DEFAULT_TOKEN_URL",
+    "API_USER_VARS",
     "DEFAULT_BASE_URL",
+    "DEFAULT_TOKEN_URL",
     "DEFAULT_ZONE_URL",
     "OAUTH_VARS",
-    "API_USER_VARS",
     "Settings",
+    "api_root",
+    "check_under_root",
     "check_url",
     "is_loopback",
+    "make_ssl_context",
     "origin",
     "same_origin",
-    "api_root",
-    "make_ssl_context",
-    "check_under_root",
 ]
 
 DEFAULT_TOKEN_URL = "https://webservices.autotask.net/ATServicesRest/oauth/token"
@@ -138,7 +138,7 @@ def check_under_root(url: str | httpx.URL, root: str, *, what: str = "request UR
         root_path += "/"
     if not path.lower().startswith(root_path.lower()) or _BAD_PATH.search(path):
         raise ConfigurationError(f"{what} leaves the API root {root_path}; nothing was sent", hint=fix)
-    if any(seg in (".", "..") for seg in path[len(root_path):].split("/")):
+    if any(seg in (".", "..") for seg in path[len(root_path) :].split("/")):
         raise ConfigurationError(f"{what} contains '.' or '..' segments; nothing was sent", hint=fix)
 
 
@@ -194,9 +194,7 @@ class Settings:
             mode = "api_user"
         elif oauth_set and api_set:
             raise ConfigurationError(
-                "both OAuth and API-user variables are set ("
-                + ", ".join(oauth_set + api_set)
-                + ")",
+                "both OAuth and API-user variables are set (" + ", ".join(oauth_set + api_set) + ")",
                 hint="unset one mode: OAuth uses "
                 + ", ".join(OAUTH_VARS)
                 + "; API user uses "
@@ -213,11 +211,7 @@ class Settings:
                 what = "no Autotask credentials in the environment"
             raise ConfigurationError(
                 what,
-                hint="set "
-                + " and ".join(OAUTH_VARS)
-                + " (OAuth), or "
-                + ", ".join(API_USER_VARS)
-                + " (API user)",
+                hint="set " + " and ".join(OAUTH_VARS) + " (OAuth), or " + ", ".join(API_USER_VARS) + " (API user)",
             )
 
         creds: Credentials

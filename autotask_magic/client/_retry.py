@@ -14,13 +14,13 @@ import httpx
 
 __all__ = [
     "RETRY_STATUSES",
+    "RetryPolicy",
     "is_read_only",
-    "may_have_reached_server",
     "is_retryable_exception",
     "is_tls_error",
-    "parse_retry_after",
     "is_transient_server_error",
-    "RetryPolicy",
+    "may_have_reached_server",
+    "parse_retry_after",
 ]
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -34,11 +34,7 @@ def is_read_only(method: str, path: str) -> bool:
     if method != "POST":
         return False
     p = path.split("?", 1)[0].rstrip("/").lower()
-    return p.endswith("/query") or p.endswith("/query/count") or p.endswith("/query/next") or p in (
-        "query",
-        "query/count",
-        "query/next",
-    ) or p.endswith("query/next")
+    return p in ("query", "query/count", "query/next") or p.endswith(("/query", "/query/count", "query/next"))
 
 
 def may_have_reached_server(exc: BaseException) -> bool:

@@ -1,0 +1,63 @@
+"""The HTTP client: auth flows, limits, retries, paging, parallel pulls and DataFrames.
+
+Imports httpx and pandas, never IPython. Heavy modules load on first use of a name, so that
+``%load_ext autotask_magic`` (which reaches ``client._settings`` only) stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "AutotaskClient": "._client",
+    "query_body": "._client",
+    "ApiUserCredentials": "._credentials",
+    "OAuthCredentials": "._credentials",
+    "Credentials": "._credentials",
+    "Secret": "._credentials",
+    "CredentialManager": "._auth",
+    "ManagerStatus": "._auth",
+    "TokenState": "._auth",
+    "Settings": "._settings",
+    "FrameBuilder": "._frames",
+    "to_frame": "._frames",
+    "RetryPolicy": "._retry",
+}
+
+__all__ = [
+    "ApiUserCredentials",
+    "AutotaskClient",
+    "CredentialManager",
+    "Credentials",
+    "FrameBuilder",
+    "ManagerStatus",
+    "OAuthCredentials",
+    "RetryPolicy",
+    "Secret",
+    "Settings",
+    "TokenState",
+    "query_body",
+    "to_frame",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._auth import CredentialManager, ManagerStatus, TokenState
+    from ._client import AutotaskClient, query_body
+    from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials, Secret
+    from ._frames import FrameBuilder, to_frame
+    from ._retry import RetryPolicy
+    from ._settings import Settings
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,19 @@
+"""Facts about Autotask entities, below both the client and the query language.
+
+``EntityFields`` / ``FieldInfo`` describe one entity's fields as a tenant's metadata reports them;
+``COMMON_ENTITIES`` and ``suggest_entity`` serve completion and "did you mean". Nothing here does I/O.
+"""
+
+from ._metadata import BOOLEAN_TYPES, DATE_TYPES, FLOAT_TYPES, INTEGER_TYPES, EntityFields, FieldInfo
+from ._names import COMMON_ENTITIES, suggest_entity
+
+__all__ = [
+    "BOOLEAN_TYPES",
+    "COMMON_ENTITIES",
+    "DATE_TYPES",
+    "FLOAT_TYPES",
+    "INTEGER_TYPES",
+    "EntityFields",
+    "FieldInfo",
+    "suggest_entity",
+]
