@@ -133,9 +133,14 @@ class AutotaskClient:
         self._closed = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> AutotaskClient:
-        """Build a client from ``AUTOTASK_*`` variables; raises ConfigurationError naming what is wrong."""
-        s = Settings.from_env(env)
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, mode: str | None = None, **kwargs: Any
+    ) -> AutotaskClient:
+        """Build a client from ``AUTOTASK_*`` variables; raises ConfigurationError naming what is wrong.
+
+        ``mode`` (``"oauth"`` or ``"api_user"``; else ``AUTOTASK_MODE``) chooses when both credential sets are set.
+        """
+        s = Settings.from_env(env, mode=mode)
         return cls(
             s.credentials,
             base_url=s.base_url,

@@ -18,17 +18,20 @@ import httpx
 
 from .._exceptions import ConfigurationError
 from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
+from ._mode import API_USER_ENV, MODE_ENV, OAUTH_ENV, infer_mode
 
 __all__ = [
-    "API_USER_VARS",
+    "API_USER_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_TOKEN_URL",
     "DEFAULT_ZONE_URL",
-    "OAUTH_VARS",
+    "MODE_ENV",
+    "OAUTH_ENV",
     "Settings",
     "api_root",
     "check_under_root",
     "check_url",
+    "infer_mode",
     "is_loopback",
     "make_ssl_context",
     "origin",
@@ -38,9 +41,6 @@ __all__ = [
 DEFAULT_TOKEN_URL = "https://webservices.autotask.net/ATServicesRest/oauth/token"
 DEFAULT_BASE_URL = "https://webservices.autotask.net/ATServicesRest/V1.0/"
 DEFAULT_ZONE_URL = "https://webservices.autotask.net/atservicesrest/V1.0/zoneInformation"
-
-OAUTH_VARS = ("AUTOTASK_CLIENT_ID", "AUTOTASK_CLIENT_SECRET")
-API_USER_VARS = ("AUTOTASK_USERNAME", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET")
 
 Origin = tuple[str, str, int]
 
@@ -176,42 +176,30 @@ class Settings:
         return self.credentials.mode
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read ``AUTOTASK_*`` variables; raise ConfigurationError naming what is missing or contradictory."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, mode: str | None = None) -> Settings:
+        """Read ``AUTOTASK_*`` variables; raise ConfigurationError naming what is missing or contradictory.
+
+        ``mode`` (or ``AUTOTASK_MODE``) picks the credential set when both are present; see :func:`infer_mode`.
+        """
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
             value = env.get(name)
             return value.strip() if value and value.strip() else None
 
-        oauth_set = [v for v in OAUTH_VARS if get(v)]
-        api_set = [v for v in API_USER_VARS if get(v)]
-        oauth_full = len(oauth_set) == len(OAUTH_VARS)
-        api_full = len(api_set) == len(API_USER_VARS)
-        if oauth_full and not api_set:
-            mode = "oauth"
-        elif api_full and not oauth_set:
-            mode = "api_user"
-        elif oauth_set and api_set:
-            raise ConfigurationError(
-                "both OAuth and API-user variables are set (" + ", ".join(oauth_set + api_set) + ")",
-                hint="unset one mode: OAuth uses "
-                + ", ".join(OAUTH_VARS)
-                + "; API user uses "
-                + ", ".join(API_USER_VARS),
+        mode = infer_mode(env, mode)
+        wanted = OAUTH_ENV if mode == "oauth" else API_USER_ENV
+        missing = [v for v in wanted if not get(v)]
+        if mode is None or missing:
+            label = {"oauth": "OAuth", "api_user": "API-user"}.get(mode or "")
+            what = (
+                f"{label} settings are incomplete: missing " + ", ".join(missing)
+                if label
+                else "no Autotask credentials in the environment"
             )
-        else:
-            missing_oauth = [v for v in OAUTH_VARS if v not in oauth_set]
-            missing_api = [v for v in API_USER_VARS if v not in api_set]
-            if oauth_set:
-                what = "OAuth settings are incomplete: missing " + ", ".join(missing_oauth)
-            elif api_set:
-                what = "API-user settings are incomplete: missing " + ", ".join(missing_api)
-            else:
-                what = "no Autotask credentials in the environment"
             raise ConfigurationError(
                 what,
-                hint="set " + " and ".join(OAUTH_VARS) + " (OAuth), or " + ", ".join(API_USER_VARS) + " (API user)",
+                hint="set " + " and ".join(OAUTH_ENV) + " (OAuth), or " + ", ".join(API_USER_ENV) + " (API user)",
             )
 
         creds: Credentials

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ConfigurationError
+from ..client._mode import infer_mode
 
 __all__ = [
-    "API_USER_VARS",
-    "OAUTH_VARS",
+    "API_USER_PROMPTS",
+    "OAUTH_PROMPTS",
     "LoginPlan",
     "can_prompt",
     "check_no_secret_arguments",
@@ -27,12 +28,13 @@ __all__ = [
     "request_line_credential",
 ]
 
-# (environment variable, prompt text, is secret) per mode, in prompting order.
-OAUTH_VARS: tuple[tuple[str, str, bool], ...] = (
+# (environment variable, prompt text, is secret) per mode, in prompting order. The variable names
+# themselves live in client._mode (OAUTH_ENV, API_USER_ENV).
+OAUTH_PROMPTS: tuple[tuple[str, str, bool], ...] = (
     ("AUTOTASK_CLIENT_ID", "Autotask OAuth client id: ", False),
     ("AUTOTASK_CLIENT_SECRET", "Autotask OAuth client secret: ", True),
 )
-API_USER_VARS: tuple[tuple[str, str, bool], ...] = (
+API_USER_PROMPTS: tuple[tuple[str, str, bool], ...] = (
     ("AUTOTASK_USERNAME", "Autotask API username: ", False),
     # The integration code identifies the integration to Autotask and is sent with every request;
     # treat it like a credential: never echoed.
@@ -144,7 +146,7 @@ class LoginPlan:
 
 
 def _mode_vars(mode: str) -> tuple[tuple[str, str, bool], ...]:
-    return OAUTH_VARS if mode == "oauth" else API_USER_VARS
+    return OAUTH_PROMPTS if mode == "oauth" else API_USER_PROMPTS
 
 
 def _how_to(mode: str | None) -> str:
@@ -169,27 +171,19 @@ def plan_login(
 ) -> LoginPlan:
     """Merge options over the environment, infer the mode, prompt for what is missing (or fail).
 
-    ``overrides`` maps ``AUTOTASK_*`` names to option values (None = not given). Mode inference: an
-    explicit mode wins; else a client id means OAuth, a username means API user; else the
-    ``default_mode``. Raises ``ConfigurationError`` naming the variables when something is missing and
-    nobody can be asked.
+    ``overrides`` maps ``AUTOTASK_*`` names to option values (None = not given). The mode comes from
+    :func:`~autotask_magic.client._mode.infer_mode` (explicit mode, ``AUTOTASK_MODE``, then the
+    credential sets), else ``default_mode``. Raises ``ConfigurationError`` naming the variables when
+    something is missing and nobody can be asked.
     """
     env = {k: v for k, v in environ.items() if k.startswith("AUTOTASK_") and v != ""}
     for key, value in overrides.items():
         if value is not None and value != "":
             env[key] = value
-    guessed = mode is None and not any(env.get(var) for var, _, _ in (*OAUTH_VARS, *API_USER_VARS))
-    if mode is None:
-        if env.get("AUTOTASK_CLIENT_ID") and not env.get("AUTOTASK_USERNAME"):
-            mode = "oauth"
-        elif env.get("AUTOTASK_USERNAME"):
-            mode = "api_user"
-        elif env.get("AUTOTASK_CLIENT_SECRET"):
-            mode = "oauth"
-        else:
-            mode = default_mode
-    if mode not in ("oauth", "api_user"):
-        raise ConfigurationError(f"unknown login mode {mode!r}", hint="use --mode oauth or --mode api_user")
+    # One decision for all login paths (client._mode.infer_mode); None means no credentials at all.
+    inferred = infer_mode(env, mode)
+    guessed = inferred is None
+    mode = default_mode if inferred is None else inferred
     missing = [(var, text, secret) for var, text, secret in _mode_vars(mode) if not env.get(var)]
     prompted: list[str] = []
     if missing and not prompt_allowed and guessed:

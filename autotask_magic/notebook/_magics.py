@@ -392,7 +392,12 @@ class AutotaskMagic(Magics, Configurable):
     # ---------------------------------------------------------------------------- login
     @magic_arguments()
     @argument("--sandbox", action="store_true", help="start the built-in sandbox and log into it")
-    @argument("--mode", choices=["oauth", "api_user"], default=None, help="OAuth client credentials or API user")
+    @argument(
+        "--mode",
+        choices=["oauth", "api-user", "api_user"],
+        default=None,
+        help="OAuth client credentials or API user (default: AUTOTASK_MODE, else the complete credential set)",
+    )
     @argument("--client-id", default=None, help="OAuth client id (identifier, not the secret)")
     @argument("--username", default=None, help="API username (API-user mode)")
     @argument("--impersonate", default=None, help="impersonation resource id (API-user mode)")
@@ -545,7 +550,9 @@ class AutotaskMagic(Magics, Configurable):
         return self._make_client(plan.env, mode=plan.mode)
 
     def _sandbox_client(self, args: argparse.Namespace) -> Any:
-        mode = args.mode or "oauth"
+        from ..client._mode import normalize_mode
+
+        mode = normalize_mode(args.mode) if args.mode else "oauth"
         with self._lock:
             sandbox = self.sandbox
             if sandbox is None or (
@@ -574,13 +581,11 @@ class AutotaskMagic(Magics, Configurable):
         return self._make_client(env, mode=mode, label="sandbox")
 
     def _make_client(self, env: Mapping[str, str], *, mode: str, label: str | None = None) -> Any:
-        from ..client._settings import API_USER_VARS, OAUTH_VARS, Settings
+        from ..client._settings import Settings
 
-        # The environment may hold the other mode's variables too; the chosen mode decides.
-        drop = API_USER_VARS if mode == "oauth" else OAUTH_VARS
-        env = {k: v for k, v in env.items() if k not in drop}
         try:
-            settings = Settings.from_env(env)
+            # The environment may hold the other mode's variables too; the chosen mode decides.
+            settings = Settings.from_env(env, mode=mode)
         except ConfigurationError:
             raise
         except ValueError as exc:  # e.g. a non-numeric impersonation resource id
@@ -750,11 +755,12 @@ class AutotaskMagic(Magics, Configurable):
             if not self.autologin:
                 raise not_logged_in_error()
             env = self._environment()
-            from ..client._settings import API_USER_VARS, OAUTH_VARS
+            from ..client._mode import infer_mode
 
-            if not any(env.get(v) for v in (*OAUTH_VARS, *API_USER_VARS)):
+            # The same decision as %autotask_login and from_env(): both sets complete is refused.
+            mode = infer_mode(env)
+            if mode is None:
                 raise not_logged_in_error()
-            mode = "oauth" if env.get("AUTOTASK_CLIENT_ID") else "api_user"
             overrides = {
                 "AUTOTASK_BASE_URL": self.base_url,
                 "AUTOTASK_TOKEN_URL": self.token_url,
