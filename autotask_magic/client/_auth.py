@@ -394,6 +394,11 @@ class CredentialManager:
 
     # ------------------------------------------------------------------ endpoints
 
+    @property
+    def known_base_url(self) -> str | None:
+        """The API root if already known (configured or discovered), else None; never sends a request."""
+        return self._base_url
+
     def api_base_url(self) -> str:
         """The API root ending with ``/V1.0/``; discovers the zone first in API-user mode."""
         base = self._base_url

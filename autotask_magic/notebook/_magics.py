@@ -555,9 +555,7 @@ class AutotaskMagic(Magics, Configurable):
         mode = normalize_mode(args.mode) if args.mode else "oauth"
         with self._lock:
             sandbox = self.sandbox
-            if sandbox is None or (
-                args.tickets is not None and getattr(sandbox, "_tickets_asked", None) != args.tickets
-            ):
+            if sandbox is None or (args.tickets is not None and getattr(sandbox, "tickets", None) != args.tickets):
                 if sandbox is not None:
                     self._stop_sandbox()
                 tickets = args.tickets if args.tickets is not None else self.sandbox_tickets
@@ -568,10 +566,6 @@ class AutotaskMagic(Magics, Configurable):
 
                     sandbox = Sandbox(tickets=tickets)
                     sandbox.start()
-                try:
-                    sandbox._tickets_asked = tickets
-                except AttributeError:
-                    pass
                 self.sandbox = sandbox
             # Lifetime and latency are live settings of a running sandbox: a re-login changes them
             # without regenerating the data (tokens already issued keep their expiry).
@@ -1179,7 +1173,7 @@ class AutotaskMagic(Magics, Configurable):
             return None
         manager = getattr(client, "manager", None)
         # Reading client.base_url would run zone discovery (a request); a dry run sends nothing.
-        value = getattr(manager, "_base_url", None)
+        value = getattr(manager, "known_base_url", None)
         return value if isinstance(value, str) and value else None
 
     def _render_request(self, method: str, path: str, body: Any, params: Mapping[str, str] | None = None) -> str:

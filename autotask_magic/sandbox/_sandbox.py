@@ -106,6 +106,11 @@ class Sandbox:
 
     # -- URLs and credentials -------------------------------------------------------------------
     @property
+    def tickets(self) -> int:
+        """How many tickets this sandbox generated (its ``tickets`` argument)."""
+        return self.store.plan.tickets
+
+    @property
     def root_url(self) -> str:
         """``http://127.0.0.1:PORT`` (https with an ssl_context)."""
         scheme = "https" if self.ssl_context is not None else "http"
