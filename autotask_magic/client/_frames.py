@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._exceptions import ConfigurationError
+from ._tz import check_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
@@ -240,12 +240,7 @@ def _to_columns(
 def _check_tz(tz: str | None) -> Any:
     if tz is None or tz == "UTC":
         return "UTC"
-    try:
-        return pd.Timestamp("2000-01-01", tz=tz).tz
-    except Exception:
-        raise ConfigurationError(
-            f"unknown time zone {tz!r}", hint="use an IANA name such as 'UTC' or 'Europe/Berlin'"
-        ) from None
+    return pd.Timestamp("2000-01-01", tz=check_timezone(tz)).tz
 
 
 def _standard_keys(seen: list[str], fields: EntityFields | None, include_fields: Sequence[str] | None) -> list[str]:

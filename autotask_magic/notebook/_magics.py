@@ -44,6 +44,7 @@ from .._exceptions import (
     NotFoundError,
     QuerySyntaxError,
 )
+from ..client._tz import check_timezone
 from ..entities._names import COMMON_ENTITIES, suggest_entity
 from . import _display
 from ._login import (
@@ -276,14 +277,10 @@ class AutotaskMagic(Magics, Configurable):
 
     @validate("timezone")
     def _check_timezone(self, proposal: Any) -> str:
-        value = str(proposal["value"])
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise TraitError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from None
-        return value
+            return check_timezone(str(proposal["value"]))
+        except ConfigurationError as exc:
+            raise TraitError(str(exc)) from None
 
     def __init__(
         self,
@@ -919,12 +916,10 @@ class AutotaskMagic(Magics, Configurable):
         return result
 
     def _check_tz(self, tz: str) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(f"unknown time zone {tz!r} (use an IANA name like 'Europe/Berlin')") from None
+            check_timezone(tz)
+        except ConfigurationError as exc:
+            raise UsageError(f"--tz: {exc}") from None
 
     def _check_field_names(self, entity: str, names: list[str], fields: Any) -> list[str]:
         out = []

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import ipywidgets as widgets
 
+from .._redact import mask
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..client._auth import ManagerStatus
 
@@ -85,17 +87,6 @@ class PanelView:
 
 def _state_name(state: Any) -> str:
     return str(getattr(state, "name", state)).upper()
-
-
-def _mask(identity: str) -> str:
-    # The manager already masks; this only guards against an unmasked id slipping through.
-    if not identity or "…" in identity:
-        return identity
-    if len(identity) > 12:
-        return f"{identity[:4]}…{identity[-4:]}"
-    if len(identity) > 4:
-        return f"{identity[:2]}…"
-    return "…"
 
 
 def _one_line(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
@@ -186,7 +177,7 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
         state_text=state_text,
         color=color,
         mode_text=mode_text,
-        identity=_mask(status.identity),
+        identity=status.identity if "…" in status.identity else mask(status.identity),  # masked already
         host_text=host_text,
         expires_text=expires_text,
         countdown_text=countdown_text,
