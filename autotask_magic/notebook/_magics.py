@@ -1,11 +1,12 @@
 """The IPython magics: ``%autotask_login``, ``%autotask_logout``, ``%autotask_status``,
 ``%autotask_last_error`` and ``%autotask`` / ``%%autotask``.
 
-Modelled on IPython's own magics and jupysql's ``SqlMagic``: a ``Magics`` + ``Configurable`` class
-whose options are traitlets (``%config AutotaskMagic.timezone = "Europe/Berlin"`` or
-``c.AutotaskMagic.timezone`` in ``ipython_config.py``), and thin magic methods: parse the line, call
-the core client, display. Everything that talks to a front end (``display``, prompts, the status
-widget) and the client itself are injectable, so tests drive a plain ``InteractiveShell``.
+Modelled on IPython's own magics and jupysql's ``SqlMagic`` + ``SQLCommand``: a ``Magics`` +
+``Configurable`` class whose options are traitlets (``%config AutotaskMagic.timezone = "Europe/Berlin"``
+or ``c.AutotaskMagic.timezone`` in ``ipython_config.py``), and thin magic methods: parse the line into a
+command (``_commands``), run it (``_runner`` / ``_session``), show the result (``_output``). Everything
+that talks to a front end (``display``, prompts, the status widget) and the client itself are
+injectable (``_session.Seams``), so tests drive a plain ``InteractiveShell``.
 
 Loading is cheap: no pandas, httpx or network at import or ``%load_ext`` time; the core is imported
 on first use.
@@ -13,197 +14,44 @@ on first use.
 
 from __future__ import annotations
 
-import argparse
-import getpass as _getpass
-import json
-import os
-import re
 import sys
-import textwrap
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import (
-    MagicArgumentParser,
-    argument,
-    magic_arguments,
-    parse_argstring,
-)
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
-from .._exceptions import (
-    AutotaskError,
-    ConfigurationError,
-    IncompletePullError,
-    NotFoundError,
-    QuerySyntaxError,
-)
+from .._exceptions import AutotaskError, ConfigurationError
 from ..client._tz import check_timezone
-from ..entities._names import COMMON_ENTITIES, suggest_entity
-from . import _display
-from ._login import (
-    check_no_secret_arguments,
-    not_logged_in_error,
-    plan_login,
-    request_line_credential,
-    scrub_history,
-)
+from ..entities._names import COMMON_ENTITIES
+from . import _commands, _display
+from ._login import not_logged_in_error, request_line_credential, scrub_history
+from ._output import Text as _Text
+from ._runner import PARTIAL_NAME, Runner
+from ._session import ClientLike, Seams, Session
 
-__all__ = ["AutotaskMagic", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["PARTIAL_NAME", "AutotaskMagic", "get_magic", "load_ipython_extension", "unload_ipython_extension"]
 
-METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
-PARTIAL_NAME = "_autotask_partial"
-_ENTITY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
-_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
-    """\
-    %autotask query ENTITY [options] [where CONDITION]     (or the condition in the cell body)
-    %autotask GET|POST|PATCH|PUT|DELETE /PATH [--body NAME] [--dry-run] [--raw] [-o NAME]
-    %autotask fields ENTITY                                (the entity's field metadata)
-
-    query options: --fields a,b,c  --limit N  --count  -o NAME  --labels  --parallel  --tz ZONE
-                   --where TEXT  --dry-run  --raw
-    condition:     status != 5 and createDate >= '2026-01-01' and (priority in (1, 2)
-                   or title contains 'printer') and udf."Root Cause" = :cause
-    """
-)
+# Older names, kept for code (and tests) that import them from here.
+_split_where = _commands.split_where
+USAGE = _commands.USAGE
+METHODS = _commands.METHODS
 
 
-# -------------------------------------------------------------------------------------- parsers
+class _Seam:
+    """``magic._environ`` (and the other injection points) read and write the session's ``Seams``."""
 
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name.lstrip("_")
 
-def _query_parser() -> MagicArgumentParser:
-    p = MagicArgumentParser(prog="%autotask query", add_help=False)
-    p.add_argument("entity", help="entity name, e.g. Tickets")
-    p.add_argument("--where", default=None, help="condition in the query language")
-    p.add_argument("--fields", default=None, help="comma-separated field names (IncludeFields)")
-    p.add_argument("--limit", type=_positive_int, default=None, help="stop after N records")
-    p.add_argument("--count", action="store_true", help="return the number of matching records")
-    p.add_argument("-o", "--output", default=None, help="store the result in this variable")
-    p.add_argument("--labels", action="store_true", default=None, help="add <field>_label columns")
-    p.add_argument("--no-labels", action="store_false", dest="labels", help="no label columns")
-    p.add_argument("--parallel", action="store_true", default=None, help="id-range parallel pull")
-    p.add_argument("--tz", default=None, help="time zone for date columns (default: UTC)")
-    p.add_argument("--dry-run", action="store_true", help="show the request, send nothing")
-    p.add_argument("--raw", action="store_true", help="return the records as a list of dicts")
-    return p
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        return self if obj is None else getattr(obj.seams, self.field)
 
-
-def _request_parser() -> MagicArgumentParser:
-    p = MagicArgumentParser(prog="%autotask METHOD", add_help=False)
-    p.add_argument("method")
-    p.add_argument("path", help="path under the API root, e.g. /Companies/0")
-    p.add_argument("--body", default=None, help="name of a dict/list in the namespace to send as JSON")
-    p.add_argument("--dry-run", action="store_true", help="show the request, send nothing")
-    p.add_argument("--raw", action="store_true", help="return the parsed JSON")
-    p.add_argument("-o", "--output", default=None, help="store the result in this variable")
-    return p
-
-
-def _fields_parser() -> MagicArgumentParser:
-    p = MagicArgumentParser(prog="%autotask fields", add_help=False)
-    p.add_argument("entity")
-    p.add_argument("-o", "--output", default=None)
-    return p
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-def _split_words(line: str) -> list[str]:
-    from IPython.utils.process import arg_split
-
-    try:
-        return arg_split(line, posix=True, strict=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot read the line: {exc} (unbalanced quotes?)") from None
-
-
-_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+")
-
-
-def _split_where(rest: str) -> tuple[str, str | None]:
-    """Split ``Tickets --limit 5 where status != 5`` at the first bare ``where`` word."""
-    for i, m in enumerate(_TOKEN.finditer(rest)):
-        if i > 0 and m.group(0).lower() == "where":
-            return rest[: m.start()], rest[m.end() :].strip()
-    return rest, None
-
-
-_QUERY_OPTIONS = (
-    "where",
-    "fields",
-    "limit",
-    "count",
-    "output",
-    "labels",
-    "no-labels",
-    "parallel",
-    "tz",
-    "dry-run",
-    "raw",
-)
-_REQUEST_OPTIONS = ("body", "dry-run", "raw", "output")
-
-
-def _refuse_option_lines(cell: str, kind: str, options: tuple[str, ...], first_line: str) -> None:
-    """Refuse a cell-body line that starts with an option (``--fields a,b``, ``-o name``).
-
-    The query language reads ``--`` as a comment, so such a line would be silently ignored; options
-    belong on the ``%%autotask`` line.
-    """
-    pattern = re.compile(r"^\s*(--(?:" + "|".join(map(re.escape, options)) + r")|-o)(?=[\s=]|$)")
-    for number, body_line in enumerate(cell.splitlines(), start=2):
-        m = pattern.match(body_line)
-        if m:
-            option = m.group(1)
-            example = f"{first_line} {option} …"
-            raise UsageError(
-                f"{option} on line {number} of the cell is not read as an option: options go on the first "
-                f"line ({example})" + (" — in a query body '--' starts a comment" if kind == "query" else "")
-            )
-
-
-def _magic_param_hint(exc: QuerySyntaxError) -> QuerySyntaxError:
-    """An unknown ``:name`` in the magic: say to define the variable in the notebook (the parser's
-    hint also mentions ``params=``, which is the Python API's wording)."""
-    m = re.match(r"unknown parameter :([A-Za-z_][A-Za-z0-9_]*)", exc.message)
-    if m:
-        exc.hint = f"define {m.group(1)} = ... in a cell first, then run this cell again"
-    return exc
-
-
-class _Namespace(Mapping[str, Any]):
-    """Read-only view of the user namespace for ``:name`` parameters (no copy of a large namespace)."""
-
-    def __init__(self, ns: Mapping[str, Any]) -> None:
-        self._ns = ns
-
-    def __getitem__(self, key: str) -> Any:
-        return self._ns[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return (k for k in self._ns if not k.startswith("_"))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._ns
+    def __set__(self, obj: Any, value: Any) -> None:
+        setattr(obj.seams, self.field, value)
 
 
 # -------------------------------------------------------------------------------------- the magics
@@ -257,7 +105,7 @@ class AutotaskMagic(Magics, Configurable):
     @observe("page_size")
     def _page_size_changed(self, change: Any) -> None:
         # %config after login applies to the session already open, not only to the next login.
-        client = getattr(self, "client", None)
+        client = self.client
         if client is not None and hasattr(client, "page_size"):
             client.page_size = change["new"]
 
@@ -282,12 +130,21 @@ class AutotaskMagic(Magics, Configurable):
         except ConfigurationError as exc:
             raise TraitError(str(exc)) from None
 
+    _display = _Seam()
+    _client_factory = _Seam()
+    _widget_factory = _Seam()
+    _sandbox_factory = _Seam()
+    _input = _Seam()
+    _getpass = _Seam()
+    _can_prompt = _Seam()
+    _environ = _Seam()
+
     def __init__(
         self,
         shell: Any = None,
         *,
         display: Callable[..., Any] | None = None,
-        client_factory: Callable[..., Any] | None = None,
+        client_factory: Callable[..., ClientLike] | None = None,
         widget_factory: Callable[[Any], Any] | None = None,
         sandbox_factory: Callable[..., Any] | None = None,
         input: Callable[[str], str] | None = None,
@@ -296,30 +153,54 @@ class AutotaskMagic(Magics, Configurable):
         environ: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
+        self.seams = Seams(
+            display, client_factory, widget_factory, sandbox_factory, input, getpass, can_prompt, environ
+        )
+        self.session = Session(self, self.seams, shell)
         super().__init__(shell=shell, **kwargs)
-        self._display = display
-        self._client_factory = client_factory
-        self._widget_factory = widget_factory
-        self._sandbox_factory = sandbox_factory
-        self._input = input
-        self._getpass = getpass
-        self._can_prompt = can_prompt
-        self._environ = environ
-        self.client: Any = None
-        self.sandbox: Any = None
-        self._lock = threading.RLock()
-        self._fields_cache: dict[tuple[str, str], Any] = {}
-        self._known_entities: set[str] = set()
+        self.session.shell = shell
+        # Late-bound (lambdas), so a patched magic.display or magic._in_kernel reaches the runner too.
+        self.runner = Runner(
+            self.session,
+            self,
+            say=lambda text: self._say(text),  # noqa: PLW0108
+            display=lambda obj: self.display(obj),  # noqa: PLW0108
+            display_progress=lambda obj: self._display_progress(obj),  # noqa: PLW0108
+            user_ns=lambda: self._user_ns,
+            widgets=lambda: self._in_kernel(),  # noqa: PLW0108
+        )
         self.last_error: BaseException | None = None
         self._last_error_tb: str | None = None
         self._closed = False
         self._scratch_ns: dict[str, Any] = {}
 
+    # The session holds these; the magic shows them for %autotask users and tests.
+    @property
+    def client(self) -> ClientLike | None:
+        session = self.__dict__.get("session")  # None while traitlets runs observers in __init__
+        return session.client if session is not None else None
+
+    @client.setter
+    def client(self, value: ClientLike | None) -> None:
+        self.session.client = value
+
+    @property
+    def sandbox(self) -> Any:
+        return self.session.sandbox
+
+    @property
+    def _fields_cache(self) -> dict[tuple[str, str], Any]:
+        return self.session.fields_cache
+
+    def cached_fields(self, entity: str) -> Any:
+        """Field metadata already fetched for ``entity`` in this kernel (no request), or None."""
+        return self.session.cached_fields(entity)
+
     # ---------------------------------------------------------------------------- plumbing
     def display(self, obj: Any) -> None:
         """Show ``obj`` with the injected display function, or IPython's."""
-        if self._display is not None:
-            self._display(obj)
+        if self.seams.display is not None:
+            self.seams.display(obj)
             return
         from IPython.display import display
 
@@ -327,8 +208,8 @@ class AutotaskMagic(Magics, Configurable):
 
     def _display_progress(self, obj: Any) -> Any:
         """Show a progress bar; returns IPython's DisplayHandle (None with an injected display)."""
-        if self._display is not None:
-            self._display(obj)
+        if self.seams.display is not None:
+            self.seams.display(obj)
             return None
         from IPython.display import display
 
@@ -354,26 +235,11 @@ class AutotaskMagic(Magics, Configurable):
     def _color(self) -> bool:
         return self._in_kernel() and str(getattr(self.shell, "colors", "")).lower() != "nocolor"
 
-    def _secrets(self) -> list[str]:
-        """Values to scrub from anything rendered: the live credentials and tokens, if any."""
-        out: list[str] = []
-        client = self.client
-        creds = getattr(getattr(client, "manager", None), "credentials", None)
-        for attr in ("client_secret", "secret", "integration_code"):
-            value = getattr(creds, attr, None)
-            reveal = getattr(value, "reveal", None)
-            if callable(reveal):
-                try:
-                    out.append(reveal())
-                except Exception:
-                    pass
-        return out
-
     def _fail(self, exc: BaseException) -> BaseException:
         """Remember ``exc`` for ``%autotask_last_error`` and make it render as one line."""
         self.last_error = exc
         self._last_error_tb = _display.format_traceback(exc)
-        return _display.make_one_line(exc, verbose=self._verbose, secrets=self._secrets(), color=self._color())
+        return _display.make_one_line(exc, verbose=self._verbose, secrets=self.session.secrets(), color=self._color())
 
     def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -423,200 +289,33 @@ class AutotaskMagic(Magics, Configurable):
         """Log in to Autotask and show the connection status.
 
         Credentials come from the environment (AUTOTASK_CLIENT_ID/AUTOTASK_CLIENT_SECRET for OAuth;
-        AUTOTASK_USERNAME/AUTOTASK_INTEGRATION_CODE/AUTOTASK_SECRET for an API user). What is missing
-        is asked for (secrets with a hidden prompt) when someone can answer; otherwise login fails at
-        once naming the variables. Secrets are never options: the line is saved in history.
-        Login checks the credentials immediately (first token, or zone discovery and one request).
+        AUTOTASK_USERNAME/AUTOTASK_INTEGRATION_CODE/AUTOTASK_SECRET for an API user). With both sets
+        complete, choose with --mode or AUTOTASK_MODE. What is missing is asked for (secrets with a
+        hidden prompt) when someone can answer; otherwise login fails at once naming the variables.
+        Secrets are never options: the line is saved in history. Login checks the credentials
+        immediately (first token, or zone discovery and one request).
         """
         try:
             return self._run(self._login, line)
         except BaseException:
             # IPython stored the line before the magic ran: a refused secret must not stay in history.
-            from ._login import line_carries_secret, scrub_history
+            from ._login import line_carries_secret
 
-            if line_carries_secret(line, self._LOGIN_IDENTIFIERS, self._LOGIN_URLS, self._LOGIN_FLAGS):
+            c = _commands
+            if line_carries_secret(line, c.LOGIN_IDENTIFIERS, c.LOGIN_URLS, c.LOGIN_FLAGS):
                 scrub_history(self.shell, line)
             raise
 
-    _LOGIN_IDENTIFIERS = (
-        "--client-id",
-        "--username",
-        "--impersonate",
-        "--mode",
-        "--tickets",
-        "--token-ttl",
-        "--latency",
-    )
-    _LOGIN_URLS = ("--base-url", "--token-url", "--zone-url", "--ca-bundle")
-    _LOGIN_FLAGS = ("--sandbox", "--no-check", "-h", "--help")
-
     def _login(self, line: str) -> None:
-        words = _split_words(line)
+        words = _commands.split_words(line)
         if any(word in ("-h", "--help") for word in words):
             # argparse would exit; show the help without its reST "::" header instead.
             self._say(self.autotask_login.parser.format_help().removeprefix("::").strip())
             return
-        check_no_secret_arguments(words, self._LOGIN_IDENTIFIERS, self._LOGIN_URLS)
-        known = set(self._LOGIN_IDENTIFIERS) | set(self._LOGIN_URLS) | set(self._LOGIN_FLAGS)
-        takes_value = set(self._LOGIN_IDENTIFIERS) | set(self._LOGIN_URLS)
-        for prev, word in zip([""] + words, words):
-            name = word.split("=", 1)[0]
-            if prev in takes_value:
-                continue  # a value such as "--latency -1": argparse judges it below
-            if word.startswith("-") and name not in known:
-                # Never echo the value: an unknown option may carry a secret.
-                raise UsageError(f"%autotask_login has no option {name} (see %autotask_login?)")
-        args = parse_argstring(self.autotask_login, line)
-        sandbox_only = [
-            o
-            for o, v in (("--tickets", args.tickets), ("--token-ttl", args.token_ttl), ("--latency", args.latency))
-            if v is not None
-        ]
-        if sandbox_only and not args.sandbox:
-            verb = "needs" if len(sandbox_only) == 1 else "need"
-            raise UsageError(f"{', '.join(sandbox_only)} {verb} --sandbox (they set up the built-in sandbox)")
-        if args.token_ttl is not None and not args.token_ttl > 0:
-            raise UsageError("--token-ttl needs a positive number of seconds")
-        if args.latency is not None and args.latency < 0:
-            raise UsageError("--latency needs 0 or more milliseconds")
-        if args.tickets is not None and args.tickets < 0:
-            raise UsageError("--tickets needs 0 or more tickets")
-        client = self._sandbox_client(args) if args.sandbox else self._env_client(args)
-        try:
-            if not args.no_check:
-                self._check_login(client)
-        except BaseException:
-            self._close_client(client)
-            raise
-        with self._lock:
-            old, self.client = self.client, client
-        if old is not None and old is not client:
-            self._close_client(old)
-        self._show_status(unchecked=args.no_check)
-
-    def _environment(self) -> Mapping[str, str]:
-        return os.environ if self._environ is None else self._environ
-
-    def _prompt_allowed(self) -> bool:
-        if self._can_prompt is not None:
-            return bool(self._can_prompt())
-        from ._login import can_prompt
-
-        return can_prompt(self.shell)
-
-    def _ask(self, text: str) -> str:
-        if self._input is not None:
-            return self._input(text)
-        kernel = getattr(self.shell, "kernel", None)
-        if kernel is not None:
-            return kernel.raw_input(text)
-        return input(text)
-
-    def _ask_secret(self, text: str) -> str:
-        if self._getpass is not None:
-            return self._getpass(text)
-        kernel = getattr(self.shell, "kernel", None)
-        if kernel is not None:
-            return kernel.getpass(text)
-        return _getpass.getpass(text)
-
-    def _env_client(self, args: argparse.Namespace) -> Any:
-        overrides = {
-            "AUTOTASK_CLIENT_ID": args.client_id,
-            "AUTOTASK_USERNAME": args.username,
-            "AUTOTASK_IMPERSONATION_RESOURCE_ID": args.impersonate,
-            "AUTOTASK_BASE_URL": args.base_url or self.base_url,
-            "AUTOTASK_TOKEN_URL": args.token_url or self.token_url,
-            "AUTOTASK_ZONE_URL": args.zone_url or self.zone_url,
-            "AUTOTASK_CA_BUNDLE": args.ca_bundle or self.ca_bundle,
-        }
-        mode = args.mode
-        if mode is None and args.client_id:
-            mode = "oauth"
-        elif mode is None and args.username:
-            mode = "api_user"
-        plan = plan_login(
-            mode=mode,
-            overrides=overrides,
-            environ=self._environment(),
-            prompt_allowed=self._prompt_allowed(),
-            ask=self._ask,
-            ask_secret=self._ask_secret,
-            default_mode=self.default_mode,
-        )
-        return self._make_client(plan.env, mode=plan.mode)
-
-    def _sandbox_client(self, args: argparse.Namespace) -> Any:
-        from ..client._mode import normalize_mode
-
-        mode = normalize_mode(args.mode) if args.mode else "oauth"
-        with self._lock:
-            sandbox = self.sandbox
-            if sandbox is None or (args.tickets is not None and getattr(sandbox, "tickets", None) != args.tickets):
-                if sandbox is not None:
-                    self._stop_sandbox()
-                tickets = args.tickets if args.tickets is not None else self.sandbox_tickets
-                if self._sandbox_factory is not None:
-                    sandbox = self._sandbox_factory(tickets=tickets)
-                else:
-                    from ..sandbox import Sandbox
-
-                    sandbox = Sandbox(tickets=tickets)
-                    sandbox.start()
-                self.sandbox = sandbox
-            # Lifetime and latency are live settings of a running sandbox: a re-login changes them
-            # without regenerating the data (tokens already issued keep their expiry).
-            sandbox.token_ttl = float(args.token_ttl if args.token_ttl is not None else self.sandbox_token_ttl)
-            sandbox.faults.latency_ms = args.latency if args.latency is not None else self.sandbox_latency_ms
-        env = dict(sandbox.env(mode=mode))
-        return self._make_client(env, mode=mode, label="sandbox")
-
-    def _make_client(self, env: Mapping[str, str], *, mode: str, label: str | None = None) -> Any:
-        from ..client._settings import Settings
-
-        try:
-            # The environment may hold the other mode's variables too; the chosen mode decides.
-            settings = Settings.from_env(env, mode=mode)
-        except ConfigurationError:
-            raise
-        except ValueError as exc:  # e.g. a non-numeric impersonation resource id
-            raise ConfigurationError(f"invalid login setting: {exc}") from None
-        kwargs: dict[str, Any] = {
-            "base_url": settings.base_url,
-            "token_url": settings.token_url,
-            "zone_url": settings.zone_url,
-            "ca_bundle": settings.ca_bundle,
-            "timeout": self.timeout,
-            "label": label,
-        }
-        factory = self._client_factory
-        if factory is None:
-            from ..client._client import AutotaskClient
-
-            factory = AutotaskClient
-        client = factory(settings.credentials, **kwargs)
-        self._apply_client_config(client)
-        return client
-
-    def _apply_client_config(self, client: Any) -> None:
-        manager = getattr(client, "manager", None)
-        if self.refresh_margin is not None and manager is not None and hasattr(manager, "refresh_margin"):
-            try:
-                manager.refresh_margin = float(self.refresh_margin)
-            except (AttributeError, TypeError):
-                pass
-        if hasattr(client, "page_size"):
-            try:
-                client.page_size = self.page_size
-            except (AttributeError, TypeError):
-                pass
-
-    def _check_login(self, client: Any) -> None:
-        """Prove the credentials now: OAuth gets its first token; an API user resolves the zone and
-        makes one cheap request."""
-        # OAuth: the first token; API user: zone discovery (unless a base URL is set) and one cheap
-        # request (ThresholdInformation). A typo fails here, with the server's explanation.
-        client.manager.refresh()
+        _commands.check_login_words(words)
+        cmd = _commands.parse_login(parse_argstring(self.autotask_login, line))
+        self.session.login(cmd)
+        self._show_status(unchecked=cmd.no_check)
 
     def _show_status(self, *, unchecked: bool = False) -> None:
         # unchecked: after --no-check the manager has no token yet and its state reads "logged out".
@@ -625,8 +324,7 @@ class AutotaskMagic(Magics, Configurable):
         if client is None:
             self._say(str(not_logged_in_error()))
             return
-        manager = client.manager
-        factory = self._widget_factory
+        factory = self.seams.widget_factory
         if factory is None and self._in_kernel():
             try:
                 from . import _widget
@@ -636,46 +334,24 @@ class AutotaskMagic(Magics, Configurable):
                 factory = None
         if factory is not None:
             try:
-                self.display(factory(manager))
+                self.display(factory(client.manager))
                 if unchecked:
                     self._say(f"Autotask: {note}")
                 return
             except Exception:  # a widget problem must not hide the status
                 pass
-        line = _display.status_line(manager.status())
+        line = _display.status_line(client.manager.status())
         if unchecked and line.startswith("Autotask: logged out"):
             line = f"Autotask: {note}" + line[len("Autotask: logged out") :]
         self._say(line)
 
-    def _close_client(self, client: Any) -> None:
-        try:
-            client.close()
-        except Exception:
-            pass
-
-    def _stop_sandbox(self) -> None:
-        sandbox, self.sandbox = self.sandbox, None
-        if sandbox is not None:
-            try:
-                sandbox.stop()
-            except Exception:
-                pass
-
     @line_magic
     def autotask_logout(self, line: str = "") -> None:
         """Forget the token and the credentials, close the connection (and stop a sandbox it started)."""
-        with self._lock:
-            client, self.client = self.client, None
-        if client is None:
-            self._say("Autotask: not logged in")
-        else:
-            try:
-                client.manager.logout()
-            finally:
-                self._close_client(client)
+        if self.session.logout(keep_sandbox=line.strip() == "--keep-sandbox"):
             self._say("Autotask: logged out; token and credentials forgotten")
-        if line.strip() != "--keep-sandbox":
-            self._stop_sandbox()
+        else:
+            self._say("Autotask: not logged in")
 
     @line_magic
     def autotask_status(self, line: str = "") -> None:
@@ -689,7 +365,7 @@ class AutotaskMagic(Magics, Configurable):
         if exc is None:
             self._say("No Autotask error in this session.")
             return
-        self._say(_display.error_detail(exc, self._last_error_tb, self._secrets()))
+        self._say(_display.error_detail(exc, self._last_error_tb, self.session.secrets()))
 
     # ---------------------------------------------------------------------------- %autotask
     @line_cell_magic
@@ -702,7 +378,7 @@ class AutotaskMagic(Magics, Configurable):
         %autotask fields ENTITY
         """
         head = line.strip().partition(" ")[0].upper()
-        if head in METHODS:
+        if head in _commands.METHODS:
             what = request_line_credential(line)
             if what is not None:
                 # IPython stored the line before the magic ran: take it out of history, send nothing.
@@ -720,518 +396,17 @@ class AutotaskMagic(Magics, Configurable):
     def _autotask(self, line: str, cell: str | None) -> Any:
         stripped = line.strip()
         if not stripped or stripped in ("help", "-h", "--help"):
-            self._say(USAGE)
+            self._say(_commands.USAGE)
             return None
         head, _, rest = stripped.partition(" ")
-        if head.upper() in METHODS:
-            return self._request(head.upper(), rest, cell)
+        if head.upper() in _commands.METHODS:
+            api_root = self.session.api_root()
+            return self.runner.request(_commands.parse_request(head.upper(), rest, cell, self._user_ns, api_root))
         if head.lower() == "query":
-            return self._query(rest, cell)
+            return self.runner.query(_commands.parse_query(rest, cell, self._user_ns))
         if head.lower() == "fields":
-            return self._fields_command(rest)
-        hint = ""
-        # Only a word that is (close to) an entity name earns "did you mean query …?".
-        entity = suggest_entity(head, self._known_entities) if _ENTITY_RE.match(head) else None
-        if entity is None and _ENTITY_RE.match(head) and head[:1].isupper():
-            entity = head
-        if entity is not None:
-            hint = f" — did you mean %autotask query {entity}?"
-        raise UsageError(f"unknown %autotask command {head!r}{hint} (query, fields, GET, POST, PATCH, PUT, DELETE)")
-
-    # ---- client and metadata
-    def _ensure_client(self) -> Any:
-        with self._lock:
-            if self.client is not None:
-                return self.client
-            if not self.autologin:
-                raise not_logged_in_error()
-            env = self._environment()
-            from ..client._mode import infer_mode
-
-            # The same decision as %autotask_login and from_env(): both sets complete is refused.
-            mode = infer_mode(env)
-            if mode is None:
-                raise not_logged_in_error()
-            overrides = {
-                "AUTOTASK_BASE_URL": self.base_url,
-                "AUTOTASK_TOKEN_URL": self.token_url,
-                "AUTOTASK_ZONE_URL": self.zone_url,
-                "AUTOTASK_CA_BUNDLE": self.ca_bundle,
-            }
-            plan = plan_login(
-                mode=mode,
-                overrides=overrides,
-                environ=env,
-                prompt_allowed=False,
-                ask=self._ask,
-                ask_secret=self._ask_secret,
-                default_mode=self.default_mode,
-            )
-            self.client = self._make_client(plan.env, mode=plan.mode)
-            return self.client
-
-    def _cache_key(self, client: Any, entity: str) -> tuple[str, str]:
-        host = ""
-        try:
-            host = getattr(client.manager.status(), "api_host", "") or ""
-        except Exception:
-            pass
-        return (host or str(id(client)), entity.lower())
-
-    def cached_fields(self, entity: str) -> Any:
-        """Field metadata already fetched for ``entity`` in this kernel (no request), or None."""
-        client = self.client
-        if client is not None:
-            hit = self._fields_cache.get(self._cache_key(client, entity))
-            if hit is not None:
-                return hit
-        lowered = entity.lower()
-        for (_, name), fields in self._fields_cache.items():
-            if name == lowered:
-                return fields
-        return None
-
-    def _entity_fields(self, client: Any, entity: str) -> Any:
-        key = self._cache_key(client, entity)
-        fields = self._fields_cache.get(key)
-        if fields is None:
-            try:
-                fields = client.fields(entity)
-            except NotFoundError as exc:
-                guess = suggest_entity(entity, self._known_entities)
-                hint = f"did you mean {guess}?" if guess else "check the entity name (plural, e.g. Tickets)"
-                raise NotFoundError(
-                    f"unknown entity {entity!r}", status=exc.status, request=exc.request, hint=hint
-                ) from exc
-            self._fields_cache[key] = fields
-            self._known_entities.add(getattr(fields, "entity", None) or entity)
-        return fields
-
-    # ---- query
-    def _query(self, rest: str, cell: str | None) -> Any:
-        left, where_text = _split_where(rest)
-        args = _query_parser().parse_args(_split_words(left))
-        entity = args.entity
-        if not _ENTITY_RE.match(entity):
-            raise UsageError(f"{entity!r} is not an entity name (e.g. Tickets, Companies)")
-        if args.output is not None and not _IDENT_RE.match(args.output):
-            raise UsageError(f"-o needs a Python variable name, got {args.output!r}")
-        sources = [t for t in (args.where, where_text, cell if cell and cell.strip() else None) if t]
-        if len(sources) > 1:
-            raise UsageError("give the condition once: in the cell body, after 'where', or with --where")
-        text = sources[0] if sources else ""
-        if cell:
-            _refuse_option_lines(cell, "query", _QUERY_OPTIONS, f"%%autotask query {entity}")
-        if args.count and args.raw:
-            raise UsageError("--count and --raw do not go together")
-
-        from ..query._query import parse_where, validate_filter
-
-        params = _Namespace(self.shell.user_ns if self.shell is not None else {})
-        # Syntax, operators and the UDF rule are checked here, before login or any request.
-        try:
-            parsed = parse_where(text, params)
-        except QuerySyntaxError as exc:
-            raise _magic_param_hint(exc) from None
-        validate_filter(parsed, None, entity=entity)
-        field_list = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
-        labels = self.labels if args.labels is None else args.labels
-        parallel = self.parallel if args.parallel is None else args.parallel
-        tz = args.tz or self.timezone
-        if args.tz:
-            self._check_tz(args.tz)
-
-        if args.dry_run:
-            fields = self.cached_fields(entity)
-            filter_ = validate_filter(parsed, fields, entity=entity) if fields is not None else list(parsed)
-            return self._dry_run_query(entity, filter_, field_list, args, fields)
-
-        client = self._ensure_client()
-        fields = self._entity_fields(client, entity)
-        filter_ = validate_filter(parsed, fields, entity=entity)
-        if field_list:
-            field_list = self._check_field_names(entity, field_list, fields)
-
-        if args.count:
-            n = client.count(entity, filter_ or None)
-            if args.output:
-                self._user_ns[args.output] = n
-                self._say(f"{args.output}: {n:,} {entity}")
-                return None
-            return n
-
-        progress = _display.Progress(
-            entity,
-            mode=self.progress,
-            display=self._display_progress,
-            limit=args.limit,
-            widgets=self._in_kernel(),
-        )
-        started = time.monotonic()
-        try:
-            if args.raw:
-                result: Any = []
-                try:
-                    result.extend(
-                        client.records(
-                            entity,
-                            filter_ or None,
-                            fields=field_list,
-                            limit=args.limit,
-                            on_page=progress.update,
-                            parallel=parallel,
-                        )
-                    )
-                except KeyboardInterrupt as exc:
-                    if len(getattr(exc, "records", None) or ()) < len(result):
-                        exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
-                    raise
-            else:
-                result = client.query(
-                    entity,
-                    filter=filter_ or None,
-                    fields=field_list,
-                    limit=args.limit,
-                    labels=labels,
-                    tz=tz,
-                    parallel=parallel,
-                    on_page=progress.update,
-                )
-        except KeyboardInterrupt as exc:
-            progress.finish()
-            raise self._interrupted(entity, exc, fields, labels, tz, progress) from None
-        except IncompletePullError as exc:
-            progress.finish()
-            raise self._interrupted(entity, exc, fields, labels, tz, progress) from exc
-        elapsed = time.monotonic() - started
-        if not args.raw:
-            self._annotate(result, entity, text, filter_, field_list, args.limit, progress, elapsed)
-        progress.finish()
-        if progress.shown and not args.output:
-            self._say(self._summary_text(None, result, entity, progress, elapsed))
-        if args.output:
-            self._user_ns[args.output] = result
-            self._show_stored(args.output, result)
-            return None
-        return result
-
-    def _check_tz(self, tz: str) -> None:
-        try:
-            check_timezone(tz)
-        except ConfigurationError as exc:
-            raise UsageError(f"--tz: {exc}") from None
-
-    def _check_field_names(self, entity: str, names: list[str], fields: Any) -> list[str]:
-        out = []
-        for name in names:
-            info = fields.get(name) if fields is not None else None
-            if info is None and fields is not None:
-                suggestion = fields.suggest(name)
-                hint = f"did you mean {suggestion}?" if suggestion else f"%autotask fields {entity} lists them"
-                raise QuerySyntaxError(f"unknown field {name!r} in --fields for {entity}", hint=hint)
-            out.append(getattr(info, "name", name) if info is not None else name)
-        return out
-
-    def _annotate(
-        self,
-        df: Any,
-        entity: str,
-        text: str,
-        filter_: list[dict[str, Any]],
-        field_list: list[str] | None,
-        limit: int | None,
-        progress: _display.Progress,
-        elapsed: float,
-    ) -> None:
-        attrs = getattr(df, "attrs", None)
-        if attrs is None:
-            return
-        info = dict(attrs.get("autotask") or {})
-        info.setdefault("entity", entity)
-        info.setdefault("where", text.strip() or None)
-        info.setdefault("filter", filter_)
-        info.setdefault("fields", field_list)
-        info.setdefault("limit", limit)
-        info.setdefault("pages", progress.pages)
-        info.setdefault("records", len(df))
-        if "elapsed_s" not in info:
-            info["elapsed_s"] = round(elapsed, 3)
-        attrs["autotask"] = info
-
-    def _summary_text(
-        self, name: str | None, result: Any, entity: str, progress: _display.Progress, elapsed: float
-    ) -> str:
-        if hasattr(result, "shape"):
-            return _display.frame_summary(name or entity, result)
-        n = len(result) if hasattr(result, "__len__") else 0
-        return f"{name or entity}: {n:,} records, {progress.pages} pages, {elapsed:.2f} s"
-
-    def _show_stored(self, name: str, result: Any) -> None:
-        if hasattr(result, "shape"):
-            self._say(_display.frame_summary(name, result))
-            if self.summary_rows > 0 and len(result):
-                self.display(result.head(self.summary_rows))
-        else:
-            n = len(result) if hasattr(result, "__len__") else 1
-            self._say(f"{name}: {n:,} records")
-
-    def _interrupted(
-        self,
-        entity: str,
-        exc: BaseException,
-        fields: Any,
-        labels: bool,
-        tz: str,
-        progress: _display.Progress,
-    ) -> IncompletePullError:
-        records = getattr(exc, "records", None)
-        pages = getattr(exc, "pages", None) or progress.pages
-        cause = getattr(exc, "cause", None) if isinstance(exc, IncompletePullError) else exc
-        by_user = isinstance(exc, KeyboardInterrupt) or isinstance(cause, KeyboardInterrupt)
-        what = "interrupted (Ctrl-C)" if by_user else "pull stopped early"
-        # client.query() builds the DataFrame as it pulls: its .frame holds every record fetched, and
-        # .records only those not yet converted.
-        frame = getattr(exc, "frame", None)
-        if isinstance(records, list):
-            partial: Any = records
-            try:
-                from ..client._frames import to_frame
-
-                if frame is not None:
-                    partial = frame
-                else:
-                    partial = to_frame(records, fields=fields, labels=labels, tz=tz)
-                    partial.attrs["autotask"] = {
-                        "entity": entity,
-                        "pages": pages,
-                        "records": len(records),
-                        "partial": True,
-                    }
-            except Exception:  # keep the raw records rather than lose them
-                partial = records
-            if self.shell is not None:
-                self._user_ns[PARTIAL_NAME] = partial
-            message = (
-                f"{entity}: {what} after {len(partial):,} records in {pages} pages; "
-                f"the records fetched so far are in {PARTIAL_NAME}"
-            )
-        else:
-            message = f"{entity}: {what} after {pages} pages; no records were kept"
-        cause_text = None if by_user else str(cause or exc)
-        err = IncompletePullError(message, hint=(f"cause: {cause_text}" if cause_text else None))
-        err.records = records if isinstance(records, list) else []
-        err.frame = frame  # type: ignore[attr-defined]
-        err.pages = int(pages or 0)
-        err.cause = cause
-        self.last_error = err
-        self._last_error_tb = _display.format_traceback(exc)
-        return _display.make_one_line(err, verbose=self._verbose, secrets=self._secrets(), color=self._color())  # type: ignore[return-value]
-
-    def _dry_run_query(
-        self,
-        entity: str,
-        filter_: list[dict[str, Any]],
-        field_list: list[str] | None,
-        args: argparse.Namespace,
-        fields: Any,
-    ) -> None:
-        from ..client._client import query_body
-
-        # The same body the client builds, so the dry run shows exactly what would be sent.
-        body = query_body(filter_, field_list, args.limit, self.page_size)
-        if args.count:
-            path = f"{entity}/query/count"
-            body = {"filter": body["filter"]}
-        else:
-            path = f"{entity}/query"
-        note = "" if fields is not None else "\n(field names not checked: metadata not loaded yet)"
-        self._say(self._render_request("POST", path, body) + note)
-
-    # ---- raw requests
-    def _request(self, method: str, rest: str, cell: str | None) -> Any:
-        if cell:
-            _refuse_option_lines(cell, "request", _REQUEST_OPTIONS, f"%%autotask {method} /PATH")
-        args = _request_parser().parse_args([method, *_split_words(rest)])
-        if args.output is not None and not _IDENT_RE.match(args.output):
-            raise UsageError(f"-o needs a Python variable name, got {args.output!r}")
-        path, params = self._clean_path(args.path)
-        body: Any = None
-        if args.body is not None and cell and cell.strip():
-            raise UsageError("give the body once: in the cell or with --body NAME")
-        if args.body is not None:
-            ns = self.shell.user_ns if self.shell is not None else {}
-            if args.body not in ns:
-                raise UsageError(f"--body {args.body}: no such variable")
-            body = ns[args.body]
-            if not isinstance(body, (dict, list)):
-                raise UsageError(f"--body {args.body}: expected a dict or list, got {type(body).__name__}")
-            try:
-                json.dumps(body)
-            except (TypeError, ValueError) as exc:
-                raise UsageError(f"--body {args.body} cannot be sent as JSON: {exc}") from None
-        elif cell and cell.strip():
-            try:
-                body = json.loads(cell)
-            except json.JSONDecodeError as exc:
-                # At the end of the cell, point after the last character, not at the line its newline opens.
-                end = cell.find("\n", len(cell.rstrip()))
-                pos = min(exc.pos, len(cell) if end == -1 else end)
-                line = cell.count("\n", 0, pos) + 1
-                col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
-                err = QuerySyntaxError(
-                    f"the cell is not valid JSON: {exc.msg} at line {line}, column {col}",
-                    hint="the body of a raw request is JSON",
-                )
-                err.text, err.position = cell, pos
-                raise err from None
-        if method in ("GET", "DELETE") and body is not None:
-            raise UsageError(f"{method} takes no body")
-        segments = [s for s in path.split("/") if s]
-        if method in ("PATCH", "PUT") and len(segments) == 2 and segments[1].isdigit():
-            raise UsageError(
-                f"Autotask has no {method} {segments[0]}/{{id}}: send {method} /{segments[0]} with the id in the body"
-            )
-        if method in ("POST", "PATCH", "PUT") and body is None:
-            raise UsageError(f"{method} needs a JSON body: in the cell, or --body NAME")
-
-        if args.dry_run:
-            self._say(self._render_request(method, path, body, params))
-            return None
-
-        client = self._ensure_client()
-        result = client.request(method, path, json=body, params=params or None)
-        if segments and _ENTITY_RE.match(segments[0]):
-            self._known_entities.add(segments[0])
-        if not args.raw and isinstance(result, dict) and ("item" in result or "items" in result):
-            result = self._frame_from_response(client, segments, result)
-        elif method != "GET" and not args.raw and isinstance(result, dict):
-            self._say(f"{method} {path}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
-        if args.output:
-            self._user_ns[args.output] = result
-            self._show_stored(args.output, result)
-            return None
-        return result
-
-    def _frame_from_response(self, client: Any, segments: list[str], result: dict[str, Any]) -> Any:
-        from ..client._frames import to_frame
-
-        records = [result["item"]] if "item" in result else list(result.get("items") or [])
-        entity = segments[0] if segments else ""
-        # A child path (Companies/1/Contacts) holds the child's records.
-        if len(segments) >= 3 and _ENTITY_RE.match(segments[2]):
-            entity = segments[2]
-        fields = None
-        if entity and _ENTITY_RE.match(entity) and records:
-            try:
-                fields = self._entity_fields(client, entity)
-            except AutotaskError:
-                fields = None
-        df = to_frame(records, fields=fields, tz=self.timezone)
-        df.attrs["autotask"] = {
-            "entity": entity,
-            "request": f"GET /{'/'.join(segments)}",
-            "pages": 1,
-            "records": len(records),
-        }
-        next_url = (result.get("pageDetails") or {}).get("nextPageUrl")
-        if next_url:
-            self._say(f"{len(records)} records from the first page only; use %autotask query {entity} for all pages")
-        return df
-
-    def _clean_path(self, raw: str) -> tuple[str, dict[str, str]]:
-        """Path relative to the API root, and its query parameters. Absolute URLs must point at the
-        API root of the current session (credentials never go to another host)."""
-        path = raw.strip()
-        if re.match(r"^[a-z][a-z0-9+.-]*://", path, re.IGNORECASE):
-            root = self._api_root()
-            if not root or not path.lower().startswith(root.lower()):
-                raise UsageError(
-                    "absolute URLs must be under the API root of this session; give a path like /Tickets/1"
-                )
-            path = path[len(root) :]
-        path = path.lstrip("/")
-        for prefix in ("atservicesrest/v1.0/", "v1.0/"):
-            if path.lower().startswith(prefix):
-                path = path[len(prefix) :]
-        parts = urlsplit(path)
-        path, query = parts.path, parts.query
-        if any(seg in ("..", ".") for seg in path.split("/")):
-            raise UsageError("the path may not contain '.' or '..'")
-        if not path:
-            raise UsageError("give a path under the API root, e.g. /Companies/0")
-        return path, dict(parse_qsl(query, keep_blank_values=True))
-
-    def _api_root(self) -> str | None:
-        """The API root if it is already known, without triggering zone discovery."""
-        client = self.client
-        if client is None:
-            return None
-        manager = getattr(client, "manager", None)
-        # Reading client.base_url would run zone discovery (a request); a dry run sends nothing.
-        value = getattr(manager, "known_base_url", None)
-        return value if isinstance(value, str) and value else None
-
-    def _render_request(self, method: str, path: str, body: Any, params: Mapping[str, str] | None = None) -> str:
-        root = self._api_root() or "<API root>/"
-        url = root.rstrip("/") + "/" + path.lstrip("/")
-        if params:
-            from urllib.parse import urlencode
-
-            url += "?" + urlencode(params)
-        headers: dict[str, str] = {}
-        mode = None
-        client = self.client
-        if client is not None:
-            try:
-                mode = client.manager.status().mode
-            except Exception:
-                mode = None
-        if mode == "api_user":
-            headers["ApiIntegrationCode"] = "<redacted>"
-            try:
-                headers["UserName"] = client.manager.status().identity
-            except Exception:
-                headers["UserName"] = "<redacted>"
-            headers["Secret"] = "<redacted>"
-        else:
-            headers["Authorization"] = "Bearer <redacted>"
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        from .._redact import redact
-
-        return redact(_display.render_dry_run(method, url, headers, body, secrets=self._secrets()))
-
-    # ---- metadata
-    def _fields_command(self, rest: str) -> Any:
-        args = _fields_parser().parse_args(_split_words(rest))
-        if not _ENTITY_RE.match(args.entity):
-            raise UsageError(f"{args.entity!r} is not an entity name")
-        client = self._ensure_client()
-        fields = self._entity_fields(client, args.entity)
-        import pandas as pd
-
-        rows = []
-        # Standard fields, then user-defined ones under the column name a query gives them.
-        named = [(name, fields.get(name, udf=False)) for name in fields.names]
-        named += [(f"udf.{name}", fields.get(name, udf=True)) for name in getattr(fields, "udf_names", [])]
-        for name, info in named:
-            rows.append(
-                {
-                    "name": name,
-                    "data_type": getattr(info, "data_type", None),
-                    "picklist": bool(getattr(info, "is_picklist", False)),
-                    "reference": (getattr(info, "reference_entity", None) or "")
-                    if getattr(info, "is_reference", False)
-                    else "",
-                    "udf": bool(getattr(info, "is_udf", False)),
-                }
-            )
-        df = pd.DataFrame(rows, columns=["name", "data_type", "picklist", "reference", "udf"])
-        if args.output:
-            self._user_ns[args.output] = df
-            self._say(_display.frame_summary(args.output, df))
-            return None
-        return df
+            return self.runner.fields(_commands.parse_fields(rest))
+        raise _commands.unknown_command(head, self.session.known_entities)
 
     # ---------------------------------------------------------------------------- completion
     def complete(self, context: Any) -> dict[str, Any]:
@@ -1239,62 +414,27 @@ class AutotaskMagic(Magics, Configurable):
         bodies, after ``--fields`` and after ``where``, once the entity's metadata is known."""
         from IPython.core.completer import SimpleCompletion
 
+        from ._complete import completions
+
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
-            candidates = self._completions(context)
+            entities = sorted(set(COMMON_ENTITIES) | self.session.known_entities)
+            candidates = completions(context, entities, self._field_names)
         except Exception:
             return empty
         if not candidates:
             return empty
-        token = context.token
         return {
             "completions": [SimpleCompletion(c, type="autotask") for c in candidates],
             "suppress": True,
-            "matched_fragment": token,
+            "matched_fragment": context.token,
         }
 
-    def _entity_names(self) -> list[str]:
-        return sorted(set(COMMON_ENTITIES) | self._known_entities)
-
     def _field_names(self, entity: str) -> list[str]:
-        fields = self.cached_fields(entity)
+        fields = self.session.cached_fields(entity)
         if fields is None:
             return []
-        names = list(fields.names)
-        names += [f'udf."{n}"' for n in getattr(fields, "udf_names", ())]
-        return names
-
-    def _completions(self, context: Any) -> list[str]:
-        token = context.token or ""
-        lines = context.full_text.split("\n")
-        first = lines[0].lstrip() if lines else ""
-        in_cell = first.startswith("%%autotask ") and context.cursor_line > 0
-        if in_cell:
-            m = re.match(r"%%autotask\s+query\s+([A-Za-z][A-Za-z0-9]*)", first, re.IGNORECASE)
-            if not m:
-                return []
-            return [n for n in self._field_names(m.group(1)) if n.lower().startswith(token.lower())]
-        before = context.text_until_cursor.lstrip()
-        m = re.match(r"%{1,2}autotask\s+(.*)$", before)
-        if not m:
-            return []
-        args = m.group(1)
-        if re.fullmatch(r"\S*", args):
-            commands = ["query", "fields", *METHODS]
-            return [c for c in commands if c.lower().startswith(token.lower())]
-        if re.fullmatch(r"(?i)(query|fields)\s+\S*", args):
-            return [e for e in self._entity_names() if e.lower().startswith(token.lower())]
-        if re.fullmatch(r"(?i)(GET|POST|PATCH|PUT|DELETE)\s+/?[A-Za-z]*", args):
-            # The token may include the leading "/" (it depends on the completer's delimiters).
-            prefix, _, stem = token.rpartition("/")
-            prefix = prefix + "/" if _ else ""
-            return [prefix + e for e in self._entity_names() if e.lower().startswith(stem.lower())]
-        q = re.match(r"(?i)query\s+([A-Za-z][A-Za-z0-9]*)\s+(.*)$", args)
-        if q:
-            entity, tail = q.group(1), q.group(2)
-            if re.search(r"(?:^|\s)--fields[ =]\S*$", tail) or re.search(r"(?i)(?:^|\s)where\s", tail):
-                return [n for n in self._field_names(entity) if n.lower().startswith(token.lower())]
-        return []
+        return [*fields.names, *(f'udf."{n}"' for n in getattr(fields, "udf_names", ()))]
 
     # ---------------------------------------------------------------------------- shutdown
     def close(self) -> None:
@@ -1302,11 +442,7 @@ class AutotaskMagic(Magics, Configurable):
         if self._closed:
             return
         self._closed = True
-        with self._lock:
-            client, self.client = self.client, None
-        if client is not None:
-            self._close_client(client)
-        self._stop_sandbox()
+        self.session.close()
         widget = sys.modules.get(f"{__package__}._widget")
         close_all = getattr(widget, "close_all", None)
         if callable(close_all):
@@ -1314,28 +450,6 @@ class AutotaskMagic(Magics, Configurable):
                 close_all()
             except Exception:
                 pass
-
-
-class _Text:
-    """Plain text for ``display``: shows as text in every front end, never as a repr with quotes."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __eq__(self, other: object) -> bool:
-        return str(other) == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(self.text)
 
 
 # -------------------------------------------------------------------------------------- extension

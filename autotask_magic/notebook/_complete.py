@@ -1,0 +1,44 @@
+"""Tab completion for ``%autotask``: commands, entity names, and field names once metadata is known."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ._commands import METHODS
+
+__all__ = ["completions"]
+
+
+def completions(context: Any, entity_names: list[str], field_names: Callable[[str], list[str]]) -> list[str]:
+    """Candidates for IPython's completer ``context`` (its ``token``, ``full_text``, ``cursor_line``…)."""
+    token = context.token or ""
+    lines = context.full_text.split("\n")
+    first = lines[0].lstrip() if lines else ""
+    if first.startswith("%%autotask ") and context.cursor_line > 0:  # in a query cell's body
+        m = re.match(r"%%autotask\s+query\s+([A-Za-z][A-Za-z0-9]*)", first, re.IGNORECASE)
+        if not m:
+            return []
+        return [n for n in field_names(m.group(1)) if n.lower().startswith(token.lower())]
+    before = context.text_until_cursor.lstrip()
+    m = re.match(r"%{1,2}autotask\s+(.*)$", before)
+    if not m:
+        return []
+    args = m.group(1)
+    if re.fullmatch(r"\S*", args):
+        commands = ["query", "fields", *METHODS]
+        return [c for c in commands if c.lower().startswith(token.lower())]
+    if re.fullmatch(r"(?i)(query|fields)\s+\S*", args):
+        return [e for e in entity_names if e.lower().startswith(token.lower())]
+    if re.fullmatch(r"(?i)(GET|POST|PATCH|PUT|DELETE)\s+/?[A-Za-z]*", args):
+        # The token may include the leading "/" (it depends on the completer's delimiters).
+        prefix, _, stem = token.rpartition("/")
+        prefix = prefix + "/" if _ else ""
+        return [prefix + e for e in entity_names if e.lower().startswith(stem.lower())]
+    q = re.match(r"(?i)query\s+([A-Za-z][A-Za-z0-9]*)\s+(.*)$", args)
+    if q:
+        entity, tail = q.group(1), q.group(2)
+        if re.search(r"(?:^|\s)--fields[ =]\S*$", tail) or re.search(r"(?i)(?:^|\s)where\s", tail):
+            return [n for n in field_names(entity) if n.lower().startswith(token.lower())]
+    return []

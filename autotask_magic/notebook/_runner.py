@@ -1,0 +1,332 @@
+"""Running commands: a ``QueryCommand``, ``RequestCommand`` or ``FieldsCommand`` against the session's
+client, with progress, dry runs and partial results; what comes back is shown through ``_output``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, Protocol
+
+from .._exceptions import AutotaskError, IncompletePullError, QuerySyntaxError
+from . import _display
+from ._commands import ENTITY_RE, FieldsCommand, QueryCommand, RequestCommand
+from ._output import store_and_show, summary_text
+from ._session import ClientLike, Session
+
+__all__ = ["PARTIAL_NAME", "RunOptions", "Runner"]
+
+PARTIAL_NAME = "_autotask_partial"
+
+
+class RunOptions(Protocol):
+    """The ``AutotaskMagic`` options a run reads (defaults for what the line does not say)."""
+
+    timezone: str
+    labels: bool
+    parallel: bool
+    progress: str
+    page_size: int
+    summary_rows: int
+
+
+class Runner:
+    """Runs commands for one magic: ``say`` shows text, ``display`` objects, ``user_ns()`` is the namespace."""
+
+    def __init__(
+        self,
+        session: Session,
+        options: RunOptions,
+        *,
+        say: Callable[[str], None],
+        display: Callable[[Any], None],
+        display_progress: Callable[[Any], Any],
+        user_ns: Callable[[], MutableMapping[str, Any]],
+        widgets: Callable[[], bool],
+    ) -> None:
+        self.session = session
+        self.options = options
+        self.say = say
+        self.display = display
+        self.display_progress = display_progress
+        self.user_ns = user_ns
+        self.widgets = widgets
+
+    def _store(self, name: str, result: Any, *, rows: int | None = None, noun: str = "records") -> None:
+        rows = self.options.summary_rows if rows is None else rows
+        store_and_show(self.user_ns(), name, result, say=self.say, display=self.display, rows=rows, noun=noun)
+
+    # ------------------------------------------------------------------------------ query
+    def query(self, cmd: QueryCommand) -> Any:
+        """Pull ``cmd`` into a DataFrame (or raw records, or a count); None when stored with ``-o``."""
+        from ..query._query import validate_filter
+
+        session = self.session
+        if cmd.dry_run:
+            fields = session.cached_fields(cmd.entity)
+            filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity) if fields is not None else list(cmd.filter)
+            self._dry_run_query(cmd, filter_, fields)
+            return None
+        client = session.ensure_client()
+        fields = session.entity_fields(client, cmd.entity)
+        filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
+        field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
+        if cmd.count:
+            n = client.count(cmd.entity, filter_ or None)
+            if cmd.output:
+                self._store(cmd.output, n, noun=cmd.entity)
+                return None
+            return n
+        progress = _display.Progress(
+            cmd.entity,
+            mode=self.options.progress,
+            display=self.display_progress,
+            limit=cmd.limit,
+            widgets=self.widgets(),
+        )
+        started = time.monotonic()
+        result = self._pull(client, cmd, filter_, field_list, fields, progress)
+        elapsed = time.monotonic() - started
+        if not cmd.raw:
+            _annotate(result, cmd, filter_, field_list, progress.pages, elapsed)
+        progress.finish()
+        if progress.shown and not cmd.output:
+            self.say(summary_text(cmd.entity, result, progress.pages, elapsed))
+        if cmd.output:
+            self._store(cmd.output, result)
+            return None
+        return result
+
+    def _pull(
+        self,
+        client: ClientLike,
+        cmd: QueryCommand,
+        filter_: list[dict[str, Any]],
+        field_list: list[str] | None,
+        fields: Any,
+        progress: _display.Progress,
+    ) -> Any:
+        labels = self.options.labels if cmd.labels is None else cmd.labels
+        parallel = self.options.parallel if cmd.parallel is None else cmd.parallel
+        tz = cmd.tz or self.options.timezone
+        try:
+            if cmd.raw:
+                result: list[dict[str, Any]] = []
+                try:
+                    result.extend(
+                        client.records(
+                            cmd.entity,
+                            filter_ or None,
+                            fields=field_list,
+                            limit=cmd.limit,
+                            on_page=progress.update,
+                            parallel=parallel,
+                        )
+                    )
+                except KeyboardInterrupt as exc:
+                    # Keep what the loop already received when the client kept less.
+                    if len(getattr(exc, "records", None) or ()) < len(result):
+                        exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
+                    raise
+                return result
+            return client.query(
+                cmd.entity,
+                filter=filter_ or None,
+                fields=field_list,
+                limit=cmd.limit,
+                labels=labels,
+                tz=tz,
+                parallel=parallel,
+                on_page=progress.update,
+            )
+        except KeyboardInterrupt as exc:
+            progress.finish()
+            raise self._partial(cmd.entity, exc, fields, labels, tz, progress.pages) from None
+        except IncompletePullError as exc:
+            progress.finish()
+            raise self._partial(cmd.entity, exc, fields, labels, tz, progress.pages) from exc
+
+    def _partial(
+        self, entity: str, exc: BaseException, fields: Any, labels: bool, tz: str, shown_pages: int
+    ) -> IncompletePullError:
+        """A stopped pull: keep what was fetched in ``_autotask_partial`` and say so in one error."""
+        records = getattr(exc, "records", None)
+        pages = getattr(exc, "pages", None) or shown_pages
+        cause = getattr(exc, "cause", None) if isinstance(exc, IncompletePullError) else exc
+        by_user = isinstance(exc, KeyboardInterrupt) or isinstance(cause, KeyboardInterrupt)
+        what = "interrupted (Ctrl-C)" if by_user else "pull stopped early"
+        # client.query() builds the DataFrame as it pulls: its .frame holds every record fetched, and
+        # .records only those not yet converted.
+        frame = getattr(exc, "frame", None)
+        if isinstance(records, list):
+            partial = frame if frame is not None else _partial_frame(entity, records, fields, labels, tz, pages)
+            if self.session.shell is not None:
+                self.user_ns()[PARTIAL_NAME] = partial
+            message = (
+                f"{entity}: {what} after {len(partial):,} records in {pages} pages; "
+                f"the records fetched so far are in {PARTIAL_NAME}"
+            )
+        else:
+            message = f"{entity}: {what} after {pages} pages; no records were kept"
+        cause_text = None if by_user else str(cause or exc)
+        err = IncompletePullError(message, hint=(f"cause: {cause_text}" if cause_text else None))
+        err.records = records if isinstance(records, list) else []
+        err.frame = frame  # type: ignore[attr-defined]
+        err.pages = int(pages or 0)
+        err.cause = cause
+        return err
+
+    def _dry_run_query(self, cmd: QueryCommand, filter_: list[dict[str, Any]], fields: Any) -> None:
+        from ..client._client import query_body
+
+        # The same body the client builds, so the dry run shows exactly what would be sent.
+        body = query_body(filter_, cmd.fields, cmd.limit, self.options.page_size)
+        if cmd.count:
+            path = f"{cmd.entity}/query/count"
+            body = {"filter": body["filter"]}
+        else:
+            path = f"{cmd.entity}/query"
+        note = "" if fields is not None else "\n(field names not checked: metadata not loaded yet)"
+        self.say(self.render_request("POST", path, body) + note)
+
+    # ------------------------------------------------------------------------------ raw requests
+    def request(self, cmd: RequestCommand) -> Any:
+        """Send ``cmd``; a response holding items becomes a DataFrame unless ``--raw``."""
+        if cmd.dry_run:
+            self.say(self.render_request(cmd.method, cmd.path, cmd.body, cmd.params))
+            return None
+        client = self.session.ensure_client()
+        result = client.request(cmd.method, cmd.path, json=cmd.body, params=cmd.params or None)
+        segments = cmd.segments
+        if segments and ENTITY_RE.match(segments[0]):
+            self.session.known_entities.add(segments[0])
+        if not cmd.raw and isinstance(result, dict) and ("item" in result or "items" in result):
+            result = self._frame_from_response(client, segments, result)
+        elif cmd.method != "GET" and not cmd.raw and isinstance(result, dict):
+            self.say(f"{cmd.method} {cmd.path}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
+        if cmd.output:
+            self._store(cmd.output, result)
+            return None
+        return result
+
+    def _frame_from_response(self, client: ClientLike, segments: list[str], result: dict[str, Any]) -> Any:
+        from ..client._frames import to_frame
+
+        records = [result["item"]] if "item" in result else list(result.get("items") or [])
+        entity = segments[0] if segments else ""
+        # A child path (Companies/1/Contacts) holds the child's records.
+        if len(segments) >= 3 and ENTITY_RE.match(segments[2]):
+            entity = segments[2]
+        fields = None
+        if entity and ENTITY_RE.match(entity) and records:
+            try:
+                fields = self.session.entity_fields(client, entity)
+            except AutotaskError:
+                fields = None
+        df = to_frame(records, fields=fields, tz=self.options.timezone)
+        df.attrs["autotask"] = {
+            "entity": entity,
+            "request": f"GET /{'/'.join(segments)}",
+            "pages": 1,
+            "records": len(records),
+        }
+        if (result.get("pageDetails") or {}).get("nextPageUrl"):
+            self.say(f"{len(records)} records from the first page only; use %autotask query {entity} for all pages")
+        return df
+
+    def render_request(self, method: str, path: str, body: Any, params: Mapping[str, str] | None = None) -> str:
+        """The request as text, credential headers redacted (a dry run sends nothing)."""
+        from urllib.parse import urlencode
+
+        from .._redact import redact
+
+        root = self.session.api_root() or "<API root>/"
+        url = root.rstrip("/") + "/" + path.lstrip("/")
+        if params:
+            url += "?" + urlencode(params)
+        headers: dict[str, str] = {}
+        if self.session.mode() == "api_user":
+            headers["ApiIntegrationCode"] = "<redacted>"
+            try:
+                headers["UserName"] = self.session.client.manager.status().identity  # type: ignore[union-attr]
+            except Exception:
+                headers["UserName"] = "<redacted>"
+            headers["Secret"] = "<redacted>"
+        else:
+            headers["Authorization"] = "Bearer <redacted>"
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        return redact(_display.render_dry_run(method, url, headers, body, secrets=self.session.secrets()))
+
+    # ------------------------------------------------------------------------------ metadata
+    def fields(self, cmd: FieldsCommand) -> Any:
+        """The entity's fields as a DataFrame: standard fields, then UDFs as ``udf.<name>``."""
+        import pandas as pd
+
+        fields = self.session.entity_fields(self.session.ensure_client(), cmd.entity)
+        named = [(name, fields.get(name, udf=False)) for name in fields.names]
+        named += [(f"udf.{name}", fields.get(name, udf=True)) for name in getattr(fields, "udf_names", [])]
+        rows = [
+            {
+                "name": name,
+                "data_type": getattr(info, "data_type", None),
+                "picklist": bool(getattr(info, "is_picklist", False)),
+                "reference": (getattr(info, "reference_entity", None) or "")
+                if getattr(info, "is_reference", False)
+                else "",
+                "udf": bool(getattr(info, "is_udf", False)),
+            }
+            for name, info in named
+        ]
+        df = pd.DataFrame(rows, columns=["name", "data_type", "picklist", "reference", "udf"])
+        if cmd.output:
+            self._store(cmd.output, df, rows=0)  # a field list: the summary line is enough
+            return None
+        return df
+
+
+def _check_field_names(entity: str, names: list[str], fields: Any) -> list[str]:
+    out = []
+    for name in names:
+        info = fields.get(name) if fields is not None else None
+        if info is None and fields is not None:
+            suggestion = fields.suggest(name)
+            hint = f"did you mean {suggestion}?" if suggestion else f"%autotask fields {entity} lists them"
+            raise QuerySyntaxError(f"unknown field {name!r} in --fields for {entity}", hint=hint)
+        out.append(getattr(info, "name", name) if info is not None else name)
+    return out
+
+
+def _annotate(
+    df: Any,
+    cmd: QueryCommand,
+    filter_: list[dict[str, Any]],
+    field_list: list[str] | None,
+    pages: int,
+    elapsed: float,
+) -> None:
+    attrs = getattr(df, "attrs", None)
+    if attrs is None:
+        return
+    info = dict(attrs.get("autotask") or {})
+    info.setdefault("entity", cmd.entity)
+    info.setdefault("where", cmd.text.strip() or None)
+    info.setdefault("filter", filter_)
+    info.setdefault("fields", field_list)
+    info.setdefault("limit", cmd.limit)
+    info.setdefault("pages", pages)
+    info.setdefault("records", len(df))
+    if "elapsed_s" not in info:
+        info["elapsed_s"] = round(elapsed, 3)
+    attrs["autotask"] = info
+
+
+def _partial_frame(entity: str, records: list[Any], fields: Any, labels: bool, tz: str, pages: int) -> Any:
+    try:
+        from ..client._frames import to_frame
+
+        df = to_frame(records, fields=fields, labels=labels, tz=tz)
+        df.attrs["autotask"] = {"entity": entity, "pages": pages, "records": len(records), "partial": True}
+        return df
+    except Exception:  # keep the raw records rather than lose them
+        return records
