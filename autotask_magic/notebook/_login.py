@@ -203,25 +203,30 @@ def plan_login(
             "to try the built-in sandbox",
         )
     for var, text, secret in missing:
-        try:
-            value = (ask_secret if secret else ask)(text)
-        except (EOFError, KeyboardInterrupt, OSError):
-            raise ConfigurationError(
-                f"login cancelled while asking for {var}", hint=f"set {_how_to(mode)} in the environment"
-            ) from None
-        except Exception as exc:  # StdinNotImplementedError and friends: nobody can answer after all
-            if type(exc).__name__ != "StdinNotImplementedError":
-                raise
-            raise ConfigurationError(
-                f"not logged in: {var} is not set and the front end does not allow input",
-                hint=f"set {_how_to(mode)} in the kernel's environment",
-            ) from None
-        value = (value or "").strip()
-        if not value:
-            raise ConfigurationError(f"login cancelled: no value given for {var}", hint=f"set {_how_to(mode)}")
-        env[var] = value
+        env[var] = _ask_for(var, text, ask_secret if secret else ask, mode)
         prompted.append(var)
     return LoginPlan(mode=mode, env=env, prompted=prompted)
+
+
+def _ask_for(var: str, text: str, ask: Callable[[str], str], mode: str) -> str:
+    """One prompt; a cancelled or impossible prompt is a one-line ConfigurationError naming ``var``."""
+    try:
+        value = ask(text)
+    except (EOFError, KeyboardInterrupt, OSError):
+        raise ConfigurationError(
+            f"login cancelled while asking for {var}", hint=f"set {_how_to(mode)} in the environment"
+        ) from None
+    except Exception as exc:  # StdinNotImplementedError and friends: nobody can answer after all
+        if type(exc).__name__ != "StdinNotImplementedError":
+            raise
+        raise ConfigurationError(
+            f"not logged in: {var} is not set and the front end does not allow input",
+            hint=f"set {_how_to(mode)} in the kernel's environment",
+        ) from None
+    value = (value or "").strip()
+    if not value:
+        raise ConfigurationError(f"login cancelled: no value given for {var}", hint=f"set {_how_to(mode)}")
+    return value
 
 
 def not_logged_in_error() -> ConfigurationError:
@@ -266,32 +271,7 @@ def scrub_history(shell: Any, line: str) -> int:
     changed = 0
     hm = getattr(shell, "history_manager", None)
     if hm is not None:
-        for name in ("input_hist_raw", "input_hist_parsed"):
-            entries = getattr(hm, name, None)
-            if isinstance(entries, list):
-                for i, entry in enumerate(entries):
-                    new = clean(entry)
-                    if new is not entry and new != entry:
-                        entries[i] = new
-                        changed += 1
-        for name in ("_i00", "_i", "_ii", "_iii"):
-            value = getattr(hm, name, None)
-            new = clean(value)
-            if isinstance(value, str) and new != value:
-                setattr(hm, name, new)
-                changed += 1
-        lock = getattr(hm, "db_input_cache_lock", None)
-        # Under the cache lock the saving thread cannot be between taking the cache and writing it,
-        # so the line is either still in the cache or already in the database.
-        with lock if lock is not None else _NullLock():
-            cache = getattr(hm, "db_input_cache", None)
-            if isinstance(cache, list):
-                for i, row in enumerate(cache):
-                    new_row = tuple(clean(x) for x in row)
-                    if new_row != tuple(row):
-                        cache[i] = new_row
-                        changed += 1
-            changed += _scrub_db(hm, clean)
+        changed += _scrub_history_manager(hm, clean)
     ns = getattr(shell, "user_ns", None)
     if isinstance(ns, dict):
         for key in [k for k in ns if isinstance(k, str) and re.fullmatch(r"_i+|_i\d+", k)]:
@@ -304,11 +284,45 @@ def scrub_history(shell: Any, line: str) -> int:
     pt_history = getattr(getattr(shell, "pt_app", None), "history", None)
     loaded = getattr(pt_history, "_loaded_strings", None)
     if isinstance(loaded, list):
-        for i, entry in enumerate(loaded):
-            new = clean(entry)
-            if new != entry:
-                loaded[i] = new
-                changed += 1
+        changed += _scrub_list(loaded, clean)
+    return changed
+
+
+def _scrub_list(entries: list[Any], clean: Callable[[Any], Any]) -> int:
+    changed = 0
+    for i, entry in enumerate(entries):
+        new = clean(entry)
+        if new is not entry and new != entry:
+            entries[i] = new
+            changed += 1
+    return changed
+
+
+def _scrub_history_manager(hm: Any, clean: Callable[[Any], Any]) -> int:
+    """IPython's HistoryManager: In/_ih, the _i* shortcuts, the database write cache and the database."""
+    changed = 0
+    for name in ("input_hist_raw", "input_hist_parsed"):
+        entries = getattr(hm, name, None)
+        if isinstance(entries, list):
+            changed += _scrub_list(entries, clean)
+    for name in ("_i00", "_i", "_ii", "_iii"):
+        value = getattr(hm, name, None)
+        new = clean(value)
+        if isinstance(value, str) and new != value:
+            setattr(hm, name, new)
+            changed += 1
+    lock = getattr(hm, "db_input_cache_lock", None)
+    # Under the cache lock the saving thread cannot be between taking the cache and writing it,
+    # so the line is either still in the cache or already in the database.
+    with lock if lock is not None else _NullLock():
+        cache = getattr(hm, "db_input_cache", None)
+        if isinstance(cache, list):
+            for i, row in enumerate(cache):
+                new_row = tuple(clean(x) for x in row)
+                if new_row != tuple(row):
+                    cache[i] = new_row
+                    changed += 1
+        changed += _scrub_db(hm, clean)
     return changed
 
 

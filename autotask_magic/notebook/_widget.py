@@ -138,13 +138,8 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
 
     if logged_out:
         expires_text, countdown_text = "—", "—"
-    elif expires_at is None:
-        expires_text = "no token expiry" if not oauth else "no token yet"
-        countdown_text = "—"
     else:
-        expires_text = _local(expires_at, tz).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-        assert remaining is not None
-        countdown_text = f"in {_duration(remaining)}" if remaining > 0 else f"expired {_duration(remaining)} ago"
+        expires_text, countdown_text = _expiry_texts(expires_at, remaining, oauth, tz)
 
     count = status.refresh_count
     refresh_text = f"{count} refresh" + ("" if count == 1 else "es")
@@ -153,24 +148,7 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
         stamp = _local(status.last_refresh_at, tz).strftime("%H:%M:%S")
         refresh_text += f", last at {stamp} ({_duration(max(ago, 0.0))} ago)"
 
-    budget_fraction: float | None
-    if oauth or status.hourly_threshold is None:
-        limit = status.requests_per_minute_limit
-        budget_text = f"{status.requests_last_minute} / {limit} requests in the last minute"
-        budget_fraction = status.requests_last_minute / limit if limit else None
-        if not oauth:
-            budget_text += " (hourly threshold unknown)"
-    else:
-        used = status.hourly_requests
-        threshold = status.hourly_threshold
-        if used is None:
-            budget_text, budget_fraction = f"? / {threshold:,} requests this hour", None
-        else:
-            budget_fraction = used / threshold if threshold else None
-            pct = f" ({budget_fraction:.0%})" if budget_fraction is not None else ""
-            budget_text = f"{used:,} / {threshold:,} requests this hour{pct}"
-    if budget_fraction is not None:
-        budget_fraction = min(max(budget_fraction, 0.0), 1.0)
+    budget_text, budget_fraction = _budget(status, oauth)
 
     return PanelView(
         state_key=name,
@@ -188,6 +166,40 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
         can_refresh=not logged_out,
         can_logout=not logged_out,
     )
+
+
+def _expiry_texts(
+    expires_at: datetime | None, remaining: float | None, oauth: bool, tz: tzinfo | None
+) -> tuple[str, str]:
+    """(expiry time, countdown) for a session that is logged in."""
+    if expires_at is None or remaining is None:
+        return ("no token expiry" if not oauth else "no token yet"), "—"
+    expires_text = _local(expires_at, tz).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    countdown_text = f"in {_duration(remaining)}" if remaining > 0 else f"expired {_duration(remaining)} ago"
+    return expires_text, countdown_text
+
+
+def _budget(status: ManagerStatus, oauth: bool) -> tuple[str, float | None]:
+    """The request budget line and how full it is (0..1, None when unknown)."""
+    fraction: float | None
+    if oauth or status.hourly_threshold is None:
+        limit = status.requests_per_minute_limit
+        text = f"{status.requests_last_minute} / {limit} requests in the last minute"
+        fraction = status.requests_last_minute / limit if limit else None
+        if not oauth:
+            text += " (hourly threshold unknown)"
+    else:
+        used = status.hourly_requests
+        threshold = status.hourly_threshold
+        if used is None:
+            text, fraction = f"? / {threshold:,} requests this hour", None
+        else:
+            fraction = used / threshold if threshold else None
+            pct = f" ({fraction:.0%})" if fraction is not None else ""
+            text = f"{used:,} / {threshold:,} requests this hour{pct}"
+    if fraction is not None:
+        fraction = min(max(fraction, 0.0), 1.0)
+    return text, fraction
 
 
 def render_text(view: PanelView) -> str:
