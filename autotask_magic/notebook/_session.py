@@ -89,15 +89,14 @@ class SessionConfig(Protocol):
     ca_bundle: str | None
     timeout: float
     page_size: int
-
-    @property
-    def refresh_margin(self) -> float | None: ...  # read-only here: traitlets types it as int | None
-
     default_mode: str
     autologin: bool
     sandbox_tickets: int
     sandbox_token_ttl: float
     sandbox_latency_ms: int
+
+    @property
+    def refresh_margin(self) -> float | None: ...  # read-only here: traitlets types it as int | None
 
 
 @dataclass
