@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ConfigurationError
-from ..client._mode import infer_mode
+from ..client._mode import API_USER_ENV, OAUTH_ENV, infer_mode
 
 __all__ = [
     "API_USER_PROMPTS",
@@ -150,8 +150,8 @@ def _mode_vars(mode: str) -> tuple[tuple[str, str, bool], ...]:
 
 
 def _how_to(mode: str | None) -> str:
-    oauth = "AUTOTASK_CLIENT_ID and AUTOTASK_CLIENT_SECRET (OAuth)"
-    api = "AUTOTASK_USERNAME, AUTOTASK_INTEGRATION_CODE and AUTOTASK_SECRET (API user)"
+    oauth = " and ".join(OAUTH_ENV) + " (OAuth)"
+    api = ", ".join(API_USER_ENV[:-1]) + f" and {API_USER_ENV[-1]} (API user)"
     if mode == "oauth":
         return oauth
     if mode == "api_user":
