@@ -1,4 +1,4 @@
-"""A small fake CredentialManager implementing the contract's interface, and a controllable clock.
+"""A small fake CredentialManager implementing the status contract the widget reads.
 
 The widget is a pure view over ``ManagerStatus`` events, so its unit tests drive it with this fake; the
 headless notebook and browser tests use the real manager against the sandbox.
@@ -9,37 +9,15 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from autotask_magic.client._auth import ManagerStatus, TokenState
-
-T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+from tests._support.clock import FakeClock
 
 CLIENT_ID = "fakeclientid-0123456789-abcdef-SECRETPART-zz9"
 CLIENT_SECRET = "s3cr3t-client-secret-never-shown"
 TOKEN = "tok-abcdefghijklmnopqrstuvwxyz-0123456789"
-
-
-class FakeClock:
-    """Controllable clock with the manager's clock interface (``time()`` and ``monotonic()``)."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self._now = start.timestamp()
-        self._mono = 1000.0
-
-    def time(self) -> float:
-        return self._now
-
-    def monotonic(self) -> float:
-        return self._mono
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self._now, UTC)
-
-    def advance(self, seconds: float) -> None:
-        self._now += seconds
-        self._mono += seconds
 
 
 class FakeManager:

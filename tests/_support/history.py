@@ -1,12 +1,11 @@
-"""Helpers shared by several test folders (import as ``from _support import ...``; tests/ is on sys.path)."""
+"""An IPython shell with a temp history database, and everything it remembers as one searchable string."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,29 +65,3 @@ def history_text(ip: InteractiveShell, db_file: Path) -> str:
     finally:
         conn.close()
     return repr(parts)
-
-
-def crowd(n: int, fn: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run ``fn`` in ``n`` threads released together (bounded waits); its results and exceptions."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        barrier.wait(timeout=10)
-        try:
-            r = fn()
-            with lock:
-                results.append(r)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results, errors

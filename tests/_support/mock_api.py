@@ -1,4 +1,4 @@
-"""Shared helpers for the core tests: a fake clock and a scriptable mock API (pure units only)."""
+"""A scriptable in-process Autotask on ``httpx.MockTransport`` and a client wired to it (pure units only)."""
 
 from __future__ import annotations
 
@@ -11,40 +11,12 @@ import httpx
 from autotask_magic.client._auth import CredentialManager
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
+from tests._support.clock import FakeClock
 
 ROOT = "http://127.0.0.1:9"
 BASE = ROOT + "/ATServicesRest/V1.0/"
 TOKEN = ROOT + "/ATServicesRest/oauth/token"
 CLIENT_SECRET = "unit-client-secret-0xDEADBEEF"
-
-
-class FakeClock:
-    """Monotonic and wall clocks that only move when told; ``sleep`` advances both."""
-
-    def __init__(self, wall: float = 1_800_000_000.0) -> None:
-        self.mono = 1000.0
-        self.wall = wall
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.mono
-
-    def time(self) -> float:
-        with self._lock:
-            return self.wall
-
-    def advance(self, seconds: float, *, mono: bool = True, wall: bool = True) -> None:
-        with self._lock:
-            if mono:
-                self.mono += seconds
-            if wall:
-                self.wall += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.advance(seconds)
 
 
 class MockApi:
@@ -92,6 +64,7 @@ class MockApi:
 
 
 def make_client(api: MockApi, clock: FakeClock | None = None, **manager_kw: Any) -> AutotaskClient:
+    """An OAuth client on ``api`` (kwargs go to the manager); retries do not sleep."""
     transport = httpx.MockTransport(api)
     manager = CredentialManager(
         OAuthCredentials("unit-client-id-123456", CLIENT_SECRET),

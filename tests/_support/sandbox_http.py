@@ -1,4 +1,4 @@
-"""Helpers for the sandbox's own tests: clients and an independent plain-Python filter reference."""
+"""For the sandbox's own tests: raw httpx clients, POST paging and an independent filter reference."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from autotask_magic.sandbox import Sandbox
 ALL = [{"op": "gte", "field": "id", "value": 0}]
 
 
-def api_user_client(sb: Sandbox, **kw: Any) -> httpx.Client:
+def api_user_http(sb: Sandbox, **kw: Any) -> httpx.Client:
     """An httpx client authenticating with API-user headers against the sandbox's base URL."""
     return httpx.Client(base_url=sb.base_url, headers=sb.api_user_headers(), timeout=30, **kw)
 
 
 def get_token(sb: Sandbox) -> str:
+    """A bearer token from the sandbox's OAuth endpoint (client credentials)."""
     r = httpx.post(
         sb.token_url,
         data={"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret},
@@ -27,7 +28,8 @@ def get_token(sb: Sandbox) -> str:
     return str(r.json()["access_token"])
 
 
-def oauth_client(sb: Sandbox, **kw: Any) -> httpx.Client:
+def oauth_http(sb: Sandbox, **kw: Any) -> httpx.Client:
+    """An httpx client with a fresh bearer token from the sandbox's OAuth endpoint."""
     return httpx.Client(base_url=sb.base_url, headers={"Authorization": "Bearer " + get_token(sb)}, timeout=30, **kw)
 
 

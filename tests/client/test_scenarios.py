@@ -9,7 +9,6 @@ from email.utils import formatdate
 from typing import Any
 
 import pytest
-from _support import crowd
 
 from autotask_magic import (
     AuthenticationError,
@@ -24,8 +23,8 @@ from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.client._limits import SystemClock
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import FakeClock
+from tests._support.clock import FakeClock
+from tests._support.threads import crowd
 
 
 @pytest.fixture()

@@ -26,8 +26,8 @@ from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredenti
 from autotask_magic.client._limits import PauseGate, SlidingWindow, endpoint_key
 from autotask_magic.client._retry import RetryPolicy, is_read_only, parse_retry_after
 from autotask_magic.client._settings import Settings, check_url, is_loopback, make_ssl_context, same_origin
-
-from .helpers import BASE, CLIENT_SECRET, FakeClock, MockApi, make_client
+from tests._support.clock import FakeClock
+from tests._support.mock_api import BASE, CLIENT_SECRET, MockApi, make_client
 
 # ---------------------------------------------------------------- credentials
 

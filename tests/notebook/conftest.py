@@ -1,27 +1,24 @@
-"""Fixtures for the magics: a real IPython ``InteractiveShell`` with the extension loaded.
+"""Fixtures for the notebook layer: a real IPython shell with the extension loaded, and the widget's fakes.
 
 ``InteractiveShell.instance()`` is a process-wide singleton; every test gets it freshly reset: the
 extension unloaded and loaded again, the user namespace cleared of what the test made, ``%xmode``
 back to its default. ``shown`` records what the magics displayed (the injected ``display``).
+The widget's unit tests get a fake clock and a fake manager; ``panel_factory`` closes every panel it made.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from autotask_magic.notebook import _magics
-
-
-class Shown(list):  # type: ignore[type-arg]
-    """Everything the magics displayed, in order."""
-
-    def text(self) -> str:
-        return "\n".join(str(x) for x in self if isinstance(x, _magics._Text))
+from tests._support.clock import FakeClock
+from tests._support.fake_manager import FakeManager
+from tests._support.shell import Shown
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +66,28 @@ def shown(magic: _magics.AutotaskMagic) -> Shown:
     return out
 
 
-def run(ip: InteractiveShell, code: str) -> Any:
-    """Run a cell; return the ExecutionResult (``.success``, ``.result``, ``.error_in_exec``)."""
-    return ip.run_cell(code, store_history=False)
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def manager(clock: FakeClock) -> FakeManager:
+    return FakeManager(clock)
+
+
+@pytest.fixture
+def panel_factory() -> Iterator[Callable[..., Any]]:
+    """Build panels that are always closed at the end (their ticker threads stop)."""
+    from autotask_magic.notebook._widget import StatusPanel
+
+    made: list[StatusPanel] = []
+
+    def make(manager: Any, **kwargs: Any) -> StatusPanel:
+        panel = StatusPanel(manager, **kwargs)
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.close()

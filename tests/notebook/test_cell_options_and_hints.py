@@ -10,8 +10,7 @@ from IPython.core.error import UsageError
 from autotask_magic import QuerySyntaxError
 from autotask_magic.notebook import _display
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Shown, run
+from tests._support.shell import Shown, run
 
 
 def login(ip: Any, magic: Any, sb: Sandbox) -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import history_shell, history_text
 from IPython.core.interactiveshell import InteractiveShell
 
 from autotask_magic import ConfigurationError
 from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
+from tests._support.history import history_shell, history_text
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9Zx9QwErTy7UiOp3AsDf"
 

@@ -24,8 +24,7 @@ from autotask_magic import (
 )
 from autotask_magic.notebook import _display, _magics
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Shown, run
+from tests._support.shell import Shown, run
 
 
 def login(ip: Any, magic: Any, sb: Sandbox, mode: str = "oauth") -> None:

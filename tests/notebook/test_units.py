@@ -14,8 +14,7 @@ import pytest
 
 from autotask_magic import ConfigurationError, QuerySyntaxError
 from autotask_magic.notebook import _display, _login, _magics
-
-from .conftest import Shown, run
+from tests._support.shell import Shown, run
 
 # ------------------------------------------------------------------------------------- loading
 

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
 import pytest
-from widget_fakes import CLIENT_ID, CLIENT_SECRET, TOKEN, FakeClock, FakeManager, TokenState
 
 from autotask_magic import AuthenticationError
+from autotask_magic.client._auth import TokenState
 from autotask_magic.notebook import _widget
 from autotask_magic.notebook._widget import StatusPanel, close_all, status_panel
+from tests._support.clock import FakeClock
+from tests._support.fake_manager import CLIENT_ID, CLIENT_SECRET, TOKEN, FakeManager
+from tests._support.threads import wait_for
 
 FAST = 0.02  # tick period for these tests; they wait for conditions, never for durations
-
-
-def wait_for(condition: Callable[[], bool], what: str, attempts: int = 500) -> None:
-    """Poll a condition a bounded number of times (threads deliver asynchronously)."""
-    for _ in range(attempts):
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 def all_widgets(root: widgets.Widget) -> list[widgets.Widget]:

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 from autotask_magic import AutotaskClient
 from autotask_magic.notebook._widget import StatusPanel
 from autotask_magic.sandbox import Sandbox
-
-
-def wait_for(condition: Callable[[], bool], what: str, attempts: int = 1000) -> None:
-    for _ in range(attempts):  # bounded polling: threads deliver asynchronously
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"never happened: {what}")
+from tests._support.threads import wait_for
 
 
 def test_panel_follows_the_real_manager() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # the benchmarks package lives at the repository root, not in the wheel
     sys.path.insert(0, str(ROOT))
 

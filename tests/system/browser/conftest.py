@@ -42,7 +42,7 @@ OVERRIDES = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension:tracker": {"autoStartDefaultKernel": True},
 }
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ARTIFACTS = REPO / "artifacts"
 
 
@@ -204,7 +204,7 @@ def lab_page(lab_server: LabServer, tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def put_notebook(lab_server: LabServer) -> Any:
-    """Copy a notebook from tests/browser/notebooks into the server's root dir, start its kernel."""
+    """Copy a notebook from tests/system/browser/notebooks into the server's root dir, start its kernel."""
 
     def put(name: str) -> str:
         shutil.copy(Path(__file__).parent / "notebooks" / name, lab_server.root / name)

@@ -22,7 +22,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 NOTEBOOK_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-README_SHOT = Path(__file__).resolve().parents[2] / "notebooks" / "images" / "jupyterlab-status-panel.png"
+README_SHOT = Path(__file__).resolve().parents[3] / "notebooks" / "images" / "jupyterlab-status-panel.png"
 
 
 def _int(text: str) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import nbformat
 import pytest
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
 
 # Checked at the end of each run, in the kernel: the notebook really ran on this interpreter.

@@ -10,8 +10,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Tally
+from tests._support.tally import Tally
 
 MB = "x" * (1024 * 1024)
 

@@ -6,15 +6,15 @@ import time
 from typing import Any
 
 import pytest
-from _support import crowd
 
 from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import AuthenticationError, PermissionDeniedError, RateLimitError
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Tally, oauth_client, oauth_manager, server_limits_held
-from .servers import Forbidding
+from tests._support.clients import oauth_client, oauth_manager, server_limits_held
+from tests._support.servers import Forbidding
+from tests._support.tally import Tally
+from tests._support.threads import crowd
 
 
 def test_wrong_secret_under_50_callers_costs_one_token_request_per_window(sbx: Any) -> None:

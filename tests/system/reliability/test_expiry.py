@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Tally, oauth_client, server_limits_held
+from tests._support.clients import oauth_client, server_limits_held
+from tests._support.tally import Tally
 
 TTL = 2.0
 MARGIN = min(60.0, TTL / 2)  # the spec's refresh margin

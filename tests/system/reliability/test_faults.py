@@ -12,8 +12,8 @@ import pytest
 from autotask_magic import AutotaskError
 from autotask_magic._exceptions import WriteOutcomeUnknownError
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Tally, oauth_client, server_limits_held
+from tests._support.clients import oauth_client, server_limits_held
+from tests._support.tally import Tally
 
 FILTERS: list[Any] = [
     None,

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from autotask_magic._exceptions import QuerySyntaxError
 from autotask_magic.query._query import parse_where, render_where, validate_filter
-
-from .conftest import _TALLY
+from tests._support.tally import TALLY as _TALLY
 
 FIELDS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
     lambda s: (

@@ -17,8 +17,9 @@ from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import IncompletePullError
 from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Tally, oauth_client, server_limits_held, settle_threads
+from tests._support.clients import oauth_client, server_limits_held
+from tests._support.tally import Tally
+from tests._support.threads import settle_threads
 
 
 class _Interrupter:

@@ -14,10 +14,9 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
+from tests._support.tally import Tally
 
-from .conftest import Tally
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

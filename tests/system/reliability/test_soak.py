@@ -14,8 +14,8 @@ from typing import Any
 from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import AutotaskError, WriteOutcomeUnknownError
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import Tally, oauth_manager, server_limits_held
+from tests._support.clients import oauth_manager, server_limits_held
+from tests._support.tally import Tally
 
 SECONDS = float(os.environ.get("AUTOTASK_SOAK_SECONDS", "90"))
 WINDOW = 5.0  # shrunk rate window: 60 requests per 5 s server-side; the client keeps headroom

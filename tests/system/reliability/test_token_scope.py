@@ -12,9 +12,8 @@ from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import AutotaskError, ConfigurationError, IncompletePullError, TransportError
 from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import api_user_client, oauth_client
-from .servers import Recorder
+from tests._support.clients import api_user_client, oauth_client
+from tests._support.servers import Recorder
 
 
 @pytest.fixture

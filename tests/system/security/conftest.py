@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from autotask_magic.sandbox import Sandbox
-
-
-class RecordingTransport(httpx.BaseTransport):
-    """A real HTTP transport that also records every request it sends (URL and headers)."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
-        self.sent: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(request)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
+from tests._support.transports import RecordingTransport
 
 
 @pytest.fixture

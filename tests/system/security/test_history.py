@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import history_shell, history_text
 from IPython.core.interactiveshell import InteractiveShell
+
+from tests._support.history import history_shell, history_text
 
 SECRET = "Zx9QwErTy7UiOp3AsDfGhJkL"  # secret-looking: mixed case, digits, 24 chars
 

@@ -8,8 +8,7 @@ from autotask_magic import AutotaskError, ConfigurationError
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
-
-from .conftest import RecordingTransport
+from tests._support.transports import RecordingTransport
 
 HOSTILE = [
     "../../oauth/token",
