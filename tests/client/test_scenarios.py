@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
-from typing import Any
 
 import pytest
 
@@ -18,13 +18,14 @@ from autotask_magic import (
     ServerError,
     TransportError,
 )
-from autotask_magic.client._auth import CredentialManager, TokenState
+from autotask_magic.client._auth import TokenState
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.client._limits import SystemClock
 from autotask_magic.sandbox import Sandbox
+from tests._support.clients import oauth_client
 from tests._support.clock import FakeClock
-from tests._support.threads import crowd
+from tests._support.threads import crowd, wait_for
 
 
 @pytest.fixture()
@@ -33,26 +34,14 @@ def sb() -> Iterator[Sandbox]:
         yield box
 
 
-def oauth_client(
-    sb: Sandbox, *, secret: str | None = None, clock: Any = None, timeout: float = 10.0, **manager_kw: Any
-) -> AutotaskClient:
-    manager = CredentialManager(
-        OAuthCredentials(sb.client_id, secret or sb.client_secret),
-        base_url=sb.base_url,
-        token_url=sb.token_url,
-        clock=clock,
-        timeout=timeout,
-        **manager_kw,
-    )
-    client = AutotaskClient(manager=manager, timeout=timeout)
-    client.retry.sleep = lambda s: time.sleep(min(s, 0.05))
-    return client
+# Every client here: 10 s timeouts, and retry back-off capped at 0.05 s of real time (the scenarios inject 5xx).
+quick_client = functools.partial(oauth_client, timeout=10.0, max_retry_sleep=0.05)
 
 
 def test_eight_threads_across_each_expiry_cause_one_token_request(sb: Sandbox) -> None:
     clock = FakeClock()
     sb.faults.latency_ms = 30  # the refresh is in flight while the other threads arrive
-    client = oauth_client(sb, clock=clock)
+    client = quick_client(sb, clock=clock)
     client.count("Tickets")
     assert sb.stats.token_requests == 1
     for expiry in range(1, 4):
@@ -65,7 +54,7 @@ def test_eight_threads_across_each_expiry_cause_one_token_request(sb: Sandbox) -
 
 def test_revoked_token_one_refresh_and_callers_succeed(sb: Sandbox) -> None:
     sb.faults.latency_ms = 20
-    client = oauth_client(sb)
+    client = quick_client(sb)
     client.count("Tickets")
     sb.revoke_tokens()
     results, errors = crowd(8, lambda: client.count("Tickets"))
@@ -74,7 +63,7 @@ def test_revoked_token_one_refresh_and_callers_succeed(sb: Sandbox) -> None:
 
 
 def test_api_rejecting_every_token_one_refresh_then_error(sb: Sandbox) -> None:
-    client = oauth_client(sb)
+    client = quick_client(sb)
     client.count("Tickets")
     sb.faults.reject_all_tokens = True
     results, errors = crowd(8, lambda: client.count("Tickets"))
@@ -85,7 +74,7 @@ def test_api_rejecting_every_token_one_refresh_then_error(sb: Sandbox) -> None:
 
 
 def test_wrong_secret_costs_one_token_request_over_20_calls(sb: Sandbox) -> None:
-    client = oauth_client(sb, secret="definitely-the-wrong-secret")
+    client = quick_client(sb, secret="definitely-the-wrong-secret")
     for _ in range(20):
         with pytest.raises(AuthenticationError) as info:
             client.count("Tickets")
@@ -108,7 +97,7 @@ def test_token_endpoint_429_retry_after_is_honoured(sb: Sandbox, form: str) -> N
     value = "1" if form == "seconds" else formatdate(time.time() + 2, usegmt=True)
     sb.faults.token_429(1, retry_after=value)
     clock = RecordingClock()
-    client = oauth_client(sb, clock=clock)
+    client = quick_client(sb, clock=clock)
     assert client.count("Tickets") == 1300
     assert sb.stats.token_requests == 2
     assert len(clock.sleeps) == 1
@@ -119,7 +108,7 @@ def test_token_endpoint_429_retry_after_is_honoured(sb: Sandbox, form: str) -> N
 
 
 def test_token_endpoint_limit_keeps_headroom(sb: Sandbox) -> None:
-    client = oauth_client(sb, token_rate_limit=8, token_rate_window=60.0, max_token_wait=0.0)
+    client = quick_client(sb, token_rate_limit=8, token_rate_window=60.0, max_token_wait=0.0)
     from autotask_magic import RateLimitError
 
     for _ in range(8):
@@ -131,7 +120,7 @@ def test_token_endpoint_limit_keeps_headroom(sb: Sandbox) -> None:
 
 def test_timed_out_token_fetch_leaves_no_stuck_lock(sb: Sandbox) -> None:
     sb.faults.latency_ms = 1500
-    client = oauth_client(sb, timeout=0.3)
+    client = quick_client(sb, timeout=0.3)
     with pytest.raises(TransportError):
         client.count("Tickets")
     assert client.manager.status().state is not TokenState.REFRESHING
@@ -141,7 +130,7 @@ def test_timed_out_token_fetch_leaves_no_stuck_lock(sb: Sandbox) -> None:
 
 
 def test_401_on_post_query_replays_the_same_body(sb: Sandbox) -> None:
-    client = oauth_client(sb)
+    client = quick_client(sb)
     flt = [{"op": "lt", "field": "id", "value": sb.ground_truth("Tickets")[700]["id"]}]
     client.count("Tickets")
     sb.revoke_tokens()
@@ -151,7 +140,7 @@ def test_401_on_post_query_replays_the_same_body(sb: Sandbox) -> None:
 
 
 def test_records_follow_every_page_and_stop_at_limit(sb: Sandbox) -> None:
-    client = oauth_client(sb)
+    client = quick_client(sb)
     assert [r["id"] for r in client.records("Tickets")] == [r["id"] for r in sb.ground_truth("Tickets")]
     sb.reset_stats()
     assert len(list(client.records("Tickets", limit=501))) == 501
@@ -164,7 +153,7 @@ def test_records_follow_every_page_and_stop_at_limit(sb: Sandbox) -> None:
 def test_next_page_url_on_another_port_is_refused_and_nothing_sent(sb: Sandbox) -> None:
     with Sandbox(tickets=10) as other:
         sb.faults.next_page_url_override = other.root_url
-        client = oauth_client(sb)
+        client = quick_client(sb)
         with pytest.raises(IncompletePullError) as info:
             list(client.records("Tickets"))
         assert len(info.value.records) == 500 and info.value.pages == 1
@@ -180,7 +169,7 @@ def test_plain_http_to_non_loopback_refused(sb: Sandbox) -> None:
     with pytest.raises(ConfigurationError):
         AutotaskClient(OAuthCredentials("id-12345678", "s"), token_url="http://10.1.2.3/ATServicesRest/oauth/token")
     sb.faults.next_page_url_override = "http://203.0.113.7:80"
-    client = oauth_client(sb)
+    client = quick_client(sb)
     with pytest.raises(IncompletePullError) as info:
         list(client.records("Tickets"))
     assert "refused nextPageUrl" in str(info.value)
@@ -189,7 +178,7 @@ def test_plain_http_to_non_loopback_refused(sb: Sandbox) -> None:
 def test_redirects_are_not_followed(sb: Sandbox) -> None:
     with Sandbox(tickets=10) as other:
         sb.faults.redirect_to = other.base_url + "Tickets/query/count"
-        client = oauth_client(sb)
+        client = quick_client(sb)
         with pytest.raises(ServerError):
             client.count("Tickets")
         assert other.stats.api_requests == 0
@@ -201,7 +190,7 @@ def test_rate_limit_holds_with_retries(sb: Sandbox) -> None:
     sb.faults.rate_limit_per_minute = 40
     sb.faults.token_rate_limit_per_minute = 1000
     sb.faults.error_rate = 0.25  # 5xx answers force retries, which must count too
-    client = oauth_client(sb, rate_limit=32, rate_window=2.0)
+    client = quick_client(sb, rate_limit=32, rate_window=2.0)
     client.retry.attempts = 8
 
     def calls() -> int:
@@ -222,28 +211,28 @@ def test_rate_limit_holds_with_retries(sb: Sandbox) -> None:
 
 
 def test_429_pauses_every_request_of_the_client(sb: Sandbox) -> None:
-    client = oauth_client(sb)
+    # The fake clock holds the pause until the test moves it: the check below runs on any machine.
+    clock = FakeClock()
+    client = quick_client(sb, clock=clock)
+    gate = client.manager.limits.gate
     client.count("Tickets")
     sb.faults.burst_429(1, retry_after="2")
     first = threading.Thread(target=client.count, args=("Tickets",))
     first.start()
     # The server counts the 429 before the client has read it: wait for the client's pause gate too.
-    for _ in range(200):
-        if sb.stats.rejected_429 and client.manager.limits.gate.remaining() > 0:
-            break
-        time.sleep(0.01)
-    assert sb.stats.rejected_429 == 1
-    assert client.manager.limits.gate.remaining() > 0
+    wait_for(lambda: sb.stats.rejected_429 == 1 and gate.remaining() > 0, "the client paused after the 429")
+    assert gate.remaining() == 2.0  # the whole Retry-After is still ahead
     before = sb.stats.api_requests
     done: list[int] = []
     second = threading.Thread(target=lambda: done.append(client.count("Tickets")))
     second.start()
-    time.sleep(0.3)
-    if client.manager.limits.gate.remaining() > 0:  # still inside Retry-After: nothing may have been sent
-        assert sb.stats.api_requests == before
+    time.sleep(0.3)  # room for either thread to send, which neither may do inside the pause
+    assert sb.stats.api_requests == before and not done
+    clock.advance(2.0)  # Retry-After has passed
     first.join(10)
     second.join(10)
     assert done == [1300] and sb.stats.rejected_429 == 1
+    assert sb.stats.api_requests == before + 2  # each paused request sent once, after the pause
 
 
 def test_api_user_mode_end_to_end(sb: Sandbox) -> None:

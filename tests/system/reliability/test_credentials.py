@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from autotask_magic._exceptions import AuthenticationError, PermissionDeniedErro
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
 from tests._support.clients import oauth_client, oauth_manager, server_limits_held
+from tests._support.clock import FakeClock
 from tests._support.servers import Forbidding
 from tests._support.tally import Tally
 from tests._support.threads import crowd
@@ -19,23 +19,26 @@ from tests._support.threads import crowd
 
 def test_wrong_secret_under_50_callers_costs_one_token_request_per_window(sbx: Any) -> None:
     sb: Sandbox = sbx(tickets=100)
-    window = 1.5  # the remembered-failure window, shrunk so the test sees two of them
-    client = AutotaskClient(manager=oauth_manager(sb, secret="not-the-secret", failure_memory=window))
+    # The remembered-failure window runs on the manager's clock: a fake one, so a wave always fits in one
+    # window however slow the machine, and the next window starts exactly when the test says.
+    clock = FakeClock()
+    window = 60.0
+    manager = oauth_manager(sb, secret="not-the-secret", failure_memory=window, clock=clock)
+    client = AutotaskClient(manager=manager)
     with client:
         for wave in (1, 2):
-            started = time.monotonic()
             results, errors = crowd(50, lambda: client.count("Tickets"))
             assert not results and len(errors) == 50
             assert all(isinstance(e, AuthenticationError) for e in errors)
             assert all("\n" not in str(e) and "not-the-secret" not in str(e) for e in errors)
             assert sb.stats.token_requests == wave
-            assert time.monotonic() - started < window  # the wave fit in one window (else the count is moot)
             # Callers that keep trying inside the window cost nothing more.
+            clock.advance(window - 1)
             for _ in range(20):
                 with pytest.raises(AuthenticationError):
                     client.count("Tickets")
             assert sb.stats.token_requests == wave
-            time.sleep(window + 0.1)
+            clock.advance(1.1)  # past the window: the next caller may ask the token endpoint again
     assert sb.stats.api_requests == 0  # a wrong secret never reaches the API
     server_limits_held(sb)
 

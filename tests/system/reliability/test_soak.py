@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import AutotaskError, WriteOutcomeUnknownError
 from autotask_magic.sandbox import Sandbox
@@ -21,6 +23,7 @@ SECONDS = float(os.environ.get("AUTOTASK_SOAK_SECONDS", "90"))
 WINDOW = 5.0  # shrunk rate window: 60 requests per 5 s server-side; the client keeps headroom
 
 
+@pytest.mark.slow  # 90 s by default; CI runs it, `-m 'not slow'` skips it locally
 def test_soak_mixed_load_under_faults(sbx: Any, tally: Tally) -> None:
     sb: Sandbox = sbx(tickets=1500, seed=21, token_ttl=20.0, latency_ms=5)
     f = sb.faults
