@@ -1,4 +1,4 @@
-"""Certificate verification: a self-signed (trustme) certificate is rejected by default, accepted with a CA bundle."""
+"""Certificate verification: always on; a self-signed (trustme) certificate is rejected by default, accepted with a CA bundle."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ trustme = pytest.importorskip("trustme")
 from autotask_magic import TransportError  # noqa: E402
 from autotask_magic.client._client import AutotaskClient  # noqa: E402
 from autotask_magic.client._credentials import OAuthCredentials  # noqa: E402
+from autotask_magic.client._settings import make_ssl_context  # noqa: E402
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -93,3 +95,16 @@ def test_ca_bundle_from_env(https_server) -> None:
     }
     with AutotaskClient.from_env(env) as client:
         assert client.count("Tickets") == 42
+
+
+def test_verification_always_on_and_bundle_adds_to_default_roots(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    default = make_ssl_context()
+    with_bundle = make_ssl_context(str(pem))
+    for ctx in (default, with_bundle):
+        assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    # Decision: AUTOTASK_CA_BUNDLE adds a private CA; the public roots stay trusted (webservices*.autotask.net).
+    assert default.cert_store_stats()["x509_ca"] > 0
+    assert with_bundle.cert_store_stats()["x509_ca"] == default.cert_store_stats()["x509_ca"] + 1
