@@ -1,4 +1,7 @@
-"""Shared fixtures: a real sandbox server on 127.0.0.1 per test, and a factory for custom ones."""
+"""Shared fixtures: a real sandbox server on 127.0.0.1 per test, and a factory for custom ones.
+
+Helpers (clocks, waits, client builders, fakes) live in the ``tests._support`` package.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import pytest
 
 from autotask_magic.sandbox import Sandbox
+from tests._support.tally import TALLY
 
 
 @pytest.fixture
@@ -36,3 +40,8 @@ def sandbox_factory() -> Iterator[SandboxFactory]:
     yield factory
     for sb in factory.made:
         sb.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the reliability figures (faults, requests, records verified, leaks) when any test counted some."""
+    TALLY.summary(terminalreporter)

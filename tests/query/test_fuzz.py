@@ -1,4 +1,9 @@
-"""Hypothesis over the query language: only QuerySyntaxError escapes, and render/parse round-trips."""
+"""Hypothesis over the query language: only QuerySyntaxError escapes, and render/parse round-trips.
+
+Each property is written once (``_only_syntax_error``, ``_round_trips``) and fed by several generators:
+language pieces, a plain alphabet, token soup, arbitrary unicode and JSON, canonical and any-shape filters.
+Every example counts as a "fuzz case" in the reliability summary.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from hypothesis import strategies as st
 
 from autotask_magic._exceptions import QuerySyntaxError
 from autotask_magic.query._query import parse_where, render_where, validate_filter
+from tests._support.tally import TALLY
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -62,6 +68,15 @@ _PIECES = st.sampled_from(
         "is",
         "\x00",
         "\ud800",
+        "title",
+        "and",
+        "or",
+        "not",
+        "in",
+        '"y"',
+        "not exists",
+        'udf."A b"',
+        "2026-01-01T10:00:00Z",
     ]
 )
 _TEXT = st.one_of(
@@ -72,11 +87,17 @@ _TEXT = st.one_of(
 _PARAMS = {"p": [1, 2], "s": "x", "n": None}
 
 
-@FUZZ
-@given(_TEXT)
-def test_only_query_syntax_error_escapes(text: str) -> None:
+QUERY_ALPHABET = (
+    string.ascii_letters + string.digits + " \t\r\n()'\"=!<>:.,-_\\/*%&|^~\u00e9\u2260\uff1d\u2018\u200b\U0001f600"
+)
+
+
+def _only_syntax_error(text: str, params: dict[str, Any] | None = None) -> None:
+    """The property: parsing any text either fails with a one-line QuerySyntaxError pointing inside the text,
+    or gives a filter list that validates or fails with the same error class."""
+    TALLY.add("fuzz cases")
     try:
-        result = parse_where(text, _PARAMS)
+        result = parse_where(text, params)
     except QuerySyntaxError as err:
         assert "\n" not in str(err)
         assert err.position is None or 0 <= err.position <= len(text)
@@ -86,6 +107,32 @@ def test_only_query_syntax_error_escapes(text: str) -> None:
         validate_filter(result, None, entity="Tickets")
     except QuerySyntaxError:
         pass
+
+
+@FUZZ
+@given(_TEXT)
+def test_only_query_syntax_error_escapes(text: str) -> None:
+    _only_syntax_error(text, _PARAMS)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=QUERY_ALPHABET, max_size=80))
+def test_random_text_raises_only_query_syntax_error(text: str) -> None:
+    _only_syntax_error(text, {"p": [1, 2]})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=25).map(" ".join))
+def test_token_soup_raises_only_query_syntax_error(text: str) -> None:
+    _only_syntax_error(text, {"p": "value"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60))
+def test_arbitrary_unicode_and_json_raise_only_query_syntax_error(text: str) -> None:
+    _only_syntax_error(text)
+    _only_syntax_error("[" + text + "]")
+    _only_syntax_error('[{"op": "eq", "field": "id", "value": ' + text + "}]")
 
 
 # ---- generated valid filters in canonical form (what parse_where produces)
@@ -149,12 +196,43 @@ def _filters(draw: st.DrawFn) -> list[dict[str, Any]]:
     return items
 
 
+def _groups(children: Any) -> Any:
+    """Groups of either operator at any depth (same-op nesting included), unlike ``_group``."""
+    return st.builds(
+        lambda op, items: {"op": op, "items": items},
+        st.sampled_from(["and", "or"]),
+        st.lists(children, min_size=2, max_size=3),
+    )
+
+
+# Any shape, not only the parser's canonical form: the round trip starts after one normalising pass.
+_ANY_SHAPE = st.lists(st.recursive(_condition(), _groups, max_leaves=8), min_size=1, max_size=3)
+
+
+def _round_trips(valid: list[dict[str, Any]]) -> None:
+    """The property: a filter in canonical form renders to text that parses back to it, renders the same
+    again, and validates unchanged."""
+    TALLY.add("fuzz cases")
+    text = render_where(valid)
+    assert parse_where(text) == valid, text
+    assert render_where(parse_where(text)) == text  # rendering is stable too
+    assert validate_filter(parse_where(text), None, entity="Tickets") == valid
+
+
 @FUZZ
 @given(_filters())
 def test_render_then_parse_gives_the_same_filter(flt: list[dict[str, Any]]) -> None:
-    text = render_where(flt)
-    assert parse_where(text) == flt
-    assert validate_filter(parse_where(text), None, entity="Tickets") == flt
+    _round_trips(flt)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ANY_SHAPE, st.booleans())
+def test_parse_of_render_is_identity(flt: list[dict[str, Any]], udf: bool) -> None:
+    if udf:  # one user-defined-field condition, with a name that needs quoting
+        flt = [*flt, {"op": "eq", "field": "Customer Tier", "value": "Gold", "udf": True}]
+    # A valid query is what the parser produces; the generator's shapes are normalised by one pass
+    # (a parenthesised top-level 'and' group becomes the top-level list, as the language means it).
+    _round_trips(parse_where(render_where(flt)))
 
 
 _json = st.recursive(
@@ -181,6 +259,7 @@ def test_raw_json_only_raises_query_syntax_error(data: Any) -> None:
 
     fields = EntityFields.from_api("Tickets", {"fields": [{"name": "id", "dataType": "long"}]})
     text = json.dumps(data)
+    TALLY.add("fuzz cases")
     try:
         validate_filter(parse_where(text), fields, entity="Tickets")
     except QuerySyntaxError as err:

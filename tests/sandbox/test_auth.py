@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import ALL, get_token
+from tests._support.sandbox_http import ALL, get_token
 
 
 def test_token_endpoint_issues_bearer_tokens(sandbox: Sandbox) -> None:

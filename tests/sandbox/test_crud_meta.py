@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import api_user_client
+from tests._support.sandbox_http import api_user_http
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def test_get_by_id_and_404(sandbox: Sandbox) -> None:
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         assert c.get("Tickets/10001").json() == {"item": sandbox.store["Tickets"][10001]}
         r = c.get("Tickets/1")
         assert r.status_code == 404 and r.json()["errors"]
@@ -20,7 +19,7 @@ def test_get_by_id_and_404(sandbox: Sandbox) -> None:
 
 
 def test_create_patch_put_delete(sandbox: Sandbox) -> None:
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         r = c.post(
             "Tickets",
             json={
@@ -73,7 +72,7 @@ def test_create_patch_put_delete(sandbox: Sandbox) -> None:
 
 
 def test_metadata(sandbox: Sandbox) -> None:
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         info = c.get("Tickets/entityInformation").json()["info"]
         assert info["name"] == "Ticket" and info["canQuery"] and info["hasUserDefinedFields"]
         fields = {f["name"]: f for f in c.get("Tickets/entityInformation/fields").json()["fields"]}

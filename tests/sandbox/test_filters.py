@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import ALL, api_user_client, pull, ref_filter, search
+from tests._support.sandbox_http import ALL, api_user_http, pull, ref_filter, search
 
 OPS = [
     "eq",
@@ -49,7 +48,7 @@ FIELDS = [
 @pytest.fixture(scope="module")
 def shared() -> Iterator[tuple[Sandbox, httpx.Client, list[dict[str, Any]]]]:
     # Read-only tests share one small sandbox; nothing here writes.
-    with Sandbox(tickets=400, seed=7) as sb, api_user_client(sb) as client:
+    with Sandbox(tickets=400, seed=7) as sb, api_user_http(sb) as client:
         yield sb, client, pull(client, "Tickets", {"filter": ALL})[0]
 
 

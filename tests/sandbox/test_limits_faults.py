@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import ALL, api_user_client, get_token, oauth_client
+from tests._support.sandbox_http import ALL, api_user_http, get_token, oauth_http
 
 
 def _token_req(sb: Sandbox) -> httpx.Response:
@@ -42,7 +41,7 @@ def test_token_limit_window_is_configurable(sandbox: Sandbox) -> None:
 
 def test_api_limit_per_token(sandbox: Sandbox) -> None:
     sandbox.faults.rate_limit_per_minute = 5
-    with oauth_client(sandbox) as a, oauth_client(sandbox) as b:
+    with oauth_http(sandbox) as a, oauth_http(sandbox) as b:
         codes = [a.get("Tickets/10001").status_code for _ in range(6)]
         assert codes == [200] * 5 + [429]
         assert int(a.get("Tickets/10001").headers["Retry-After"]) >= 1
@@ -51,7 +50,7 @@ def test_api_limit_per_token(sandbox: Sandbox) -> None:
 
 def test_hourly_threshold_api_user(sandbox: Sandbox) -> None:
     sandbox.faults.hourly_threshold = 4
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         info = c.get("ThresholdInformation").json()
         assert info["externalRequestThreshold"] == 4 and info["currentTimeframeRequestCount"] == 1
         codes = [c.get("Tickets/10001").status_code for _ in range(4)]
@@ -81,7 +80,7 @@ def _hammer(sb: Sandbox, client_factory: Any, n: int) -> list[int]:
 
 def test_three_concurrent_per_endpoint(sandbox: Sandbox) -> None:
     sandbox.faults.latency_ms = 1000  # keeps the requests in flight together
-    codes = _hammer(sandbox, lambda: api_user_client(sandbox), 5)
+    codes = _hammer(sandbox, lambda: api_user_http(sandbox), 5)
     assert sorted(codes) == [200, 200, 200, 429, 429]
     assert sandbox.stats.max_concurrency["POST /Tickets/query"] == 3
     assert sandbox.stats.max_concurrency_overall == 3
@@ -90,14 +89,14 @@ def test_three_concurrent_per_endpoint(sandbox: Sandbox) -> None:
 def test_concurrent_requests_really_overlap(sandbox: Sandbox) -> None:
     sandbox.faults.latency_ms = 800
     sandbox.faults.concurrency_per_endpoint = 10
-    codes = _hammer(sandbox, lambda: api_user_client(sandbox), 6)
+    codes = _hammer(sandbox, lambda: api_user_http(sandbox), 6)
     assert codes == [200] * 6
     assert sandbox.stats.max_concurrency_overall == 6
 
 
 def test_burst_429_with_http_date(sandbox: Sandbox) -> None:
     sandbox.faults.burst_429(2, retry_after="Wed, 21 Oct 2026 07:28:00 GMT")
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         rs = [c.get("Tickets/10001") for _ in range(3)]
     assert [r.status_code for r in rs] == [429, 429, 200]
     assert rs[0].headers["Retry-After"] == "Wed, 21 Oct 2026 07:28:00 GMT"
@@ -116,7 +115,7 @@ def test_token_429_and_fail_status(sandbox: Sandbox) -> None:
 
 def test_error_rate(sandbox: Sandbox) -> None:
     sandbox.faults.error_rate = 0.5
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         codes = [c.get("Tickets/10001").status_code for _ in range(60)]
     bad = [x for x in codes if x != 200]
     assert 10 < len(bad) < 50 and set(bad) <= {500, 502, 503}
@@ -125,16 +124,16 @@ def test_error_rate(sandbox: Sandbox) -> None:
 
 def test_drop_rate(sandbox: Sandbox) -> None:
     sandbox.faults.drop_rate = 1.0
-    with api_user_client(sandbox) as c, pytest.raises(httpx.RemoteProtocolError):
+    with api_user_http(sandbox) as c, pytest.raises(httpx.RemoteProtocolError):
         c.get("Tickets/10001")
     sandbox.faults.drop_rate = 0.0
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         assert c.get("Tickets/10001").status_code == 200
     assert sandbox.stats.faults_injected["drop"] == 1
 
 
 def test_reject_all_tokens(sandbox: Sandbox) -> None:
-    with oauth_client(sandbox) as c:
+    with oauth_http(sandbox) as c:
         sandbox.faults.reject_all_tokens = True
         r = c.get("Tickets/10001")
         assert r.status_code == 401 and r.json()["error"] == "invalid_token"
@@ -144,7 +143,7 @@ def test_reject_all_tokens(sandbox: Sandbox) -> None:
 
 def test_redirect(sandbox: Sandbox) -> None:
     sandbox.faults.redirect_to = "http://127.0.0.1:9/elsewhere"
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         r = c.get("Tickets/10001")
     assert r.status_code == 302 and r.headers["Location"] == "http://127.0.0.1:9/elsewhere"
 
@@ -153,7 +152,7 @@ def test_latency_is_applied_without_serialising(sandbox: Sandbox) -> None:
     sandbox.faults.latency_ms = 800
     sandbox.faults.jitter_ms = 50
     sandbox.faults.concurrency_per_endpoint = 10
-    codes = _hammer(sandbox, lambda: api_user_client(sandbox), 4)
+    codes = _hammer(sandbox, lambda: api_user_http(sandbox), 4)
     assert codes == [200] * 4 and sandbox.stats.max_concurrency_overall == 4
 
 

@@ -7,12 +7,11 @@ from typing import Any
 import httpx
 
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import ALL, api_user_client, pull, search
+from tests._support.sandbox_http import ALL, api_user_http, pull, search
 
 
 def test_post_paging_partitions_exactly(sandbox: Sandbox) -> None:
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         items, pages = pull(c, "Tickets", {"filter": ALL})
     ids = [r["id"] for r in items]
     assert ids == sandbox.store["Tickets"].ids  # no gaps, no duplicates, id order
@@ -23,7 +22,7 @@ def test_post_paging_partitions_exactly(sandbox: Sandbox) -> None:
 def test_pages_are_500_and_last_has_no_next(sandbox: Sandbox) -> None:
     body = {"filter": [{"op": "noteq", "field": "status", "value": 5}, {"op": "gte", "field": "id", "value": 0}]}
     expected = [r["id"] for r in sandbox.ground_truth("Tickets", body["filter"])]
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         r = c.post("Tickets/query", json={"filter": ALL})
         sizes = []
         data = r.json()
@@ -42,7 +41,7 @@ def test_pages_are_500_and_last_has_no_next(sandbox: Sandbox) -> None:
 
 def test_small_pages_with_max_records(sandbox: Sandbox) -> None:
     flt = [{"op": "eq", "field": "priority", "value": 1}]
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         items, pages = pull(c, "Tickets", {"filter": flt, "MaxRecords": 37})
     expected = [r["id"] for r in sandbox.ground_truth("Tickets", flt)]
     assert [r["id"] for r in items] == expected
@@ -50,7 +49,7 @@ def test_small_pages_with_max_records(sandbox: Sandbox) -> None:
 
 
 def test_get_on_post_cursor_is_405(sandbox: Sandbox) -> None:
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         nxt = c.post("Tickets/query", json={"filter": ALL}).json()["pageDetails"]["nextPageUrl"]
         r = c.get(nxt)
         assert r.status_code == 405
@@ -58,7 +57,7 @@ def test_get_on_post_cursor_is_405(sandbox: Sandbox) -> None:
 
 def test_get_search_paging_follows_with_get(sandbox: Sandbox) -> None:
     body: dict[str, Any] = {"filter": ALL}
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         data = c.get("Tickets/query", params=search(body)).json()
         ids = [r["id"] for r in data["items"]]
         for _ in range(100):
@@ -72,7 +71,7 @@ def test_get_search_paging_follows_with_get(sandbox: Sandbox) -> None:
 
 
 def test_writes_during_paging_do_not_duplicate(sandbox: Sandbox) -> None:
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         data = c.post("Tickets/query", json={"filter": ALL}).json()
         seen = [r["id"] for r in data["items"]]
         first = seen[0]
@@ -93,7 +92,7 @@ def test_writes_during_paging_do_not_duplicate(sandbox: Sandbox) -> None:
 
 def test_next_page_url_override(sandbox: Sandbox) -> None:
     sandbox.faults.next_page_url_override = "http://127.0.0.1:9"
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         nxt = c.post("Tickets/query", json={"filter": ALL}).json()["pageDetails"]["nextPageUrl"]
     assert nxt.startswith("http://127.0.0.1:9/ATServicesRest/V1.0/Tickets/query/next?")
 
@@ -103,7 +102,7 @@ def test_child_collection(sandbox: Sandbox) -> None:
     expected = [
         r["id"] for r in sandbox.ground_truth("Contacts", [{"op": "eq", "field": "companyID", "value": company["id"]}])
     ]
-    with api_user_client(sandbox) as c:
+    with api_user_http(sandbox) as c:
         r = c.get(f"Companies/{company['id']}/Contacts")
         assert [x["id"] for x in r.json()["items"]] == expected and expected
         one = c.get(f"Companies/{company['id']}/Contacts/{expected[0]}").json()["item"]

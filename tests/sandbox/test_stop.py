@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from autotask_magic.sandbox import Sandbox
-
-from .helpers import api_user_client
+from tests._support.sandbox_http import api_user_http
 
 
 def _raw_get(sock: socket.socket, path: str) -> bytes:
@@ -58,7 +57,7 @@ def test_stop_closes_live_keep_alive_connections() -> None:
 
 def test_stop_breaks_an_httpx_keep_alive_client() -> None:
     sb = Sandbox(tickets=10).start()
-    client = api_user_client(sb)
+    client = api_user_http(sb)
     try:
         assert client.get("Companies/0").status_code == 200
         sb.stop()
