@@ -828,7 +828,7 @@ class AutotaskMagic(Magics, Configurable):
         if args.count and args.raw:
             raise UsageError("--count and --raw do not go together")
 
-        from ..query._query import parse_where, validate_filter
+        from ..query import parse_where, validate_filter
 
         params = _Namespace(self.shell.user_ns if self.shell is not None else {})
         # Syntax, operators and the UDF rule are checked here, before login or any request.

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic.query._query import parse_where, render_where, validate_filter
+from autotask_magic.query import parse_where, render_where, validate_filter
 
 from .conftest import _TALLY
 
