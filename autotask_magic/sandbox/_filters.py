@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ._data import EntitySpec, FieldDef
+from ._schema import EntitySpec, FieldDef
 
 __all__ = ["FilterError", "Query", "coerce", "compile_filter", "match_ids", "normalize_date", "parse_query", "project"]
 

@@ -7,8 +7,9 @@ import ssl
 import threading
 from typing import Any
 
-from ._data import SCHEMAS, Plan, default_company_count, default_resource_count, lookup_entity
 from ._filters import FilterError, compile_filter, match_ids
+from ._generate import Plan, default_company_count, default_resource_count
+from ._schema import SCHEMAS, lookup_entity
 from ._state import Faults, Stats, Store, TokenBook
 
 __all__ = ["Sandbox"]

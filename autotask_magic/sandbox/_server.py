@@ -25,8 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from ._data import SCHEMAS, EntitySpec, lookup_entity
 from ._filters import FilterError, coerce, compile_filter, match_ids, normalize_date, parse_query, project
+from ._schema import SCHEMAS, EntitySpec, lookup_entity
 from ._state import SlidingWindow, retry_after_header
 
 if TYPE_CHECKING:
