@@ -36,14 +36,17 @@ _API_PREFIX = "/atservicesrest/v1.0/"
 
 
 def _method_not_allowed(req: Request, target: Target) -> Reply:
+    """405: the path exists but not with this method."""
     raise not_allowed(req.method)
 
 
 def _no_such_resource(req: Request, target: Target) -> Reply:
+    """404 for a sub-path the API does not have."""
     raise errors(404, "No such resource.")
 
 
 def _child_not_found(req: Request, target: Target) -> Reply:
+    """404 for anything below a child record."""
     raise _child_missing(target, target.child_id)
 
 
