@@ -6,7 +6,7 @@ import base64
 from typing import NamedTuple
 from urllib.parse import parse_qs
 
-from ._request import Reply, Request, errors
+from ._request import Reply, Request, errors, not_allowed
 from ._state import retry_after_header
 
 __all__ = ["Caller", "authenticate", "token_endpoint", "zone_information"]
@@ -82,7 +82,7 @@ def zone_information(req: Request) -> Reply:
     req.set_latency()
     user = (parse_qs(req.query).get("user") or [""])[-1]
     if req.method != "GET":
-        raise errors(405, f"The requested resource does not support http method '{req.method}'.")
+        raise not_allowed(req.method)
     if user.lower() != sb.username.lower():
         raise errors(500, "Zone information could not be determined")
     return Reply(
