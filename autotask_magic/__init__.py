@@ -38,7 +38,7 @@ _LAZY = {
     "CredentialManager": ".client._auth",
     "ManagerStatus": ".client._auth",
     "TokenState": ".client._auth",
-    "parse_where": ".query._query",
+    "parse_where": ".query",
     "to_frame": ".client._frames",
 }
 
@@ -72,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .client._client import AutotaskClient
     from .client._credentials import ApiUserCredentials, OAuthCredentials
     from .client._frames import to_frame
-    from .query._query import parse_where
+    from .query import parse_where
 
 
 def __getattr__(name: str) -> Any:

@@ -502,7 +502,7 @@ class AutotaskClient:
         records not yet converted when it stopped (every record fetched when that was within the first
         chunk); ``.pages`` as usual.
         """
-        from ..query._query import parse_where, validate_filter
+        from ..query import parse_where, validate_filter
         from ._frames import FrameBuilder
 
         if where is not None and filter is not None:

@@ -263,7 +263,7 @@ class _Namespace(Mapping[str, Any]):
 def parse_query(rest: str, cell: str | None, user_ns: Mapping[str, Any]) -> QueryCommand:
     """``ENTITY [options] [where …]`` (and the cell body) -> a QueryCommand; ``:name`` from ``user_ns``."""
     from ..client._tz import check_timezone
-    from ..query._query import parse_where, validate_filter
+    from ..query import parse_where, validate_filter
 
     left, where_text = split_where(rest)
     args = _query_parser().parse_args(split_words(left))

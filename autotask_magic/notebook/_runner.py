@@ -59,7 +59,7 @@ class Runner:
     # ------------------------------------------------------------------------------ query
     def query(self, cmd: QueryCommand) -> Any:
         """Pull ``cmd`` into a DataFrame (or raw records, or a count); None when stored with ``-o``."""
-        from ..query._query import validate_filter
+        from ..query import validate_filter
 
         session = self.session
         if cmd.dry_run:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ._data import EntitySpec, FieldDef
+from ._schema import EntitySpec, FieldDef
 
 __all__ = ["FilterError", "Query", "coerce", "compile_filter", "match_ids", "normalize_date", "parse_query", "project"]
 
@@ -140,7 +140,8 @@ def _getter(fd: FieldDef, udf: bool) -> Callable[[Record], Any]:
     return get_udf
 
 
-def _leaf(spec: EntitySpec, node: dict[str, Any], op: str, udf_count: list[int]) -> Pred | None:
+def _condition_field(spec: EntitySpec, node: dict[str, Any], udf_count: list[int]) -> tuple[FieldDef, bool]:
+    """The field a condition tests and whether it is a UDF (at most one UDF condition per query)."""
     field = node.get("field")
     if not isinstance(field, str) or not field:
         raise FilterError(f"A filter condition with op '{node.get('op')}' needs a field.")
@@ -153,6 +154,12 @@ def _leaf(spec: EntitySpec, node: dict[str, Any], op: str, udf_count: list[int])
         udf_count[0] += 1
         if udf_count[0] > 1:
             raise FilterError("Only one user-defined field condition is allowed per query.")
+    return fd, udf
+
+
+def _leaf(spec: EntitySpec, node: dict[str, Any], op: str, udf_count: list[int]) -> Pred | None:
+    # One specialised closure per operator and field type, so testing a record is a single call.
+    fd, udf = _condition_field(spec, node, udf_count)
     get = _getter(fd, udf)
     is_str = fd.data_type == "string"
     if op == "exist":

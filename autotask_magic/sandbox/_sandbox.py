@@ -7,8 +7,10 @@ import ssl
 import threading
 from typing import Any
 
-from ._data import SCHEMAS, Plan, default_company_count, default_resource_count, lookup_entity
 from ._filters import FilterError, compile_filter, match_ids
+from ._generate import Plan, default_company_count, default_resource_count
+from ._schema import SCHEMAS, lookup_entity
+from ._server import SandboxHTTPServer
 from ._state import Faults, Stats, Store, TokenBook
 
 __all__ = ["Sandbox"]
@@ -55,15 +57,13 @@ class Sandbox:
         self.username = f"api-{h[44:52]}@sandbox.example"
         self.integration_code = h[52:64].upper() + "SANDBOX00000000"[: 26 - 12]
         self.secret = f"Sbx!{h[:6]}{h[-10:]}"
-        self._server: Any = None
+        self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Sandbox:
         """Generate the data (if not yet) and start serving; returns self."""
-        from ._server import SandboxHTTPServer
-
         with self._lock:
             if self._server is not None:
                 return self
@@ -158,6 +158,14 @@ class Sandbox:
     def issued_tokens(self) -> list[str]:
         """Every OAuth token ever issued (for leak scans)."""
         return list(self._tokens.issued)
+
+    def issue_token(self, ttl: float | None = None) -> str:
+        """A new OAuth token for this sandbox's client, valid ``ttl`` seconds (default ``token_ttl``)."""
+        return self._tokens.issue(self.client_id, float(self.token_ttl if ttl is None else ttl))
+
+    def check_token(self, token: str) -> str | None:
+        """None when ``token`` is valid, else why not (the ``error_description`` of the 401)."""
+        return self._tokens.check(token)
 
     def revoke_tokens(self) -> None:
         """Every issued token becomes invalid (401 invalid_token, "revoked")."""

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._data import ENTITY_NAMES, Plan, generate_entity
+from ._generate import Plan, generate_entity
+from ._schema import ENTITY_NAMES
 
 __all__ = ["Faults", "SlidingWindow", "Stats", "Store", "Table", "TokenBook"]
 

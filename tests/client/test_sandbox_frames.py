@@ -6,7 +6,7 @@ import pandas as pd
 
 from autotask_magic import AutotaskClient
 from autotask_magic.client._frames import to_frame
-from autotask_magic.query._query import parse_where, validate_filter
+from autotask_magic.query import parse_where, validate_filter
 from autotask_magic.sandbox import Sandbox
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic.query._query import parse_where, render_where, validate_filter
+from autotask_magic.query import parse_where, render_where, validate_filter
 from tests._support.tally import TALLY
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

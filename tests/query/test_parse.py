@@ -9,7 +9,7 @@ import json
 import pytest
 
 from autotask_magic._exceptions import QuerySyntaxError
-from autotask_magic.query._query import MAX_DEPTH, error_pointer, parse_where, render_where
+from autotask_magic.query import MAX_DEPTH, error_pointer, parse_where, render_where
 
 
 def one(text: str, params: dict | None = None) -> dict:

@@ -6,7 +6,7 @@ import pytest
 
 from autotask_magic._exceptions import QuerySyntaxError
 from autotask_magic.entities._metadata import EntityFields, FieldInfo
-from autotask_magic.query._query import error_pointer, parse_where, validate_filter
+from autotask_magic.query import error_pointer, parse_where, validate_filter
 
 FIELDS_JSON = {
     "fields": [

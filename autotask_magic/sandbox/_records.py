@@ -1,0 +1,244 @@
+"""Record endpoints: get, create (POST), update (PATCH), replace (PUT) and delete, top-level and as children.
+
+Writes check what the real API checks (required fields, picklist values, references to existing
+records, read-only fields ignored), replace records rather than mutate them (a concurrent reader may
+be serialising the old one) and are remembered in ``stats.writes``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ._filters import FilterError, coerce, normalize_date
+from ._request import Reply, Request, Target, errors
+from ._schema import SCHEMAS, EntitySpec
+
+__all__ = [
+    "children",
+    "create",
+    "create_child",
+    "delete",
+    "delete_child",
+    "get",
+    "get_child",
+    "replace",
+    "replace_child",
+    "update",
+    "update_child",
+]
+
+
+# -- /{entity} and /{entity}/{id} ------------------------------------------------------------------
+
+
+def create(req: Request, target: Target) -> Reply:
+    """``POST /{entity}``."""
+    return _create(req, target.entity, req.json_body())
+
+
+def update(req: Request, target: Target) -> Reply:
+    """``PATCH /{entity}``: the body's ``id`` names the record."""
+    return _update(req, target.entity, req.json_body(), replace=False)
+
+
+def replace(req: Request, target: Target) -> Reply:
+    """``PUT /{entity}``: like PATCH, but fields left out become empty."""
+    return _update(req, target.entity, req.json_body(), replace=True)
+
+
+def get(req: Request, target: Target) -> Reply:
+    """``GET /{entity}/{id}``."""
+    spec = target.entity
+    rec = req.sandbox.store[spec.name].get(target.rid)
+    if rec is None:
+        raise errors(404, f"{spec.singular} with id {target.rid} was not found.")
+    return Reply(200, {"item": rec})
+
+
+def delete(req: Request, target: Target) -> Reply:
+    """``DELETE /{entity}/{id}``."""
+    return _delete(req, target.entity, target.rid)
+
+
+# -- /{entity}/{id}/{child}[/{child_id}] -------------------------------------------------------------
+
+
+def children(req: Request, target: Target) -> Reply:
+    """``GET /{entity}/{id}/{child}``: every child of the record, in one page."""
+    table = req.sandbox.store[target.child_entity.name]
+    items = [r for r in table.values() if r.get(target.parent_field) == target.rid]
+    items.sort(key=lambda r: r["id"])
+    return Reply(
+        200,
+        {
+            "items": items,
+            "pageDetails": {
+                "count": len(items),
+                "requestCount": 500,
+                "prevPageUrl": None,
+                "nextPageUrl": None,
+            },
+        },
+    )
+
+
+def create_child(req: Request, target: Target) -> Reply:
+    """``POST /{entity}/{id}/{child}``: the parent id comes from the path."""
+    return _create(req, target.child_entity, _with_parent(req.json_body(), target))
+
+
+def update_child(req: Request, target: Target) -> Reply:
+    """``PATCH /{entity}/{id}/{child}``."""
+    return _update(req, target.child_entity, _with_parent(req.json_body(), target), replace=False)
+
+
+def replace_child(req: Request, target: Target) -> Reply:
+    """``PUT /{entity}/{id}/{child}``."""
+    return _update(req, target.child_entity, _with_parent(req.json_body(), target), replace=True)
+
+
+def get_child(req: Request, target: Target) -> Reply:
+    """``GET /{entity}/{id}/{child}/{child_id}`` (the router has checked that it belongs to the parent)."""
+    return Reply(200, {"item": target.record})
+
+
+def delete_child(req: Request, target: Target) -> Reply:
+    """``DELETE /{entity}/{id}/{child}/{child_id}``."""
+    assert target.child_id is not None
+    return _delete(req, target.child_entity, target.child_id)
+
+
+def _with_parent(body: Any, target: Target) -> Any:
+    return {**body, target.parent_field: target.rid} if isinstance(body, dict) else body
+
+
+# -- the writes ----------------------------------------------------------------------------------
+
+
+def _create(req: Request, spec: EntitySpec, body: Any) -> Reply:
+    sb = req.sandbox
+    if not spec.can_create:
+        raise errors(500, f"{spec.singular} entities cannot be created through the API.")
+    if not isinstance(body, dict):
+        raise errors(500, "The request body must be a JSON object.")
+    fields = _clean(req, spec, body, replace=True, existing=None)
+    missing = [fd.name for fd in spec.fields if fd.required and not fd.read_only and fields.get(fd.name) is None]
+    if missing:
+        raise errors(500, *(f"Missing Required Field: {n}" for n in missing))
+    now = _now()
+    with req.shared.write_lock:
+        table = sb.store[spec.name]
+        rid = table.next_id()
+        rec: dict[str, Any] = {fd.name: fields.get(fd.name) for fd in spec.fields}
+        rec["id"] = rid
+        for fd in spec.fields:
+            if fd.read_only and fd.data_type == "datetime":
+                rec[fd.name] = now
+        if "ticketNumber" in rec:
+            rec["ticketNumber"] = f"T{now[:4]}{now[5:7]}{now[8:10]}.{rid % 10000:04d}"
+        if "projectNumber" in rec:
+            rec["projectNumber"] = f"P{20190000 + rid}"
+        _set_udfs(rec, fields.get("userDefinedFields"))
+        table[rid] = rec
+    sb.stats.record_write("POST", spec.name, rid, body)
+    return Reply(200, {"itemId": rid})
+
+
+def _update(req: Request, spec: EntitySpec, body: Any, *, replace: bool) -> Reply:
+    sb = req.sandbox
+    if not spec.can_update:
+        raise errors(500, f"{spec.singular} entities cannot be updated through the API.")
+    if not isinstance(body, dict):
+        raise errors(500, "The request body must be a JSON object.")
+    raw_id = next((v for k, v in body.items() if k.lower() == "id"), None)
+    try:
+        rid = int(raw_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise errors(500, "Missing Required Field: id") from None
+    with req.shared.write_lock:
+        table = sb.store[spec.name]
+        old = table.get(rid)
+        if old is None:
+            raise errors(404, f"{spec.singular} with id {rid} was not found.")
+        fields = _clean(req, spec, body, replace=replace, existing=old)
+        if replace:
+            rec = {fd.name: (old.get(fd.name) if fd.read_only else fields.get(fd.name)) for fd in spec.fields}
+            missing = [fd.name for fd in spec.fields if fd.required and not fd.read_only and rec.get(fd.name) is None]
+            if missing:
+                raise errors(500, *(f"Missing Required Field: {n}" for n in missing))
+        else:
+            rec = {**old, **{k: v for k, v in fields.items() if k != "userDefinedFields"}}
+        if "userDefinedFields" in fields:
+            _set_udfs(rec, fields["userDefinedFields"])
+        elif replace:
+            rec.pop("userDefinedFields", None)
+        for name in ("lastActivityDate", "lastModifiedDate", "lastModifiedDateTime"):
+            if name in rec:
+                rec[name] = _now()
+        # Replace, never mutate: a concurrent reader may be serialising the old record.
+        table[rid] = rec
+    sb.stats.record_write("PUT" if replace else "PATCH", spec.name, rid, body)
+    return Reply(200, {"itemId": rid})
+
+
+def _delete(req: Request, spec: EntitySpec, rid: int) -> Reply:
+    sb = req.sandbox
+    if not spec.can_delete:
+        raise errors(500, f"{spec.singular} entities cannot be deleted through the API.")
+    with req.shared.write_lock:
+        table = sb.store[spec.name]
+        if rid not in table:
+            raise errors(404, f"{spec.singular} with id {rid} was not found.")
+        del table[rid]
+    sb.stats.record_write("DELETE", spec.name, rid, None)
+    return Reply(200, {"itemId": rid})
+
+
+def _clean(
+    req: Request, spec: EntitySpec, body: dict[str, Any], *, replace: bool, existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The writable fields of ``body``, coerced and checked; UDFs merged with ``existing`` unless replacing."""
+    store = req.sandbox.store
+    out: dict[str, Any] = {}
+    try:
+        for k, raw in body.items():
+            fd = spec.by_lower.get(k.lower())
+            if fd is None or fd.read_only:
+                continue
+            v = coerce(fd, raw)
+            if v is not None and fd.picklist is not None and v not in {p for p, _ in fd.picklist}:
+                raise FilterError(f"Value {v!r} is not a valid {fd.name}.")
+            if v is not None and fd.reference and v not in store[fd.reference]:
+                raise FilterError(f"{fd.name} {v} does not reference an existing {SCHEMAS[fd.reference].singular}.")
+            out[fd.name] = v
+    except FilterError as e:
+        raise errors(500, str(e)) from None
+    udf_in = body.get("userDefinedFields")
+    if isinstance(udf_in, list) and spec.udfs:
+        current = {u["name"]: u["value"] for u in (existing or {}).get("userDefinedFields") or []}
+        if replace:
+            current = {}
+        for u in udf_in:
+            if isinstance(u, dict):
+                fd = spec.udf_by_lower.get(str(u.get("name", "")).lower())
+                if fd is not None:
+                    try:
+                        current[fd.name] = coerce(fd, u.get("value"))
+                    except FilterError as e:
+                        raise errors(500, str(e)) from None
+        out["userDefinedFields"] = [{"name": fd.name, "value": current.get(fd.name)} for fd in spec.udfs]
+    return out
+
+
+def _set_udfs(rec: dict[str, Any], udfs: list[dict[str, Any]] | None) -> None:
+    if udfs is None:
+        return
+    if any(u["value"] is not None for u in udfs):
+        rec["userDefinedFields"] = udfs
+    else:
+        rec.pop("userDefinedFields", None)  # the real API omits the list when nothing has a value
+
+
+def _now() -> str:
+    return normalize_date(datetime.now(UTC))
