@@ -1,11 +1,14 @@
 """Facts about Autotask entities, below both the client and the query language.
 
 ``EntityFields`` / ``FieldInfo`` describe one entity's fields as a tenant's metadata reports them;
-``COMMON_ENTITIES`` and ``suggest_entity`` serve completion and "did you mean". Nothing here does I/O.
+``COMMON_ENTITIES`` and ``suggest_entity`` serve completion and "did you mean"; ``api_surface()`` is the
+published API surface (167 entities, their operations, child paths and typed model fields), shipped as
+``api_surface.json``. Nothing here does network I/O.
 """
 
 from ._metadata import BOOLEAN_TYPES, DATE_TYPES, FLOAT_TYPES, INTEGER_TYPES, EntityFields, FieldInfo
 from ._names import COMMON_ENTITIES, suggest_entity
+from ._surface import ApiSurface, ChildPath, EntitySurface, api_surface, field_kind
 
 __all__ = [
     "BOOLEAN_TYPES",
@@ -13,7 +16,12 @@ __all__ = [
     "DATE_TYPES",
     "FLOAT_TYPES",
     "INTEGER_TYPES",
+    "ApiSurface",
+    "ChildPath",
     "EntityFields",
+    "EntitySurface",
     "FieldInfo",
+    "api_surface",
+    "field_kind",
     "suggest_entity",
 ]
