@@ -208,6 +208,79 @@ def test_the_runner_reports_a_failing_block(env_sandbox: Sandbox, tmp_path: Path
     ]
 
 
+# ------------------------------------------------------------------------- what a newcomer reads first
+
+MAIN_JOB = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[demo]' && .venv/bin/python notebooks/run.py"
+
+
+def test_the_two_commands_come_first_before_the_screenshot() -> None:
+    text = README.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    shells = [b for b in readme_blocks(text) if b.language == "bash"]
+    assert [b.source for b in shells[:2]] == [MAIN_JOB, "bash .ci/test.sh"]
+    screenshot = next(i for i, line in enumerate(lines, 1) if line.startswith("!["))
+    first_python = next(b.line for b in readme_blocks(text) if b.language == "python")
+    assert shells[1].line < min(screenshot, first_python) and shells[1].line <= 40
+
+
+def test_the_next_step_in_the_readme_is_what_run_py_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the main job (.venv/bin/python notebooks/run.py from the clone), run.py and the README agree."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_run_py", ROOT / "notebooks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    run_py = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_py)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "executable", str(ROOT / ".venv" / "bin" / "python"))
+    printed = run_py.next_step([run_py.OUT / "01-quickstart.ipynb"], [run_py.HERE / "01-quickstart.ipynb"])
+    text = README.read_text(encoding="utf-8")
+    lab = next(line.strip() for line in printed.splitlines() if " lab " in line)
+    assert lab == ".venv/bin/jupyter lab notebooks/01-quickstart.ipynb"
+    assert f"```bash\n{lab}\n```" in text
+    assert "notebooks/_executed/01-quickstart.html" in printed and "notebooks/_executed/01-quickstart.html" in text
+
+
+def test_shell_lines_work_on_a_fresh_debian() -> None:
+    """No bare ``python`` (Debian has only python3), python3-venv is handled, the fast path is documented."""
+    text = README.read_text(encoding="utf-8")
+    for block in readme_blocks(text):
+        if block.language == "bash":
+            for line in block.source.splitlines():
+                assert not re.match(r"^\s*python\s", line), f"README.md:{block.line}: {line!r} (use python3)"
+    assert not re.search(r"`python -m ", text)
+    assert "python3-venv" in text and "apt-get install python3-venv" in text
+    assert "bash .ci/test.sh --fast tests/client -x" in text
+    test_sh = (ROOT / ".ci" / "test.sh").read_text(encoding="utf-8")
+    assert "apt_install python3-venv" in test_sh and '"${1:-}" = "--fast"' in test_sh
+
+
+def test_the_sandbox_example_imports_what_it_uses() -> None:
+    blocks = readme_blocks(README.read_text(encoding="utf-8"))
+    uses = [b for b in blocks if b.language == "python" and "Sandbox(" in b.source]
+    assert uses and all("from autotask_magic.sandbox import Sandbox" in b.source for b in uses)
+
+
+def test_every_binding_is_defined_before_it_is_used_and_explained() -> None:
+    """``:since`` and ``:cause`` (issue 14, point 21): set by an earlier block, and the prose says what they are."""
+    text = README.read_text(encoding="utf-8")
+    defined: set[str] = set()
+    used: set[str] = set()
+    for block in (b for b in readme_blocks(text) if b.runnable and b.skip is None):
+        magic = block.source.lstrip().startswith("%%autotask")
+        for line in block.source.splitlines():
+            if magic or line.lstrip().startswith("%autotask") or "= %autotask" in line:
+                names = set(re.findall(r"(?<![\w:]):([A-Za-z_]\w*)", line))
+                missing = names - defined
+                assert not missing, f"README.md:{block.line}: :{', :'.join(sorted(missing))} used before it is set"
+                used |= names
+            defined |= set(re.findall(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", line))
+            defined |= set(re.findall(r"-o\s+([A-Za-z_]\w*)", line))
+    assert {"since", "cause"} <= used
+    assert "`:since` is a date and `:cause` a" in text
+    assert "What `:cause` matches" in text and "label" in text[text.index("What `:cause` matches") :][:400]
+
+
 # ------------------------------------------------------------------------- the troubleshooting table
 
 
