@@ -261,6 +261,16 @@ def test_the_sandbox_example_imports_what_it_uses() -> None:
     assert uses and all("from autotask_magic.sandbox import Sandbox" in b.source for b in uses)
 
 
+def test_no_magic_line_carries_a_trailing_comment() -> None:
+    """Issue 14, point 20: examples paste verbatim; what a line does is said in the prose, not after a ``#``."""
+    for block in readme_blocks(README.read_text(encoding="utf-8")):
+        if not block.runnable:
+            continue
+        for line in block.source.splitlines():
+            if line.lstrip().startswith("%") or re.search(r"=\s*%", line):
+                assert not re.search(r"\s#", line), f"README.md:{block.line}: trailing comment in {line!r}"
+
+
 def test_every_binding_is_defined_before_it_is_used_and_explained() -> None:
     """``:since`` and ``:cause`` (issue 14, point 21): set by an earlier block, and the prose says what they are."""
     text = README.read_text(encoding="utf-8")
