@@ -4,7 +4,8 @@
     >>> with AutotaskClient.from_env() as client:
     ...     df = client.query("Tickets", where="status != 5", limit=1000)
 
-In IPython: ``%load_ext autotask_magic`` then ``%autotask_login`` and ``%%autotask query Tickets``.
+In IPython: ``%load_ext autotask_magic`` then ``%autotask_login`` and ``%%autotask query Tickets``;
+``session_client()`` then gives the client those magics use, for the Python API.
 The core modules import no IPython; the magics and the widget are loaded only by ``%load_ext``.
 """
 
@@ -63,6 +64,7 @@ __all__ = [
     "WriteOutcomeUnknownError",
     "load_ipython_extension",
     "parse_where",
+    "session_client",
     "to_frame",
     "unload_ipython_extension",
 ]
@@ -102,3 +104,35 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .notebook._magics import unload_ipython_extension as _unload
 
     _unload(ipython)
+
+
+def session_client() -> AutotaskClient:
+    """The client ``%autotask_login`` logged in (``--sandbox`` too) in the running IPython session.
+
+    The same client, token and request budget the magics use. Raises a one-line
+    :class:`ConfigurationError` outside IPython, before ``%load_ext autotask_magic`` or when nobody is
+    logged in (it never logs in by itself: ``%autotask_login`` decides how).
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        raise ConfigurationError(
+            "session_client(): not running in IPython",
+            hint="in a plain Python program use AutotaskClient.from_env() or AutotaskClient(credentials, ...)",
+        )
+    from .notebook._magics import get_magic
+
+    magic = get_magic(shell)
+    if magic is None:
+        raise ConfigurationError(
+            "session_client(): the autotask_magic extension is not loaded",
+            hint="run %load_ext autotask_magic, then %autotask_login (or %autotask_login --sandbox)",
+        )
+    client = magic.session.client
+    if client is None:
+        raise ConfigurationError(
+            "session_client(): not logged in",
+            hint="run %autotask_login (or %autotask_login --sandbox) first",
+        )
+    return client  # type: ignore[return-value]  # the real AutotaskClient unless a test injected a factory

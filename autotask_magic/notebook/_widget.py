@@ -30,7 +30,7 @@ from .._redact import mask
 if TYPE_CHECKING:  # pragma: no cover
     from ..client._auth import ManagerStatus
 
-__all__ = ["PanelView", "StatusPanel", "close_all", "render_text", "render_view", "status_panel"]
+__all__ = ["PanelView", "StatusPanel", "close_all", "render_html", "render_text", "render_view", "status_panel"]
 
 logger = logging.getLogger("autotask_magic.widget")
 
@@ -217,6 +217,41 @@ def render_text(view: PanelView) -> str:
     )
 
 
+_ROWS = (
+    ("Mode", "mode_text"),
+    ("Identity", "identity"),
+    ("API host", "host_text"),
+    ("Expires", "expires_text"),
+    ("Countdown", "countdown_text"),
+    ("Refreshes", "refresh_text"),
+    ("Requests", "budget_text"),
+    ("Last error", "error_text"),
+)
+
+
+def render_html(view: PanelView) -> str:
+    """A static HTML snapshot of the panel: what exports and viewers without widget JavaScript show.
+
+    Built from the view's texts only (already masked and redacted), every one HTML-escaped.
+    """
+    # Rows are divs, not a <table>: a notebook's tables are its DataFrames (tests count them).
+    rows = "".join(
+        f'<div><b style="display:inline-block;width:7.5em">{key}</b>{_html(getattr(view, attr))}</div>'
+        for key, attr in _ROWS
+    )
+    width = f"{(view.budget_fraction or 0.0) * 100:.0f}%"
+    return (
+        f'<div class="autotask-status-snapshot" data-state="{_html(view.state_key)}" '
+        'style="border:1px solid #d0d0d0;padding:6px 10px;display:inline-block">'
+        f'<div><span style="color:{view.color}">&#9679;</span> <b>Autotask</b> '
+        f'<span style="color:{view.color}">{_html(view.state_text)}</span> '
+        '<span style="color:#757575">(snapshot; live in JupyterLab)</span></div>'
+        + rows
+        + '<div style="width:16em;height:0.6em;background:#eee">'
+        f'<div style="width:{width};height:100%;background:{view.color}"></div></div></div>'
+    )
+
+
 def _now(manager: _Manager) -> datetime:
     clock = getattr(manager, "clock", None)
     seconds = clock.time() if clock is not None else time.time()
@@ -359,12 +394,14 @@ class StatusPanel(widgets.VBox):
 
     def text(self) -> str:
         """The current plain-text rendering (asks the manager for a fresh status)."""
+        return render_text(self._fresh_view())
+
+    def _fresh_view(self) -> PanelView:
         try:
-            view = render_view(self.manager.status(), _now(self.manager), tz=self._tz)
+            return render_view(self.manager.status(), _now(self.manager), tz=self._tz)
         except Exception:  # a repr must never raise
             logger.exception("status panel: reading the manager status failed")
-            view = self.view
-        return render_text(view)
+            return self.view
 
     def close(self) -> None:
         """Stop the ticker, unsubscribe from the manager and close every widget of the panel."""
@@ -396,9 +433,12 @@ class StatusPanel(widgets.VBox):
         p.text("StatusPanel(...)" if cycle else self.text())
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        # ipywidgets truncates text/plain to 110 characters; give front ends without widgets the whole panel.
+        # Front ends with the widget manager show the live view; everything else (nbconvert HTML offline,
+        # GitHub, a terminal) falls back to a snapshot. ipywidgets truncates text/plain to 110 characters.
         bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = self.text()
+        view = self._fresh_view()
+        bundle["text/plain"] = render_text(view)
+        bundle["text/html"] = render_html(view)
         return bundle
 
     # -- internals --------------------------------------------------------------------------------

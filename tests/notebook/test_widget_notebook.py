@@ -43,6 +43,8 @@ def test_notebook_shows_the_live_panel(sandbox_env: Any, tmp_path: Path) -> None
     assert len(panels) == 1, shown
     plain = panels[0]["data"]["text/plain"]
     assert plain.startswith("Autotask: valid") and "requests in the last minute" in plain
+    # Beside the widget view, a static snapshot for viewers without widget JavaScript (issue 14, point 24).
+    assert 'class="autotask-status-snapshot" data-state="VALID"' in panels[0]["data"]["text/html"]
     # %autotask_status shows the same live panel (same widget model) again.
     again = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
     model_id = panels[0]["data"][WIDGET_VIEW]["model_id"]

@@ -172,6 +172,8 @@ def test_key_outputs(executed: tuple[Path, nbformat.NotebookNode]) -> None:
     charts = _count(nb, "image/png")
     assert tables >= 1, f"{path.name}: no DataFrame table in the outputs"
     assert "Autotask: valid" in plain, f"{path.name}: no status panel after login"
+    # The panel's static snapshot, for exports and viewers without widget JavaScript (issue 14, point 24).
+    assert _count(nb, "text/html", 'class="autotask-status-snapshot"') >= 1, f"{path.name}: no panel snapshot"
     if path.name.startswith("01-"):
         assert charts >= 1
         assert re.search(r"urgent: \d+ rows", plain) and re.search(r"recent: \d+ rows", plain)
