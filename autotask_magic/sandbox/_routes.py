@@ -238,12 +238,16 @@ _RESOLVERS: dict[str, Callable[[Target, str, Store], None]] = {
 
 
 def _template(parts: list[str]) -> list[str]:
-    """Path segments as a stats endpoint template: ids become ``{id}``, entity names are canonical."""
+    """Path segments as a stats endpoint template: ids become ``{id}``, entity and child names are canonical."""
     out = []
-    for p in parts:
+    spec = SCHEMAS.get(lookup_entity(parts[0]) or "") if parts else None
+    for i, p in enumerate(parts):
         if p.lstrip("-").isdigit():
             out.append("{id}")
+        elif i == 0 and spec is not None:
+            out.append(spec.name)
+        elif i == 2 and spec is not None and p.lower() in spec.children:
+            out.append(spec.children[p.lower()].segment)
         else:
-            ent = lookup_entity(p)
-            out.append(ent or p)
+            out.append(p)
     return out

@@ -189,22 +189,26 @@ class Sandbox:
         self.stats.reset()
 
     def ground_truth(self, entity: str, filter: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Records of ``entity`` matching an Autotask JSON filter list (None -> all), in id order.
+        """Records of ``entity`` matching an Autotask JSON filter list (None -> all), in id order, as sent.
 
-        Uses the server's own semantics (unknown operators ignored, null rules); raises ValueError for
-        a filter the server would reject.
+        Uses the server's own semantics (unknown operators ignored, null rules) and answers in the
+        wire shapes a query answers in (see ``as_sent``); raises ValueError for a filter the server
+        would reject.
         """
         name = lookup_entity(entity)
         if name is None:
             raise ValueError(f"unknown entity {entity!r}")
+        spec = SCHEMAS[name]
         table = self.store[name]
         if not filter:
-            return [table[i] for i in table.ids]
-        try:
-            ids = match_ids(table, compile_filter(SCHEMAS[name], list(filter)))
-        except FilterError as e:
-            raise ValueError(str(e)) from None
-        return [table[i] for i in ids]
+            ids = table.ids
+        else:
+            try:
+                ids = match_ids(table, compile_filter(spec, list(filter)))
+            except FilterError as e:
+                raise ValueError(str(e)) from None
+        render = renderer(spec)
+        return [render(table[i]) for i in ids]
 
     def as_sent(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
         """``record`` (from ``store`` or ``ground_truth``) as the API sends it: every field, wire shapes."""
