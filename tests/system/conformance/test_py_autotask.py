@@ -26,12 +26,11 @@ from autotask_magic.sandbox import Sandbox
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # its pydantic-v1-style models warn on import
-    py_autotask = pytest.importorskip("py_autotask", minversion="2.3.0")
-
-from py_autotask import AutotaskClient  # noqa: E402
-from py_autotask.auth import AutotaskAuth  # noqa: E402
-from py_autotask.exceptions import AutotaskAPIError, AutotaskAuthError, AutotaskError  # noqa: E402
-from py_autotask.types import RequestConfig  # noqa: E402
+    pytest.importorskip("py_autotask", minversion="2.3.0")
+    from py_autotask import AutotaskClient
+    from py_autotask.auth import AutotaskAuth
+    from py_autotask.exceptions import AutotaskAPIError, AutotaskAuthError, AutotaskError
+    from py_autotask.types import RequestConfig
 
 ALL = [{"op": "gte", "field": "id", "value": 0}]
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
