@@ -116,7 +116,8 @@ def build_schemas(rich: Mapping[str, EntitySpec]) -> dict[str, EntitySpec]:
         declared = rich.get(name)
         fields = list(declared.fields) if declared else []
         have = {f.name.lower() for f in fields}
-        for fname, swagger in ent.fields.items():
+        # ``id`` first, as live answers have it; then the published order.
+        for fname, swagger in sorted(ent.fields.items(), key=lambda kv: kv[0] != "id"):
             if fname == "userDefinedFields" or fname.lower() in have:
                 continue
             fields.append(_published_field(fname, swagger, name, singulars, queryable))
