@@ -101,6 +101,10 @@ def _on(operation: str, *methods: str) -> dict[str, str]:
     return dict.fromkeys(methods, operation)
 
 
+# The writes on a collection path (top level or under a parent) and the operations they need.
+_WRITES = {"POST": "create", "PATCH": "update_patch", "PUT": "update_put"}
+
+
 ROUTES: tuple[Route, ...] = (
     route("ThresholdInformation", GET=threshold_information),
     route(
@@ -109,7 +113,7 @@ ROUTES: tuple[Route, ...] = (
         POST=records.create,
         PATCH=records.update,
         PUT=records.replace,
-        needs={"GET": "get_all", "POST": "create", "PATCH": "update_patch", "PUT": "update_put"},
+        needs={"GET": "get_all", **_WRITES},
     ),
     route("{entity}/query", GET=queries.query_get, POST=queries.query_post, needs=_on("query", "GET", "POST")),
     route("{entity}/query/count", GET=queries.count_get, POST=queries.count_post, needs=_on("count", "GET", "POST")),
@@ -132,7 +136,7 @@ ROUTES: tuple[Route, ...] = (
         POST=records.create_child,
         PATCH=records.update_child,
         PUT=records.replace_child,
-        needs={"GET": "list", "POST": "create", "PATCH": "update_patch", "PUT": "update_put"},
+        needs={"GET": "list", **_WRITES},
     ),
     route(
         "{entity}/{id}/{child}/{child_id}",

@@ -8,7 +8,6 @@ import re
 import ssl
 import subprocess
 import sys
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,7 +16,7 @@ import pytest
 
 from autotask_magic.sandbox import Sandbox
 from autotask_magic.sandbox._state import SlidingWindow
-from tests._support.sandbox_http import ALL, api_user_http
+from tests._support.sandbox_http import ALL, api_user_http, cli_banner
 
 WIRE_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$")
 
@@ -177,13 +176,7 @@ def test_point8_cli_tls_prints_the_ca() -> None:
         text=True,
     )
     try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line or "Ctrl-C" in line:
-                break
-            lines.append(line)
+        lines = cli_banner(proc)
         ca = next(x.split(":", 1)[1].strip() for x in lines if x.strip().startswith("CA file"))
         zone = next(x.split("=", 1)[1].strip() for x in lines if x.startswith("export AUTOTASK_ZONE_URL="))
         user = next(x.split("=", 1)[1].strip() for x in lines if x.startswith("export AUTOTASK_USERNAME="))
