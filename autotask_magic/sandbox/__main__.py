@@ -28,10 +28,21 @@ def main(argv: list[str] | None = None) -> int:
         help="response time per request, milliseconds (a floor: includes the sandbox's own processing)",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the generated data")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a generated certificate (needs the [tls] extra); prints the CA file to trust",
+    )
     a = p.parse_args(argv)
     t0 = time.perf_counter()
     sb = Sandbox(
-        tickets=a.tickets, companies=a.companies, token_ttl=a.token_ttl, latency_ms=a.latency, seed=a.seed, port=a.port
+        tickets=a.tickets,
+        companies=a.companies,
+        token_ttl=a.token_ttl,
+        latency_ms=a.latency,
+        seed=a.seed,
+        port=a.port,
+        tls=a.tls,
     ).start()
     took = time.perf_counter() - t0
     out = sys.stdout
@@ -42,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  API base URL : {sb.base_url}", file=out)
     print(f"  Token URL    : {sb.token_url}", file=out)
     print(f"  Zone URL     : {sb.zone_url}", file=out)
+    if sb.ca_path:
+        print(f"  CA file      : {sb.ca_path}", file=out)
+        print(f"export REQUESTS_CA_BUNDLE={shlex.quote(sb.ca_path)}  # requests-based clients", file=out)
+        print(f"export SSL_CERT_FILE={shlex.quote(sb.ca_path)}  # httpx and the ssl module", file=out)
     print("\nOAuth mode (client credentials):", file=out)
     print(f"  client_id={sb.client_id}  client_secret={sb.client_secret}", file=out)
     for k, v in sb.env("oauth").items():
@@ -53,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nTry:", file=out)
     print(
         f"  curl -s -H 'UserName: {sb.username}' -H 'Secret: {sb.secret}' "
-        f"-H 'ApiIntegrationCode: {sb.integration_code}' '{sb.base_url}Tickets/{sb.store['Tickets'].ids[0]}'"
+        f"-H 'ApiIntegrationCode: {sb.integration_code}' "
+        + (f"--cacert {shlex.quote(sb.ca_path)} " if sb.ca_path else "")
+        + f"'{sb.base_url}Tickets/{sb.store['Tickets'].ids[0]}'"
         if sb.store["Tickets"].ids
         else "",
         file=out,

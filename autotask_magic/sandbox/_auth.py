@@ -125,17 +125,15 @@ def authenticate(req: Request) -> Caller:
 def _check_api_user(req: Request) -> None:
     sb = req.sandbox
     user = req.headers.get("UserName")
-    ok = (
-        user is not None
-        and user.lower() == sb.username.lower()
-        and req.headers.get("Secret") == sb.secret
-        and req.headers.get("ApiIntegrationCode") == sb.integration_code
-    )
+    ok = user is not None and user.lower() == sb.username.lower() and req.headers.get("Secret") == sb.secret
     if sb.faults.reject_all_tokens:
         sb.stats.count_fault("reject_token")
         ok = False
     if not ok:
-        raise errors(401, "Authentication failed: check UserName, Secret and ApiIntegrationCode.")
+        raise errors(401, "Authentication failed: check UserName and Secret.")
+    # The real API answers a wrong tracking identifier with HTTP 500, not 401 (clients test this text).
+    if req.headers.get("ApiIntegrationCode") != sb.integration_code:
+        raise errors(500, "IntegrationCode is invalid.")
     imp = req.headers.get("ImpersonationResourceId")
     if imp:
         try:

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ._schema import EntitySpec, FieldDef
+from ._shape import trim_date, wire_decimal
 
-__all__ = ["FilterError", "Query", "coerce", "compile_filter", "match_ids", "normalize_date", "parse_query", "project"]
+__all__ = ["FilterError", "Query", "coerce", "compile_filter", "match_ids", "normalize_date", "parse_query"]
 
 Record = dict[str, Any]
 Pred = Callable[[Record], bool]
@@ -140,6 +141,15 @@ def _getter(fd: FieldDef, udf: bool) -> Callable[[Record], Any]:
     return get_udf
 
 
+def _as_text(fd: FieldDef, get: Callable[[Record], Any]) -> Callable[[Record], Any]:
+    """Text operators see a value as it is sent (trimmed date fractions, whole decimals as sent)."""
+    if fd.data_type == "datetime":
+        return lambda r: trim_date(get(r))
+    if fd.data_type == "decimal":
+        return lambda r: wire_decimal(get(r), r.get("id"))
+    return get
+
+
 def _condition_field(spec: EntitySpec, node: dict[str, Any], udf_count: list[int]) -> tuple[FieldDef, bool]:
     """The field a condition tests and whether it is a UDF (at most one UDF condition per query)."""
     field = node.get("field")
@@ -171,6 +181,7 @@ def _leaf(spec: EntitySpec, node: dict[str, Any], op: str, udf_count: list[int])
         return _NEVER  # "eq null" and friends match nothing
     if op in ("beginswith", "endswith", "contains"):
         v: Any = str(raw).lower()
+        get = _as_text(fd, get)
         if op == "beginswith":
             return lambda r: (x := get(r)) is not None and str(x).lower().startswith(v)
         if op == "endswith":
@@ -309,24 +320,3 @@ def match_ids(table: Any, compiled: Compiled) -> list[int]:
         return cand
     get = table.__getitem__
     return [i for i in cand if pred(get(i))]
-
-
-def project(spec: EntitySpec, include: list[str] | None) -> Callable[[Record], Record] | None:
-    """A function applying ``IncludeFields`` to a record (None when all fields are wanted)."""
-    if not include:
-        return None
-    wanted = {x.lower() for x in include}
-    names = [n for n in spec.field_names if n.lower() in wanted]
-    udf_names = {u.name for u in spec.udfs if u.name.lower() in wanted}
-    all_udfs = "userdefinedfields" in wanted
-
-    def apply(r: Record) -> Record:
-        out = {n: r.get(n) for n in names}
-        udfs = r.get("userDefinedFields")
-        if udfs and (all_udfs or udf_names):
-            kept = [u for u in udfs if all_udfs or u.get("name") in udf_names]
-            if any(u.get("value") is not None for u in kept):
-                out["userDefinedFields"] = kept
-        return out
-
-    return apply

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ._schema import ROOT_CAUSE, SUB_ISSUE, TIER
+from ._generic import generate_generic, parent_fields
+from ._schema import ROOT_CAUSE, SCHEMAS, SUB_ISSUE, TIER
 from ._vocabulary import (
     ALERT_TITLES,
     BRANDS,
@@ -142,6 +143,7 @@ class Plan:
     tickets: int
     companies: int
     resources: int
+    api_username: str = ""  # the API user gets a Resource record (clients look "who am I" up by email)
 
     @property
     def projects(self) -> int:
@@ -257,7 +259,21 @@ def _gen_resources(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "resourceType": ["Employee"] * n,
         "isActive": [i < 3 or r > 0.15 for i, r in enumerate(rng.random(n).tolist())],
     }
-    return _records(cols)
+    records = _records(cols)
+    if plan.api_username:
+        records.append(
+            {
+                "id": plan.resource_ids[-1] + 1,
+                "firstName": "API",
+                "lastName": "User",
+                "userName": plan.api_username.split("@")[0][:32],
+                "email": plan.api_username,
+                "title": "API User",
+                "resourceType": "Employee",
+                "isActive": True,
+            }
+        )
+    return records
 
 
 def _gen_projects(plan: Plan, store: Any) -> list[dict[str, Any]]:
@@ -444,6 +460,7 @@ def _gen_tasks(plan: Plan, store: Any) -> list[dict[str, Any]]:
         "endDateTime": _iso(end),
         "completedDateTime": _iso_or_none(end, done & (end < END_MS)),
         "createDateTime": _iso(pstart - DAY_MS),
+        "taskType": rng.choice([1, 2], size=n, p=[0.8, 0.2]).tolist(),
     }
     return _records(cols)
 
@@ -457,8 +474,10 @@ def _gen_time_entries(plan: Plan, store: Any) -> list[dict[str, Any]]:
     k_ids = np.array(sorted(tasks), dtype=np.int64)
     per_k = rng.poisson(1.5, len(k_ids))
     on_ticket = np.repeat(t_ids, per_t).tolist()
-    on_task = np.repeat(k_ids, per_k).tolist()
-    base = _ms_many([tickets[t]["createDate"] for t in on_ticket] + [tasks[k]["startDateTime"] for k in on_task])
+    # A Task created through the API may have no start: its time is logged from its creation instead.
+    starts = {k: tasks[k].get("startDateTime") or tasks[k].get("createDateTime") for k in k_ids.tolist()}
+    on_task = [k for k in np.repeat(k_ids, per_k).tolist() if starts[k]]
+    base = _ms_many([tickets[t]["createDate"] for t in on_ticket] + [starts[k] for k in on_task])
     n = len(base)
     start = base + rng.integers(0, 10 * DAY_MS, n)
     start = np.minimum(start, END_MS - 2 * DAY_MS)
@@ -510,6 +529,9 @@ GENERATORS: dict[str, Callable[[Plan, Any], list[dict[str, Any]]]] = {
 
 def generate_entity(plan: Plan, entity: str, store: Any) -> list[dict[str, Any]]:
     """Generate one entity's records (id order); ``store`` supplies the entities it links to."""
+    if entity not in GENERATORS:
+        spec = SCHEMAS[entity]
+        return generate_generic(spec, parent_fields(spec), store)
     # Millions of fresh containers would trigger repeated collections of a growing heap; the
     # records hold no cycles, so pause the collector while building them. (No gc.freeze(): that
     # would also pin the host process's garbage, e.g. in a Jupyter kernel.)

@@ -11,9 +11,10 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from ._filters import FilterError, compile_filter, match_ids, parse_query, project
+from ._filters import FilterError, compile_filter, match_ids, parse_query
 from ._request import Reply, Request, Target, dumps, errors, not_allowed
 from ._schema import EntitySpec
+from ._shape import renderer
 
 __all__ = ["count_get", "count_post", "next_get", "next_other", "next_post", "query_get", "query_post"]
 
@@ -125,13 +126,14 @@ def _page(req: Request, spec: EntitySpec, body: Any, paging: str | None, search:
         start = bisect.bisect_left(ids, next_id)
     page_ids = ids[start : start + size]
     table = req.sandbox.store[spec.name]
-    proj = project(spec, q.include_fields)
-    items = [table[i] for i in page_ids if i in table]
-    if proj is not None:
-        items = [proj(r) for r in items]
+    include = frozenset(x.lower() for x in q.include_fields) if q.include_fields else None
+    render = renderer(spec, include)
+    items = [render(table[i]) for i in page_ids if i in table]
     next_url = prev_url = None
     if start + size < len(ids):
-        next_url = _page_url(req, spec, size, page_ids[0], ids[start + size], search)
+        # The first page's cursor says "no previous page" with -1, as the real API's does.
+        first = page_ids[0] if start > 0 else -1
+        next_url = _page_url(req, spec, size, first, ids[start + size], search)
     if start > 0:
         prev_start = max(0, start - size)
         prev_url = _page_url(req, spec, size, ids[prev_start], ids[prev_start], search)

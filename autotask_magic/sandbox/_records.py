@@ -12,7 +12,8 @@ from typing import Any
 
 from ._filters import FilterError, coerce, normalize_date
 from ._request import Reply, Request, Target, errors
-from ._schema import SCHEMAS, EntitySpec
+from ._schema import EntitySpec
+from ._shape import renderer
 
 __all__ = [
     "children",
@@ -21,6 +22,7 @@ __all__ = [
     "delete",
     "delete_child",
     "get",
+    "get_all",
     "get_child",
     "replace",
     "replace_child",
@@ -51,9 +53,15 @@ def get(req: Request, target: Target) -> Reply:
     """``GET /{entity}/{id}``."""
     spec = target.entity
     rec = req.sandbox.store[spec.name].get(target.rid)
-    if rec is None:
-        raise errors(404, f"{spec.singular} with id {target.rid} was not found.")
-    return Reply(200, {"item": rec})
+    # A missing id is not an error on the real API: HTTP 200 with a null item.
+    return Reply(200, {"item": None if rec is None else renderer(spec)(rec)})
+
+
+def get_all(req: Request, target: Target) -> Reply:
+    """``GET /{entity}`` (the few entities that publish it, e.g. InvoicePDF): every record, one page."""
+    spec = target.entity
+    table = req.sandbox.store[spec.name]
+    return Reply(200, _one_page([renderer(spec)(table[i]) for i in table.ids]))
 
 
 def delete(req: Request, target: Target) -> Reply:
@@ -66,21 +74,19 @@ def delete(req: Request, target: Target) -> Reply:
 
 def children(req: Request, target: Target) -> Reply:
     """``GET /{entity}/{id}/{child}``: every child of the record, in one page."""
-    table = req.sandbox.store[target.child_entity.name]
-    items = [r for r in table.values() if r.get(target.parent_field) == target.rid]
+    spec = target.child_entity
+    table = req.sandbox.store[spec.name]
+    render = renderer(spec)
+    items = [render(r) for r in table.values() if r.get(target.parent_field) == target.rid]
     items.sort(key=lambda r: r["id"])
-    return Reply(
-        200,
-        {
-            "items": items,
-            "pageDetails": {
-                "count": len(items),
-                "requestCount": 500,
-                "prevPageUrl": None,
-                "nextPageUrl": None,
-            },
-        },
-    )
+    return Reply(200, _one_page(items))
+
+
+def _one_page(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "items": items,
+        "pageDetails": {"count": len(items), "requestCount": 500, "prevPageUrl": None, "nextPageUrl": None},
+    }
 
 
 def create_child(req: Request, target: Target) -> Reply:
@@ -100,7 +106,8 @@ def replace_child(req: Request, target: Target) -> Reply:
 
 def get_child(req: Request, target: Target) -> Reply:
     """``GET /{entity}/{id}/{child}/{child_id}`` (the router has checked that it belongs to the parent)."""
-    return Reply(200, {"item": target.record})
+    assert target.record is not None
+    return Reply(200, {"item": renderer(target.child_entity)(target.record)})
 
 
 def delete_child(req: Request, target: Target) -> Reply:
@@ -207,10 +214,11 @@ def _clean(
             if fd is None or fd.read_only:
                 continue
             v = coerce(fd, raw)
+            # The real API words a bad picklist value and a dangling reference alike (trailing " . " included).
             if v is not None and fd.picklist is not None and v not in {p for p, _ in fd.picklist}:
-                raise FilterError(f"Value {v!r} is not a valid {fd.name}.")
+                raise FilterError(f"Value does not reference an existing entity for {fd.name} . ")
             if v is not None and fd.reference and v not in store[fd.reference]:
-                raise FilterError(f"{fd.name} {v} does not reference an existing {SCHEMAS[fd.reference].singular}.")
+                raise FilterError(f"Value does not reference an existing entity for {fd.name} . ")
             out[fd.name] = v
     except FilterError as e:
         raise errors(500, str(e)) from None

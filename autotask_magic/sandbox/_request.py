@@ -19,10 +19,21 @@ from email.message import Message
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from ._schema import EntitySpec
+from ._schema import ChildSpec, EntitySpec
 from ._state import Faults, SlidingWindow, Stats, Store
 
-__all__ = ["Drop", "Reply", "Request", "SandboxView", "Shared", "Target", "dumps", "errors", "not_allowed"]
+__all__ = [
+    "Drop",
+    "Reply",
+    "Request",
+    "SandboxView",
+    "Shared",
+    "Target",
+    "dumps",
+    "errors",
+    "no_resource",
+    "not_allowed",
+]
 
 dumps = json.JSONEncoder(check_circular=False, separators=(",", ":"), ensure_ascii=False).encode
 
@@ -78,8 +89,13 @@ def errors(status: int, *messages: str, headers: dict[str, str] | None = None) -
 
 
 def not_allowed(method: str) -> Reply:
-    """405 in the API's words."""
-    return errors(405, f"The requested resource does not support http method '{method}'.")
+    """405 in the API's words (ASP.NET's ``Message`` shape, not ``errors``)."""
+    return Reply(405, {"Message": f"The requested resource does not support http method '{method}'."})
+
+
+def no_resource(url: str) -> Reply:
+    """404 for a path the API does not publish at all (e.g. ``POST /Tasks``), in ASP.NET's words."""
+    return Reply(404, {"Message": f"No HTTP resource was found that matches the request URI '{url}'."})
 
 
 class Shared:
@@ -116,6 +132,7 @@ class Request:
     shared: Shared
     send: Callable[[Reply], None]
     arrived: float = field(default_factory=time.monotonic)
+    path: str = ""  # the URL path as sent (for 404 messages)
     #: When the response may go out at the earliest (the injected latency floor), or None.
     deadline: float | None = None
     slot: tuple[str, str] | None = None
@@ -165,6 +182,7 @@ class Target:
     id: int | None = None  # /{entity}/{id}
     child: EntitySpec | None = None  # /{entity}/{id}/{child}
     parent_field: str = ""  # the child's field that holds the parent's id
+    path: ChildSpec | None = None  # the child collection (its operations)
     child_id: int | None = None  # /{entity}/{id}/{child}/{child_id}
     record: dict[str, Any] | None = None  # the child record, once checked to belong to the parent
 

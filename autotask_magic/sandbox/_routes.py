@@ -7,7 +7,10 @@
 A path is matched segment by segment (case-insensitive literals; ``{entity}``, ``{id}``, ``{child}`` and
 ``{child_id}`` are resolved and checked in that order, each with its own 404; ``{...}`` matches the
 rest). The first route whose shape fits wins, so a literal like ``query`` must come before ``{id}``.
-A method the route does not list goes to its ``other`` handler, else 405. The order of those checks
+A method the route does not list goes to its ``other`` handler, else 405. Each method also names the
+published operation it needs (``POST {entity}`` needs ``create``): when the entity (or child path)
+does not publish it, the answer is 405 if the path publishes some other method, else 404 (``POST
+/Tasks`` is "Not Found": Tasks are created under ``Projects/{id}/Tasks``). The order of those checks
 copies the real API's, down to which error a malformed request gets.
 """
 
@@ -22,7 +25,7 @@ from . import _queries as queries
 from . import _records as records
 from ._admission import admit, threshold_information
 from ._auth import token_endpoint, zone_information
-from ._request import Reply, Request, Target, errors, not_allowed
+from ._request import Reply, Request, Target, errors, no_resource, not_allowed
 from ._schema import SCHEMAS, lookup_entity
 from ._state import Store
 
@@ -57,6 +60,7 @@ class Route:
     pattern: tuple[str, ...]
     methods: Mapping[str, Handler]
     other: Handler = _method_not_allowed  # any method not in ``methods``
+    needs: Mapping[str, str] | None = None  # method -> the published operation it needs
 
     def fits(self, parts: list[str]) -> bool:
         """True when ``parts`` has this route's shape (literals compared case-insensitively)."""
@@ -68,36 +72,78 @@ class Route:
             return False
         return all(seg[0] == "{" or seg.lower() == part.lower() for seg, part in zip(pattern, parts))
 
-    def handler(self, method: str) -> Handler:
-        """The function answering ``method`` on this route."""
+    def handler(self, method: str, target: Target, url: str) -> Handler:
+        """The function answering ``method`` on this route for ``target`` (a 404/405 Reply if unpublished)."""
+        if self.needs is not None:
+            published = {m for m, op in self.needs.items() if _publishes(target, op)}
+            if method not in published:
+                if not published:
+                    raise no_resource(url)
+                if method in self.methods:
+                    raise not_allowed(method)
         return self.methods.get(method, self.other)
 
 
-def route(pattern: str, *, other: Handler = _method_not_allowed, **methods: Handler) -> Route:
-    """``route("{entity}/query", GET=..., POST=...)``."""
-    return Route(tuple(pattern.split("/")), methods, other)
+def _publishes(target: Target, operation: str) -> bool:
+    if target.path is not None:
+        return operation in target.path.operations
+    return target.entity.allows(operation)
+
+
+def route(
+    pattern: str, *, other: Handler = _method_not_allowed, needs: Mapping[str, str] | None = None, **methods: Handler
+) -> Route:
+    """``route("{entity}/query", GET=..., POST=..., needs={"GET": "query", "POST": "query"})``."""
+    return Route(tuple(pattern.split("/")), methods, other, needs)
+
+
+def _on(operation: str, *methods: str) -> dict[str, str]:
+    return dict.fromkeys(methods, operation)
+
+
+# The writes on a collection path (top level or under a parent) and the operations they need.
+_WRITES = {"POST": "create", "PATCH": "update_patch", "PUT": "update_put"}
 
 
 ROUTES: tuple[Route, ...] = (
     route("ThresholdInformation", GET=threshold_information),
-    route("{entity}", POST=records.create, PATCH=records.update, PUT=records.replace),
-    route("{entity}/query", GET=queries.query_get, POST=queries.query_post),
-    route("{entity}/query/count", GET=queries.count_get, POST=queries.count_post),
-    route("{entity}/query/next", GET=queries.next_get, POST=queries.next_post, other=queries.next_other),
+    route(
+        "{entity}",
+        GET=records.get_all,
+        POST=records.create,
+        PATCH=records.update,
+        PUT=records.replace,
+        needs={"GET": "get_all", **_WRITES},
+    ),
+    route("{entity}/query", GET=queries.query_get, POST=queries.query_post, needs=_on("query", "GET", "POST")),
+    route("{entity}/query/count", GET=queries.count_get, POST=queries.count_post, needs=_on("count", "GET", "POST")),
+    route(
+        "{entity}/query/next",
+        GET=queries.next_get,
+        POST=queries.next_post,
+        other=queries.next_other,
+        needs=_on("query", "GET", "POST"),
+    ),
     route("{entity}/query/{...}", other=_no_such_resource),
-    route("{entity}/entityInformation", GET=meta.entity_information),
-    route("{entity}/entityInformation/fields", GET=meta.field_information),
-    route("{entity}/entityInformation/userDefinedFields", GET=meta.udf_information),
+    route("{entity}/entityInformation", GET=meta.entity_information, needs=_on("metadata", "GET")),
+    route("{entity}/entityInformation/fields", GET=meta.field_information, needs=_on("metadata", "GET")),
+    route("{entity}/entityInformation/userDefinedFields", GET=meta.udf_information, needs=_on("metadata", "GET")),
     route("{entity}/entityInformation/{...}", GET=_no_such_resource),
-    route("{entity}/{id}", GET=records.get, DELETE=records.delete),
+    route("{entity}/{id}", GET=records.get, DELETE=records.delete, needs={"GET": "get", "DELETE": "delete"}),
     route(
         "{entity}/{id}/{child}",
         GET=records.children,
         POST=records.create_child,
         PATCH=records.update_child,
         PUT=records.replace_child,
+        needs={"GET": "list", **_WRITES},
     ),
-    route("{entity}/{id}/{child}/{child_id}", GET=records.get_child, DELETE=records.delete_child),
+    route(
+        "{entity}/{id}/{child}/{child_id}",
+        GET=records.get_child,
+        DELETE=records.delete_child,
+        needs={"GET": "get", "DELETE": "delete"},
+    ),
     route("{entity}/{id}/{child}/{child_id}/{...}", other=_child_not_found),
 )
 
@@ -124,7 +170,8 @@ def _api(req: Request, rest: str) -> None:
         admit(req, endpoint)
         found, target = match(parts, req.sandbox.store)
         # Sent inside the slot: the request counts as in flight until its response goes out.
-        req.send(found.handler(req.method)(req, target))
+        url = req.sandbox.root_url + req.path
+        req.send(found.handler(req.method, target, url)(req, target))
     finally:
         req.release_slot()
 
@@ -158,11 +205,12 @@ def _id(target: Target, part: str, store: Store) -> None:
 
 def _child(target: Target, part: str, store: Store) -> None:
     spec = target.entity
-    name = lookup_entity(part)
-    if name is None or name not in spec.children:
+    path = spec.children.get(part.lower())
+    if path is None:
         raise errors(404, f"'{part}' is not a child collection of {spec.name}.")
-    target.child = SCHEMAS[name]
-    target.parent_field = spec.children[name]
+    target.child = SCHEMAS[path.entity]
+    target.parent_field = path.parent_field
+    target.path = path
     if target.rid not in store[spec.name]:
         raise errors(404, f"{spec.singular} with id {target.rid} was not found.")
 
@@ -194,12 +242,16 @@ _RESOLVERS: dict[str, Callable[[Target, str, Store], None]] = {
 
 
 def _template(parts: list[str]) -> list[str]:
-    """Path segments as a stats endpoint template: ids become ``{id}``, entity names are canonical."""
+    """Path segments as a stats endpoint template: ids become ``{id}``, entity and child names are canonical."""
     out = []
-    for p in parts:
+    spec = SCHEMAS.get(lookup_entity(parts[0]) or "") if parts else None
+    for i, p in enumerate(parts):
         if p.lstrip("-").isdigit():
             out.append("{id}")
+        elif i == 0 and spec is not None:
+            out.append(spec.name)
+        elif i == 2 and spec is not None and p.lower() in spec.children:
+            out.append(spec.children[p.lower()].segment)
         else:
-            ent = lookup_entity(p)
-            out.append(ent or p)
+            out.append(p)
     return out

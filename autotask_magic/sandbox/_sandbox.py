@@ -11,7 +11,9 @@ from ._filters import FilterError, compile_filter, match_ids
 from ._generate import Plan, default_company_count, default_resource_count
 from ._schema import SCHEMAS, lookup_entity
 from ._server import SandboxHTTPServer
+from ._shape import renderer
 from ._state import Faults, Stats, Store, TokenBook
+from ._tls import tls_context
 
 __all__ = ["Sandbox"]
 
@@ -35,28 +37,34 @@ class Sandbox:
         seed: int = 1,
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
+        tls: bool = False,
     ) -> None:
         self.seed = int(seed)
         self.token_ttl = float(token_ttl)
         self.port = int(port)
+        #: With ``tls=True``: the PEM file of the generated CA that signed the server's certificate.
+        self.ca_path: str | None = None
+        if tls and ssl_context is None:
+            ssl_context, self.ca_path = tls_context()
         self.ssl_context = ssl_context
         self.faults = Faults(latency_ms=latency_ms)
         self.stats = Stats()
         self._tokens = TokenBook()
-        self.store = Store(
-            Plan(
-                self.seed,
-                int(tickets),
-                int(companies) if companies is not None else default_company_count(int(tickets)),
-                default_resource_count(int(tickets)),
-            )
-        )
         h = hashlib.sha256(f"autotask-magic-sandbox:{self.seed}".encode()).hexdigest()
         self.client_id = f"sandbox-client-{h[:12]}"
         self.client_secret = f"sbx-secret-{h[12:44]}"
         self.username = f"api-{h[44:52]}@sandbox.example"
         self.integration_code = h[52:64].upper() + "SANDBOX00000000"[: 26 - 12]
         self.secret = f"Sbx!{h[:6]}{h[-10:]}"
+        self.store = Store(
+            Plan(
+                self.seed,
+                int(tickets),
+                int(companies) if companies is not None else default_company_count(int(tickets)),
+                default_resource_count(int(tickets)),
+                api_username=self.username,
+            )
+        )
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -181,22 +189,33 @@ class Sandbox:
         self.stats.reset()
 
     def ground_truth(self, entity: str, filter: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Records of ``entity`` matching an Autotask JSON filter list (None -> all), in id order.
+        """Records of ``entity`` matching an Autotask JSON filter list (None -> all), in id order, as sent.
 
-        Uses the server's own semantics (unknown operators ignored, null rules); raises ValueError for
-        a filter the server would reject.
+        Uses the server's own semantics (unknown operators ignored, null rules) and answers in the
+        wire shapes a query answers in (see ``as_sent``); raises ValueError for a filter the server
+        would reject.
         """
         name = lookup_entity(entity)
         if name is None:
             raise ValueError(f"unknown entity {entity!r}")
+        spec = SCHEMAS[name]
         table = self.store[name]
         if not filter:
-            return [table[i] for i in table.ids]
-        try:
-            ids = match_ids(table, compile_filter(SCHEMAS[name], list(filter)))
-        except FilterError as e:
-            raise ValueError(str(e)) from None
-        return [table[i] for i in ids]
+            ids = table.ids
+        else:
+            try:
+                ids = match_ids(table, compile_filter(spec, list(filter)))
+            except FilterError as e:
+                raise ValueError(str(e)) from None
+        render = renderer(spec)
+        return [render(table[i]) for i in ids]
+
+    def as_sent(self, entity: str, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` (from ``store`` or ``ground_truth``) as the API sends it: every field, wire shapes."""
+        name = lookup_entity(entity)
+        if name is None:
+            raise ValueError(f"unknown entity {entity!r}")
+        return renderer(SCHEMAS[name])(record)
 
     def __repr__(self) -> str:
         state = self.root_url if self.running else "stopped"

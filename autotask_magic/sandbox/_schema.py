@@ -7,49 +7,18 @@ generators in ``_generate`` pick from the same values the metadata reports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ._published import build_schemas
+from ._spec import ChildSpec, EntitySpec, FieldDef
 
 __all__ = [
     "ENTITY_NAMES",
+    "RICH_NAMES",
     "SCHEMAS",
+    "ChildSpec",
     "EntitySpec",
     "FieldDef",
     "lookup_entity",
 ]
-
-
-@dataclass(frozen=True)
-class FieldDef:
-    """One field of an entity as reported by ``entityInformation/fields``."""
-
-    name: str
-    data_type: str  # integer | long | string | datetime | double | boolean
-    picklist: tuple[tuple[int, str], ...] | None = None
-    reference: str | None = None
-    required: bool = False
-    read_only: bool = False
-    parent_field: str | None = None  # picklist whose value filters this picklist
-    parent_values: tuple[tuple[int, int], ...] | None = None  # (value, parent value)
-    length: int = 0
-
-
-@dataclass
-class EntitySpec:
-    """An entity: its URL name, singular name, fields, UDFs and parent (for child collections)."""
-
-    name: str
-    singular: str
-    fields: list[FieldDef]
-    udfs: list[FieldDef] = field(default_factory=list)
-    children: dict[str, str] = field(default_factory=dict)  # child entity -> its parent-id field
-    can_create: bool = True
-    can_update: bool = True
-    can_delete: bool = True
-
-    def __post_init__(self) -> None:
-        self.by_lower: dict[str, FieldDef] = {f.name.lower(): f for f in self.fields}
-        self.udf_by_lower: dict[str, FieldDef] = {f.name.lower(): f for f in self.udfs}
-        self.field_names: list[str] = [f.name for f in self.fields]
 
 
 def _pl(*pairs: tuple[int, str]) -> tuple[tuple[int, str], ...]:
@@ -72,6 +41,7 @@ TICKET_PRIORITY = _pl((1, "High"), (2, "Medium"), (3, "Low"), (4, "Critical"))
 TICKET_QUEUE = _pl(
     (5, "Client Portal"),
     (6, "Post Sale"),
+    (7, "Post Sale"),  # a retired queue: an inactive value with a duplicate label, as tenants have
     (8, "Level I Support"),
     (29682833, "Level II Support"),
     (29682969, "Monitoring Alert"),
@@ -115,6 +85,8 @@ COMPANY_TYPE = _pl(
 )
 PROJECT_STATUS = _pl((0, "Inactive"), (1, "New"), (2, "Active"), (3, "On Hold"), (5, "Complete"))
 PROJECT_TYPE = _pl((3, "Proposal"), (4, "Template"), (5, "Client"), (8, "Internal"))
+TICKET_QUEUE_INACTIVE = frozenset({7})
+TASK_TYPE = _pl((1, "Fixed Work"), (2, "Fixed Duration"))
 TASK_STATUS = _pl((1, "New"), (5, "Complete"), (8, "In Progress"), (9, "Waiting Customer"))
 BILLING_CODE = _pl(
     (29682801, "Remote Support"), (29682802, "Onsite Support"), (29682803, "Project Labor"), (29682804, "After Hours")
@@ -123,7 +95,9 @@ TIER = ("Bronze", "Silver", "Gold", "Platinum")
 ROOT_CAUSE = ("User Error", "Hardware Failure", "Software Bug", "Configuration", "Vendor Outage", "Unknown")
 
 F = FieldDef
-SCHEMAS: dict[str, EntitySpec] = {
+# The seven analysis entities, declared by hand with tenant-like facts (required, read-only, references,
+# picklists, UDFs); ``build_schemas`` adds every other published field and the other 160 entities.
+_RICH: dict[str, EntitySpec] = {
     "Companies": EntitySpec(
         "Companies",
         "Company",
@@ -148,7 +122,6 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("Seats", "integer"),
             F("Onboarding Date", "datetime"),
         ],
-        children={"Contacts": "companyID", "Projects": "companyID"},
     ),
     "Contacts": EntitySpec(
         "Contacts",
@@ -180,9 +153,6 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("resourceType", "string", length=15),
             F("isActive", "boolean"),
         ],
-        can_create=False,
-        can_update=False,
-        can_delete=False,
     ),
     "Tickets": EntitySpec(
         "Tickets",
@@ -198,7 +168,7 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("projectID", "integer", reference="Projects"),
             F("status", "integer", picklist=TICKET_STATUS, required=True),
             F("priority", "integer", picklist=TICKET_PRIORITY, required=True),
-            F("queueID", "integer", picklist=TICKET_QUEUE),
+            F("queueID", "integer", picklist=TICKET_QUEUE, inactive=TICKET_QUEUE_INACTIVE),
             F("issueType", "integer", picklist=ISSUE_TYPE),
             F(
                 "subIssueType",
@@ -210,7 +180,7 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("source", "integer", picklist=TICKET_SOURCE),
             F("ticketType", "integer", picklist=TICKET_TYPE),
             F("ticketCategory", "integer", picklist=TICKET_CATEGORY),
-            F("estimatedHours", "double"),
+            F("estimatedHours", "decimal"),
             F("createDate", "datetime", read_only=True),
             F("lastActivityDate", "datetime", read_only=True),
             F("dueDateTime", "datetime", required=True),
@@ -221,8 +191,6 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("Customer Satisfaction", "integer"),
             F("Follow Up Date", "datetime"),
         ],
-        children={"TimeEntries": "ticketID"},
-        can_delete=False,
     ),
     "TimeEntries": EntitySpec(
         "TimeEntries",
@@ -233,11 +201,11 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("taskID", "integer", reference="Tasks"),
             F("resourceID", "integer", reference="Resources", required=True),
             F("billingCodeID", "integer", picklist=BILLING_CODE),
-            F("dateWorked", "datetime", required=True),
+            F("dateWorked", "datetime", required=True, date_only=True),
             F("startDateTime", "datetime"),
             F("endDateTime", "datetime"),
-            F("hoursWorked", "double", required=True),
-            F("hoursToBill", "double"),
+            F("hoursWorked", "decimal", required=True),
+            F("hoursToBill", "decimal"),
             F("isNonBillable", "boolean"),
             F("summaryNotes", "string", length=8000),
             F("createDateTime", "datetime", read_only=True),
@@ -254,13 +222,12 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("projectLeadResourceID", "integer", reference="Resources"),
             F("status", "integer", picklist=PROJECT_STATUS, required=True),
             F("projectType", "integer", picklist=PROJECT_TYPE, required=True),
-            F("estimatedTime", "double"),
+            F("estimatedTime", "decimal"),
             F("startDateTime", "datetime", required=True),
             F("endDateTime", "datetime", required=True),
             F("completedDateTime", "datetime"),
             F("createDateTime", "datetime", read_only=True),
         ],
-        children={"Tasks": "projectID"},
     ),
     "Tasks": EntitySpec(
         "Tasks",
@@ -271,18 +238,20 @@ SCHEMAS: dict[str, EntitySpec] = {
             F("title", "string", required=True, length=255),
             F("description", "string", length=8000),
             F("status", "integer", picklist=TASK_STATUS, required=True),
+            F("taskType", "integer", picklist=TASK_TYPE, required=True),
             F("assignedResourceID", "integer", reference="Resources"),
-            F("estimatedHours", "double"),
+            F("estimatedHours", "decimal"),
             F("startDateTime", "datetime"),
             F("endDateTime", "datetime"),
             F("completedDateTime", "datetime"),
             F("createDateTime", "datetime", read_only=True),
         ],
-        children={"TimeEntries": "taskID"},
     ),
 }
 del F
 
+SCHEMAS: dict[str, EntitySpec] = build_schemas(_RICH)
+RICH_NAMES: tuple[str, ...] = tuple(_RICH)
 ENTITY_NAMES: tuple[str, ...] = tuple(SCHEMAS)
 _LOWER = {n.lower(): n for n in SCHEMAS}
 

@@ -12,6 +12,7 @@ not 200 ms plus the sandbox's own 10-20 ms. The request counts as in flight for 
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -20,8 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._request import Drop, Reply, Request, SandboxView, Shared, dumps
+from ._request import Drop, Reply, Request, SandboxView, Shared, dumps, errors
 from ._routes import dispatch
+
+_log = logging.getLogger("autotask_magic.sandbox")
 
 __all__ = ["Handler", "SandboxHTTPServer"]
 
@@ -122,6 +125,7 @@ class Handler(BaseHTTPRequestHandler):
             shared=self.server.shared,
             send=lambda reply: self._send(req, reply),
             arrived=arrived,
+            path=url.path,
         )
         try:
             dispatch(req, url.path)
@@ -131,6 +135,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(req, r)
         except Drop:
             self.close_connection = True
+        except Exception as exc:  # a bug in a handler: answer as the API does, never drop the connection
+            _log.exception("sandbox: %s %s failed", self.command, url.path)
+            req.release_slot()
+            try:
+                self._send(req, errors(500, f"An unexpected error occurred: {type(exc).__name__}."))
+            except OSError:
+                self.close_connection = True
 
     def _read_body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,3 +133,17 @@ def ref_filter(records: list[dict[str, Any]], flt: list[dict[str, Any]]) -> list
 
 def search(body: dict[str, Any]) -> dict[str, str]:
     return {"search": json.dumps(body)}
+
+
+def cli_banner(proc: Any, timeout: float = 60) -> list[str]:
+    """The lines ``python -m autotask_magic.sandbox`` prints before "Press Ctrl-C" (read from ``proc.stdout``)."""
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Ctrl-C" in line:
+            break
+    return lines

@@ -89,9 +89,12 @@ def test_api_user_headers(sandbox: Sandbox) -> None:
     assert httpx.get(sandbox.base_url + "Tickets/10001", headers=good).status_code == 200
     lower = {k.lower(): v for k, v in good.items()}  # header names are case-insensitive
     assert httpx.get(sandbox.base_url + "Tickets/10001", headers=lower).status_code == 200
-    for k in good:
+    for k in ("UserName", "Secret"):
         r = httpx.get(sandbox.base_url + "Tickets/10001", headers={**good, k: "wrong"})
         assert r.status_code == 401 and r.json()["errors"]
+    # A wrong integration code is HTTP 500 with this exact text on the real API (issue 13, point 3).
+    r = httpx.get(sandbox.base_url + "Tickets/10001", headers={**good, "ApiIntegrationCode": "wrong"})
+    assert r.status_code == 500 and r.json() == {"errors": ["IntegrationCode is invalid."]}
     imp = {**good, "ImpersonationResourceId": str(sandbox.store["Resources"].ids[0])}
     assert httpx.get(sandbox.base_url + "Tickets/10001", headers=imp).status_code == 200
     r = httpx.get(sandbox.base_url + "Tickets/10001", headers={**good, "ImpersonationResourceId": "1"})

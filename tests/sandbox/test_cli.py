@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import httpx
+
+from tests._support.sandbox_http import cli_banner
 
 
 def test_cli_starts_prints_and_answers() -> None:
@@ -17,15 +18,7 @@ def test_cli_starts_prints_and_answers() -> None:
         text=True,
     )
     try:
-        lines: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                break
-            lines.append(line)
-            if "Ctrl-C" in line:
-                break
+        lines = cli_banner(proc)
         out = "".join(lines)
         exports = dict(x.strip()[len("export ") :].split("=", 1) for x in lines if x.startswith("export "))
         assert {

@@ -176,8 +176,11 @@ def test_udf_filters_and_one_udf_limit(shared: Any) -> None:
     flt = [{"op": "eq", "field": "Contract Tier", "value": "gold", "udf": True}]
     got = pull(client, "Companies", {"filter": flt})[0]
     assert got and [r["id"] for r in got] == ref_filter(companies, flt)
-    assert all("userDefinedFields" in r for r in got)
-    assert any("userDefinedFields" not in r for r in companies)  # omitted when none has a value
+    # Every record lists every UDF, nulls included (issue 13: the key is never dropped).
+    assert all(
+        [u["name"] for u in r["userDefinedFields"]] == ["Contract Tier", "Seats", "Onboarding Date"] for r in companies
+    )
+    assert any(all(u["value"] is None for u in r["userDefinedFields"]) for r in companies)
     two = flt + [{"op": "exist", "field": "Seats", "udf": True}]
     r = client.post("Companies/query", json={"filter": two})
     assert r.status_code == 500 and r.json()["errors"]
