@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import keyword
 import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ConfigurationError, QuerySyntaxError
 from ..entities._names import suggest_entity
+from . import _line
 
 __all__ = [
     "METHODS",
@@ -170,24 +172,50 @@ def _positive_int(text: str) -> int:
 
 
 def split_words(line: str) -> list[str]:
-    """Shell-like words of a magic line; unbalanced quotes are a one-line UsageError."""
-    from IPython.utils.process import arg_split
-
-    try:
-        return arg_split(line, posix=True, strict=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot read the line: {exc} (unbalanced quotes?)") from None
-
-
-_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+")
+    """The words of a magic line (``_line`` grammar: quotes removed, the trailing comment dropped)."""
+    return [w.value for w in _line.words(line)]
 
 
 def split_where(rest: str) -> tuple[str, str | None]:
     """Split ``Tickets --limit 5 where status != 5`` at the first bare ``where`` word."""
-    for i, m in enumerate(_TOKEN.finditer(rest)):
-        if i > 0 and m.group(0).lower() == "where":
-            return rest[: m.start()], rest[m.end() :].strip()
+    for i, w in enumerate(_line.words(rest)):
+        if i > 0 and w.raw.lower() == "where":
+            return rest[: w.start], _line.strip_comment(rest[w.end :]).strip()
     return rest, None
+
+
+def _read_line(rest: str, takes_value: frozenset[str], *, where: bool = False) -> tuple[list[str], str | None]:
+    """``rest`` -> (argv for argparse, the condition after a bare ``where`` or None).
+
+    Options count wherever they stand (``_line`` grammar), also after ``where``: they and their
+    values go to argv and are blanked out of the condition, so its columns stay where they were typed.
+    """
+    found = _line.words(rest)
+    argv: list[str] = []
+    blank: list[tuple[int, int]] = []
+    where_at: int | None = None
+    i = 0
+    while i < len(found):
+        w = found[i]
+        if _line.is_option(w):
+            argv.append(w.value)
+            blank.append((w.start, w.end))
+            if w.raw.split("=", 1)[0] in takes_value and "=" not in w.raw and i + 1 < len(found):
+                i += 1
+                argv.append(found[i].value)
+                blank.append((found[i].start, found[i].end))
+        elif where and where_at is None and argv and w.raw.lower() == "where":
+            where_at = w.end
+        elif where_at is None:
+            argv.append(w.value)
+        i += 1
+    if where_at is None:
+        return argv, None
+    chars = list(rest[: found[-1].end])
+    for start, end in blank:
+        if start >= where_at:
+            chars[start:end] = " " * (end - start)
+    return argv, "".join(chars[where_at:]).strip()
 
 
 _QUERY_OPTIONS = (
@@ -204,24 +232,51 @@ _QUERY_OPTIONS = (
     "raw",
 )
 _REQUEST_OPTIONS = ("body", "dry-run", "raw", "output")
+_QUERY_VALUED = frozenset({"--where", "--fields", "--limit", "-o", "--output", "--tz"})
+_REQUEST_VALUED = frozenset({"--body", "-o", "--output"})
+
+
+def _check_query_options(args: argparse.Namespace) -> None:
+    """Refuse options that one another would silently ignore (``--count --limit 5``)."""
+    if args.count:
+        given = {
+            "--raw": args.raw,
+            "--limit": args.limit is not None,
+            "--fields": args.fields is not None,
+            "--labels": bool(args.labels),
+            "--parallel": bool(args.parallel),
+        }
+        clash = next((option for option, on in given.items() if on), None)
+        if clash is not None:
+            raise UsageError(
+                f"--count and {clash} do not go together (a count returns a number, not rows); drop one of them"
+            )
+    if args.raw and args.labels:  # --no-labels is what --raw does anyway
+        raise UsageError("--raw and --labels do not go together (raw records have no label columns); drop one")
 
 
 def _refuse_option_lines(cell: str, kind: str, options: tuple[str, ...], first_line: str) -> None:
-    """Refuse a cell-body line that starts with an option (``--fields a,b``, ``-o name``).
+    """Refuse an option in the cell body (``--fields a,b``, ``… -o name``), wherever it stands on a line.
 
-    The query language reads ``--`` as a comment, so such a line would be silently ignored; options
+    The query language reads ``--`` as a comment, so such an option would be silently ignored; options
     belong on the ``%%autotask`` line.
     """
-    pattern = re.compile(r"^\s*(--(?:" + "|".join(map(re.escape, options)) + r")|-o)(?=[\s=]|$)")
+    known = {f"--{o}" for o in options} | {"-o"}
     for number, body_line in enumerate(cell.splitlines(), start=2):
-        m = pattern.match(body_line)
-        if m:
-            option = m.group(1)
-            example = f"{first_line} {option} …"
-            raise UsageError(
-                f"{option} on line {number} of the cell is not read as an option: options go on the first "
-                f"line ({example})" + (" — in a query body '--' starts a comment" if kind == "query" else "")
-            )
+        try:
+            found = _line.words(body_line)
+        except UsageError:  # an apostrophe in a comment: the line start is all that can be judged
+            found = _line.words(body_line.split("'")[0].split('"')[0])
+        for w in found:
+            if kind == "query" and w.raw.startswith("--") and not _line.is_option(w):
+                break  # "-- note": the query language's comment
+            option = w.raw.split("=", 1)[0]
+            if _line.is_option(w) and option in known:
+                example = f"{first_line} {option} …"
+                raise UsageError(
+                    f"{option} on line {number} of the cell is not read as an option: options go on the first "
+                    f"line ({example})" + (" — in a query body '--' starts a comment" if kind == "query" else "")
+                )
 
 
 def _magic_param_hint(exc: QuerySyntaxError) -> QuerySyntaxError:
@@ -234,7 +289,7 @@ def _magic_param_hint(exc: QuerySyntaxError) -> QuerySyntaxError:
 
 
 def _check_output(name: str | None) -> None:
-    if name is not None and not _IDENT_RE.match(name):
+    if name is not None and (not _IDENT_RE.match(name) or keyword.iskeyword(name)):
         raise UsageError(f"-o needs a Python variable name, got {name!r}")
 
 
@@ -265,25 +320,31 @@ def parse_query(rest: str, cell: str | None, user_ns: Mapping[str, Any]) -> Quer
     from ..client._tz import check_timezone
     from ..query._query import parse_where, validate_filter
 
-    left, where_text = split_where(rest)
-    args = _query_parser().parse_args(split_words(left))
+    argv, where_text = _read_line(rest, _QUERY_VALUED, where=True)
+    args = _query_parser().parse_args(argv)
     entity = args.entity
     if not ENTITY_RE.match(entity):
         raise UsageError(f"{entity!r} is not an entity name (e.g. Tickets, Companies)")
     _check_output(args.output)
-    sources = [t for t in (args.where, where_text, cell if cell and cell.strip() else None) if t]
+    if cell:
+        _refuse_option_lines(cell, "query", _QUERY_OPTIONS, f"%%autotask query {entity}")
+    sources = [t for t in (args.where, where_text, cell) if t is not None]
     if len(sources) > 1:
         raise UsageError("give the condition once: in the cell body, after 'where', or with --where")
     text = sources[0] if sources else ""
-    if cell:
-        _refuse_option_lines(cell, "query", _QUERY_OPTIONS, f"%%autotask query {entity}")
-    if args.count and args.raw:
-        raise UsageError("--count and --raw do not go together")
+    _check_query_options(args)
     # Syntax, operators and the UDF rule are checked here, before login or any request.
     try:
         parsed = parse_where(text, _Namespace(user_ns))
     except QuerySyntaxError as exc:
         raise _magic_param_hint(exc) from None
+    if sources and not parsed:
+        # A bare "%autotask query ENTITY" is a deliberate full pull; an empty condition is a mistake.
+        where = "the cell body" if cell is not None else ("--where" if args.where is not None else "'where'")
+        raise UsageError(
+            f"{where} holds no condition, so every {entity} record would be pulled; write one (e.g. id > 0), "
+            "or leave it out for a deliberate full pull"
+        )
     validate_filter(parsed, None, entity=entity)
     if args.tz:
         try:
@@ -315,9 +376,10 @@ def parse_request(
     """``METHOD /path [options]`` and a JSON cell -> a RequestCommand. ``api_root``: the session's, if known."""
     if cell:
         _refuse_option_lines(cell, "request", _REQUEST_OPTIONS, f"%%autotask {method} /PATH")
-    args = _request_parser().parse_args([method, *split_words(rest)])
+    argv, _ = _read_line(rest, _REQUEST_VALUED)
+    args = _request_parser().parse_args([method, *argv])
     _check_output(args.output)
-    path, params = clean_path(args.path, api_root)
+    path, params = clean_path(_bind_path(args.path, user_ns), api_root)
     if args.body is not None and cell and cell.strip():
         raise UsageError("give the body once: in the cell or with --body NAME")
     body = _named_body(args.body, user_ns) if args.body is not None else _cell_body(cell)
@@ -365,6 +427,32 @@ def _cell_body(cell: str | None) -> Any:
         raise err from None
 
 
+_PATH_PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _bind_path(path: str, user_ns: Mapping[str, Any]) -> str:
+    """``/Companies/:cid/Contacts`` -> ``/Companies/174/Contacts``: a ``:name`` segment takes the variable's
+    value, percent-encoded as one segment (a ``/`` or ``?`` in it cannot reach another path)."""
+    from urllib.parse import quote
+
+    if "\\" in path:
+        raise UsageError("the path may not contain a backslash; give a path like /Companies/0")
+    head, sep, query = path.partition("?")
+    segments = head.split("/")
+    for k, segment in enumerate(segments):
+        m = _PATH_PARAM.match(segment)
+        if not m:
+            continue
+        name = m.group(1)
+        if name not in user_ns:
+            raise UsageError(f"unknown parameter :{name} in the path: define {name} = ... in a cell first")
+        value = user_ns[name]
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and not value):
+            raise UsageError(f":{name} in the path needs a whole number or non-empty text, got {type(value).__name__}")
+        segments[k] = quote(str(value), safe="")
+    return "/".join(segments) + sep + query
+
+
 def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
     """Path relative to the API root, and its query parameters. Absolute URLs must point at the
     API root of the current session (credentials never go to another host)."""
@@ -377,6 +465,8 @@ def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
     for prefix in ("atservicesrest/v1.0/", "v1.0/"):
         if path.lower().startswith(prefix):
             path = path[len(prefix) :]
+    if "#" in path:
+        raise UsageError("the path may not contain '#' (a URL fragment is never sent); give a path like /Tickets/1")
     parts = urlsplit(path)
     path, query = parts.path, parts.query
     if any(seg in ("..", ".") for seg in path.split("/")):
@@ -391,7 +481,7 @@ def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
 
 def parse_fields(rest: str) -> FieldsCommand:
     """``ENTITY [-o NAME]`` -> a FieldsCommand."""
-    args = _fields_parser().parse_args(split_words(rest))
+    args = _fields_parser().parse_args(_read_line(rest, frozenset({"-o", "--output"}))[0])
     if not ENTITY_RE.match(args.entity):
         raise UsageError(f"{args.entity!r} is not an entity name")
     _check_output(args.output)

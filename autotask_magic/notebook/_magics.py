@@ -19,15 +19,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from .._exceptions import AutotaskError, ConfigurationError
 from ..client._tz import check_timezone
 from ..entities._names import COMMON_ENTITIES
-from . import _commands, _display
+from . import _commands, _display, _line
 from ._login import not_logged_in_error, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
@@ -284,6 +284,7 @@ class AutotaskMagic(Magics, Configurable):
         help="with --sandbox: milliseconds of delay per answer (default: AutotaskMagic.sandbox_latency_ms)",
     )
     @argument("--no-check", action="store_true", help="do not validate the credentials now")
+    @no_var_expand  # values never enter a line through IPython's {} or $ expansion
     @line_magic
     def autotask_login(self, line: str = "") -> None:
         """Log in to Autotask and show the connection status.
@@ -313,7 +314,7 @@ class AutotaskMagic(Magics, Configurable):
             self._say(self.autotask_login.parser.format_help().removeprefix("::").strip())
             return
         _commands.check_login_words(words)
-        cmd = _commands.parse_login(parse_argstring(self.autotask_login, line))
+        cmd = _commands.parse_login(self.autotask_login.parser.parse_args(words))
         self.session.login(cmd)
         self._show_status(unchecked=cmd.no_check)
 
@@ -345,19 +346,22 @@ class AutotaskMagic(Magics, Configurable):
             line = f"Autotask: {note}" + line[len("Autotask: logged out") :]
         self._say(line)
 
+    @no_var_expand
     @line_magic
     def autotask_logout(self, line: str = "") -> None:
         """Forget the token and the credentials, close the connection (and stop a sandbox it started)."""
-        if self.session.logout(keep_sandbox=line.strip() == "--keep-sandbox"):
+        if self.session.logout(keep_sandbox=_commands.split_words(line) == ["--keep-sandbox"]):
             self._say("Autotask: logged out; token and credentials forgotten")
         else:
             self._say("Autotask: not logged in")
 
+    @no_var_expand
     @line_magic
     def autotask_status(self, line: str = "") -> None:
         """Show who is logged in, where, the token's state and the request budget."""
         self._show_status()
 
+    @no_var_expand
     @line_magic
     def autotask_last_error(self, line: str = "") -> None:
         """Show the full detail of the last error (status, request, server messages, traceback)."""
@@ -368,6 +372,7 @@ class AutotaskMagic(Magics, Configurable):
         self._say(_display.error_detail(exc, self._last_error_tb, self.session.secrets()))
 
     # ---------------------------------------------------------------------------- %autotask
+    @no_var_expand  # values enter only through :name, so text cannot become part of a filter or path
     @line_cell_magic
     def autotask(self, line: str = "", cell: str | None = None) -> Any:
         """Query Autotask into a DataFrame, or send a raw request.
@@ -394,7 +399,7 @@ class AutotaskMagic(Magics, Configurable):
         return self._run(self._autotask, line, cell)
 
     def _autotask(self, line: str, cell: str | None) -> Any:
-        stripped = line.strip()
+        stripped = _line.strip_comment(line).strip()
         if not stripped or stripped in ("help", "-h", "--help"):
             self._say(_commands.USAGE)
             return None
