@@ -182,6 +182,20 @@ class AutotaskClient:
         self._page_size = value
 
     @property
+    def timeout(self) -> float:
+        """Seconds to wait for each API request; setting it applies to the next request."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigurationError(f"timeout must be a positive number of seconds, got {value!r}")
+        self._timeout = float(value)
+        http = self.__dict__.get("_http")
+        if http is not None:
+            http.timeout = httpx.Timeout(self._timeout)
+
+    @property
     def base_url(self) -> str:
         """The API root ending with ``/V1.0/`` (zone discovery happens here on first use)."""
         return self.manager.api_base_url()

@@ -119,7 +119,7 @@ class LoginCommand:
     ca_bundle: str | None = None
     tickets: int | None = None
     token_ttl: float | None = None
-    latency: int | None = None
+    latency: int | None = None  # milliseconds (the option reads a duration)
     no_check: bool = False
 
 
@@ -169,6 +169,20 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return value
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?", re.IGNORECASE)
+MAX_LATENCY_S = 10.0
+
+
+def duration(text: str) -> float:
+    """``500ms``, ``0.5s``, ``2s`` or ``2`` -> seconds (one meaning for every duration option: a bare
+    number is seconds)."""
+    m = _DURATION.fullmatch(text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 500ms, 0.5s or 2s, got {text!r}")
+    value = float(m.group(1))
+    return value / 1000 if (m.group(2) or "s").lower() == "ms" else value
 
 
 def split_words(line: str) -> list[str]:
@@ -541,10 +555,15 @@ def parse_login(args: argparse.Namespace) -> LoginCommand:
         verb = "needs" if len(sandbox_only) == 1 else "need"
         raise UsageError(f"{', '.join(sandbox_only)} {verb} --sandbox (they set up the built-in sandbox)")
     if args.token_ttl is not None and not args.token_ttl > 0:
-        raise UsageError("--token-ttl needs a positive number of seconds")
-    if args.latency is not None and args.latency < 0:
-        raise UsageError("--latency needs 0 or more milliseconds")
+        raise UsageError("--token-ttl needs a positive duration, e.g. 30s or 500ms")
+    if args.latency is not None and args.latency > MAX_LATENCY_S:
+        raise UsageError(
+            f"--latency {args.latency:g}s is more than {MAX_LATENCY_S:g}s per answer; "
+            f"write {args.latency:g}ms for milliseconds (a bare number is seconds)"
+        )
     if args.tickets is not None and args.tickets < 0:
         raise UsageError("--tickets needs 0 or more tickets")
-    fields = LoginCommand.__dataclass_fields__
-    return LoginCommand(**{name: getattr(args, name) for name in fields})
+    values = {name: getattr(args, name) for name in LoginCommand.__dataclass_fields__}
+    if args.latency is not None:
+        values["latency"] = round(args.latency * 1000)  # the sandbox counts milliseconds
+    return LoginCommand(**values)

@@ -109,6 +109,20 @@ class AutotaskMagic(Magics, Configurable):
         if client is not None and hasattr(client, "page_size"):
             client.page_size = change["new"]
 
+    @validate("timeout")
+    def _check_timeout(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not value > 0:
+            raise TraitError("timeout must be a positive number of seconds")
+        return value
+
+    @observe("timeout")
+    def _timeout_changed(self, change: Any) -> None:
+        # Applies to the session already open, like page_size.
+        client = self.client
+        if client is not None and hasattr(client, "timeout"):
+            client.timeout = change["new"]
+
     @validate("sandbox_token_ttl")
     def _check_token_ttl(self, proposal: Any) -> float:
         value = float(proposal["value"])
@@ -271,17 +285,18 @@ class AutotaskMagic(Magics, Configurable):
     @argument("--tickets", type=int, default=None, help="with --sandbox: number of tickets to generate")
     @argument(
         "--token-ttl",
-        type=float,
+        type=_commands.duration,
         default=None,
-        metavar="SECONDS",
-        help="with --sandbox: seconds each token lives (default: AutotaskMagic.sandbox_token_ttl)",
+        metavar="DURATION",
+        help="with --sandbox: how long each token lives, e.g. 30s, 2s, 500ms (default: AutotaskMagic.sandbox_token_ttl)",
     )
     @argument(
         "--latency",
-        type=int,
+        type=_commands.duration,
         default=None,
-        metavar="MS",
-        help="with --sandbox: milliseconds of delay per answer (default: AutotaskMagic.sandbox_latency_ms)",
+        metavar="DURATION",
+        help="with --sandbox: delay before each answer, e.g. 500ms or 0.5s, at most 10s "
+        "(default: AutotaskMagic.sandbox_latency_ms). DURATION is a number with ms or s; a bare number is seconds",
     )
     @argument("--no-check", action="store_true", help="do not validate the credentials now")
     @no_var_expand  # values never enter a line through IPython's {} or $ expansion

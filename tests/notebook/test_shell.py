@@ -495,7 +495,7 @@ def test_page_size_100_pulls_1000_rows_in_10_query_requests(ip: Any, magic: Any,
 
 
 def test_login_sandbox_token_ttl_and_latency_options_and_config(ip: Any, magic: Any, shown: Shown) -> None:
-    assert run(ip, "%autotask_login --sandbox --tickets 50 --token-ttl 4 --latency 5").success
+    assert run(ip, "%autotask_login --sandbox --tickets 50 --token-ttl 4 --latency 5ms").success
     sb = magic.sandbox
     assert sb.token_ttl == 4.0 and sb.faults.latency_ms == 5
     status = magic.client.manager.status()
