@@ -288,7 +288,7 @@ class AutotaskMagic(Magics, Configurable):
         type=_commands.duration,
         default=None,
         metavar="DURATION",
-        help="with --sandbox: how long each token lives, e.g. 30s, 2s, 500ms (default: AutotaskMagic.sandbox_token_ttl)",
+        help="with --sandbox: how long each token lives, e.g. 30s or 2s (default: AutotaskMagic.sandbox_token_ttl)",
     )
     @argument(
         "--latency",
