@@ -416,7 +416,7 @@ def _named_body(name: str, user_ns: Mapping[str, Any]) -> Any:
     if not isinstance(body, (dict, list)):
         raise UsageError(f"--body {name}: expected a dict or list, got {type(body).__name__}")
     try:
-        json.dumps(body)
+        json.dumps(body, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"--body {name} cannot be sent as JSON: {exc}") from None
     return body
@@ -425,8 +425,21 @@ def _named_body(name: str, user_ns: Mapping[str, Any]) -> Any:
 def _cell_body(cell: str | None) -> Any:
     if not cell or not cell.strip():
         return None
+    cell = _drop_comment_lines(cell)
+    if not cell.strip():
+        return None
     try:
-        return json.loads(cell)
+        return json.loads(cell, parse_constant=_no_constant)
+    except _NotJSON as exc:
+        pos = cell.find(exc.args[0])
+        line = cell.count("\n", 0, pos) + 1
+        col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
+        err = QuerySyntaxError(
+            f"the cell is not valid JSON: {exc.args[0]} at line {line}, column {col}",
+            hint="JSON has no NaN or Infinity; write null (or a number)",
+        )
+        err.text, err.position = cell, pos
+        raise err from None
     except json.JSONDecodeError as exc:
         # At the end of the cell, point after the last character, not at the line its newline opens.
         end = cell.find("\n", len(cell.rstrip()))
@@ -465,6 +478,19 @@ def _bind_path(path: str, user_ns: Mapping[str, Any]) -> str:
             raise UsageError(f":{name} in the path needs a whole number or non-empty text, got {type(value).__name__}")
         segments[k] = quote(str(value), safe="")
     return "/".join(segments) + sep + query
+
+
+class _NotJSON(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJSON(name)
+
+
+def _drop_comment_lines(cell: str) -> str:
+    """Blank out whole-line ``#`` comments (JSON has none), keeping line numbers for error pointers."""
+    return "\n".join("" if line.lstrip().startswith("#") else line for line in cell.split("\n"))
 
 
 def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:

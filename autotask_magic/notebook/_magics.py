@@ -251,6 +251,7 @@ class AutotaskMagic(Magics, Configurable):
 
     def _fail(self, exc: BaseException) -> BaseException:
         """Remember ``exc`` for ``%autotask_last_error`` and make it render as one line."""
+        _display.notebook_advice(exc)
         self.last_error = exc
         self._last_error_tb = _display.format_traceback(exc)
         return _display.make_one_line(exc, verbose=self._verbose, secrets=self.session.secrets(), color=self._color())
@@ -490,12 +491,24 @@ def load_ipython_extension(ip: Any, **inject: Any) -> AutotaskMagic:
     magic = AutotaskMagic(shell=ip, **inject)
     ip.register_magics(magic)
     _MAGICS[id(ip)] = magic
+    cleanup = getattr(ip, "input_transformers_cleanup", None)
+    if cleanup is not None and keep_empty_cell not in cleanup:
+        cleanup.append(keep_empty_cell)
     completer = getattr(ip, "Completer", None)
     if completer is not None and hasattr(completer, "custom_matchers"):
         matcher = magic.complete
         _mark_matcher(matcher)
         completer.custom_matchers.append(matcher)
     return magic
+
+
+def keep_empty_cell(lines: list[str]) -> list[str]:
+    """IPython input transformer: a ``%%autotask`` cell with nothing below its first line reaches the
+    magic (with a blank body) instead of IPython's "the cell body is empty" error, so
+    ``%%autotask GET /Companies/0`` alone works, and an empty query cell gets the magic's own answer."""
+    if lines and lines[0].lstrip().startswith("%%autotask") and not "".join(lines[1:]).strip():
+        return [lines[0].rstrip("\n") + "\n", " \n"]
+    return lines
 
 
 def _mark_matcher(fn: Any) -> None:
@@ -512,6 +525,9 @@ def unload_ipython_extension(ip: Any) -> None:
     if magic is None:
         return
     magic.close()
+    cleanup = getattr(ip, "input_transformers_cleanup", None)
+    if cleanup is not None and keep_empty_cell in cleanup:
+        cleanup.remove(keep_empty_cell)
     completer = getattr(ip, "Completer", None)
     matchers = getattr(completer, "custom_matchers", None)
     if matchers is not None:

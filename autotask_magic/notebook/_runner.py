@@ -5,10 +5,11 @@ client, with progress, dry runs and partial results; what comes back is shown th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from .._exceptions import AutotaskError, IncompletePullError, QuerySyntaxError
+from .._exceptions import AutotaskError, IncompletePullError, QuerySyntaxError, WriteOutcomeUnknownError
 from . import _display
 from ._commands import ENTITY_RE, FieldsCommand, QueryCommand, RequestCommand
 from ._output import store_and_show, summary_text
@@ -72,7 +73,8 @@ class Runner:
         filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
         if cmd.count:
-            n = client.count(cmd.entity, filter_ or None)
+            with _interruptible(f"POST /{cmd.entity}/query/count", write=False):
+                n = client.count(cmd.entity, filter_ or None)
             if cmd.output:
                 self._store(cmd.output, n, noun=cmd.entity)
                 return None
@@ -196,7 +198,8 @@ class Runner:
             self.say(self.render_request(cmd.method, cmd.path, cmd.body, cmd.params))
             return None
         client = self.session.ensure_client()
-        result = client.request(cmd.method, cmd.path, json=cmd.body, params=cmd.params or None)
+        with _interruptible(f"{cmd.method} /{cmd.path}", write=cmd.method != "GET"):
+            result = client.request(cmd.method, cmd.path, json=cmd.body, params=cmd.params or None)
         segments = cmd.segments
         if segments and ENTITY_RE.match(segments[0]):
             self.session.known_entities.add(segments[0])
@@ -283,6 +286,25 @@ class Runner:
             self._store(cmd.output, df, rows=0)  # a field list: the summary line is enough
             return None
         return df
+
+
+@contextmanager
+def _interruptible(request: str, *, write: bool) -> Iterator[None]:
+    """Ctrl-C during one request: a one-line error instead of an httpcore traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if write:
+            raise WriteOutcomeUnknownError(
+                "interrupted (Ctrl-C) while waiting for the answer",
+                request=request,
+                hint="the change may or may not have been made; look before sending it again",
+            ) from None
+        raise AutotaskError(
+            "interrupted (Ctrl-C) while waiting for the answer; nothing was kept",
+            request=request,
+            hint="run the cell again",
+        ) from None
 
 
 def _check_field_names(entity: str, names: list[str], fields: Any) -> list[str]:
