@@ -4,16 +4,19 @@
 ``COMMON_ENTITIES`` and ``suggest_entity`` serve completion and "did you mean". Nothing here does I/O.
 """
 
+from ._dates import DATE_ONLY_FIELDS, is_date_only
 from ._metadata import BOOLEAN_TYPES, DATE_TYPES, FLOAT_TYPES, INTEGER_TYPES, EntityFields, FieldInfo
 from ._names import COMMON_ENTITIES, suggest_entity
 
 __all__ = [
     "BOOLEAN_TYPES",
     "COMMON_ENTITIES",
+    "DATE_ONLY_FIELDS",
     "DATE_TYPES",
     "FLOAT_TYPES",
     "INTEGER_TYPES",
     "EntityFields",
     "FieldInfo",
+    "is_date_only",
     "suggest_entity",
 ]

@@ -9,7 +9,13 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from .._exceptions import AutotaskError, IncompletePullError, QuerySyntaxError, WriteOutcomeUnknownError
+from .._exceptions import (
+    AutotaskError,
+    ConfigurationError,
+    IncompletePullError,
+    QuerySyntaxError,
+    WriteOutcomeUnknownError,
+)
 from . import _display
 from ._commands import ENTITY_RE, FieldsCommand, QueryCommand, RequestCommand
 from ._output import store_and_show, summary_text
@@ -60,17 +66,13 @@ class Runner:
     # ------------------------------------------------------------------------------ query
     def query(self, cmd: QueryCommand) -> Any:
         """Pull ``cmd`` into a DataFrame (or raw records, or a count); None when stored with ``-o``."""
-        from ..query._query import validate_filter
-
         session = self.session
         if cmd.dry_run:
-            fields = session.cached_fields(cmd.entity)
-            filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity) if fields is not None else list(cmd.filter)
-            self._dry_run_query(cmd, filter_, fields)
+            self._dry_run_query(cmd)
             return None
         client = session.ensure_client()
         fields = session.entity_fields(client, cmd.entity)
-        filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
+        filter_ = self._prepare(cmd, fields)
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
         if cmd.count:
             with _interruptible(f"POST /{cmd.entity}/query/count", write=False):
@@ -178,17 +180,43 @@ class Runner:
         err.cause = cause
         return err
 
-    def _dry_run_query(self, cmd: QueryCommand, filter_: list[dict[str, Any]], fields: Any) -> None:
+    def _prepare(self, cmd: QueryCommand, fields: Any) -> list[dict[str, Any]]:
+        """The filter as it is sent: checked against the metadata, date literals read for the zone."""
+        from ..query._dates import localize_dates
+        from ..query._query import validate_filter
+
+        filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
+        return localize_dates(filter_, fields, cmd.tz or self.options.timezone)
+
+    def _dry_run_query(self, cmd: QueryCommand) -> None:
+        """Show exactly the request a real run sends: the same checks, labels resolved, the same body.
+
+        Without the entity's metadata in this kernel it is loaded first (and the output says so); when
+        there is no session to load it from, the request is shown unchecked, saying what is not known.
+        """
         from ..client._client import query_body
 
-        # The same body the client builds, so the dry run shows exactly what would be sent.
-        body = query_body(filter_, cmd.fields, cmd.limit, self.options.page_size)
+        fields = self.session.cached_fields(cmd.entity)
+        note = ""
+        if fields is None:
+            try:
+                fields = self.session.entity_fields(self.session.ensure_client(), cmd.entity)
+                note = f"\n(to check it, the field metadata of {cmd.entity} was loaded; the query itself was not sent)"
+            except ConfigurationError as exc:
+                if exc.message != "not logged in":
+                    raise
+                note = (
+                    "\n(not checked: not logged in, so field names, picklist labels and dates are shown as typed; "
+                    "the real run checks them first)"
+                )
+        filter_ = self._prepare(cmd, fields) if fields is not None else list(cmd.filter)
+        field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
+        body = query_body(filter_, field_list, cmd.limit, self.options.page_size)
         if cmd.count:
             path = f"{cmd.entity}/query/count"
             body = {"filter": body["filter"]}
         else:
             path = f"{cmd.entity}/query"
-        note = "" if fields is not None else "\n(field names not checked: metadata not loaded yet)"
         self.say(self.render_request("POST", path, body) + note)
 
     # ------------------------------------------------------------------------------ raw requests

@@ -399,7 +399,11 @@ def test_dry_run_logged_in_shows_real_url_and_no_secret(ip: Any, magic: Any, sho
     ip.user_ns["body"] = {"title": "x"}
     assert run(ip, "%autotask POST /Tickets --body body --dry-run").success
     assert run(ip, "%autotask query Tickets --dry-run --limit 10 where status != 5").success
-    assert sandbox.stats.api_requests == 0
+    # only the metadata the check needs (issue 14 point 4); no write, no query
+    assert set(endpoint_counts(sandbox)) == {
+        "GET /Tickets/entityInformation/fields",
+        "GET /Tickets/entityInformation/userDefinedFields",
+    }
     text = shown.text()
     assert f"POST {sandbox.base_url}Tickets\n" in text
     assert f"POST {sandbox.base_url}Tickets/query\n" in text
