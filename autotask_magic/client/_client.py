@@ -643,7 +643,9 @@ def query_body(
     """The JSON body of ``POST {Entity}/query`` exactly as the client sends it (also used by dry runs)."""
     body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
     if fields:
-        include = list(fields)
+        # A UDF is asked for as "udf.<name>" (the column name); the server knows them only as one
+        # "userDefinedFields" list, and the frame keeps the UDF columns asked for.
+        include = list(dict.fromkeys("userDefinedFields" if f.startswith("udf.") else f for f in fields))
         # Autotask needs id in IncludeFields to page past the first page.
         if (limit is None or limit > page_size) and not any(f.lower() == "id" for f in include):
             include.insert(0, "id")

@@ -21,7 +21,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ConfigurationError, QuerySyntaxError
-from ..entities._names import suggest_entity
+from ..entities._names import COMMON_ENTITIES, suggest_entity
 from . import _line
 
 __all__ = [
@@ -531,7 +531,10 @@ def parse_fields(rest: str) -> FieldsCommand:
 def unknown_command(head: str, known_entities: set[str]) -> UsageError:
     """The error for ``%autotask WORD`` that is no command; an entity-like word earns "did you mean"."""
     hint = ""
-    entity = suggest_entity(head, known_entities) if ENTITY_RE.match(head) else None
+    if head in known_entities or head in COMMON_ENTITIES:
+        entity: str | None = head  # an entity typed without "query"
+    else:
+        entity = suggest_entity(head, known_entities) if ENTITY_RE.match(head) else None
     if entity is None and ENTITY_RE.match(head) and head[:1].isupper():
         entity = head
     if entity is not None:

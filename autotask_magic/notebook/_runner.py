@@ -184,8 +184,10 @@ class Runner:
         """The filter as it is sent: checked against the metadata, date literals read for the zone."""
         from ..query._dates import localize_dates
         from ..query._query import validate_filter
+        from ..query._types import check_value_types
 
         filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
+        check_value_types(cmd.filter, filter_, fields)
         return localize_dates(filter_, fields, cmd.tz or self.options.timezone)
 
     def _dry_run_query(self, cmd: QueryCommand) -> None:
@@ -336,14 +338,24 @@ def _interruptible(request: str, *, write: bool) -> Iterator[None]:
 
 
 def _check_field_names(entity: str, names: list[str], fields: Any) -> list[str]:
+    """``--fields`` names as the metadata spells them; a UDF as ``%autotask fields`` lists it
+    (``udf.Root Cause``, also ``udf."Root Cause"``) becomes the column name ``udf.<name>``."""
     out = []
     for name in names:
-        info = fields.get(name) if fields is not None else None
-        if info is None and fields is not None:
-            suggestion = fields.suggest(name)
-            hint = f"did you mean {suggestion}?" if suggestion else f"%autotask fields {entity} lists them"
+        udf = name[:4].lower() == "udf."
+        bare = name[4:].strip().strip("\"'") if udf else name
+        if fields is None:
+            out.append(f"udf.{bare}" if udf else name)
+            continue
+        info = fields.get(bare, udf=True if udf else None)
+        if info is None:
+            suggestion = fields.suggest(bare, udf=udf)
+            if suggestion:
+                hint = f'did you mean udf."{suggestion}"?' if udf else f"did you mean {suggestion}?"
+            else:
+                hint = f"%autotask fields {entity} lists them"
             raise QuerySyntaxError(f"unknown field {name!r} in --fields for {entity}", hint=hint)
-        out.append(getattr(info, "name", name) if info is not None else name)
+        out.append(f"udf.{info.name}" if getattr(info, "is_udf", False) else info.name)
     return out
 
 
