@@ -78,6 +78,21 @@ class QueryCommand:
     dry_run: bool = False
     raw: bool = False
 
+    @property
+    def line(self) -> str:
+        """The query as one ``%autotask`` line (what a partial result belongs to)."""
+        parts = [f"%autotask query {self.entity}"]
+        if self.fields:
+            parts.append("--fields " + ",".join(self.fields))
+        if self.limit is not None:
+            parts.append(f"--limit {self.limit}")
+        if self.tz:
+            parts.append(f"--tz {self.tz}")
+        condition = " ".join(self.text.split())
+        if condition:
+            parts.append(f"where {condition}")
+        return " ".join(parts)
+
 
 @dataclass(frozen=True)
 class RequestCommand:

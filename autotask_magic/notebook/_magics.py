@@ -437,10 +437,17 @@ class AutotaskMagic(Magics, Configurable):
 
         from ._complete import completions
 
+        from ._complete import in_autotask
+
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
             entities = sorted(set(COMMON_ENTITIES) | self.session.known_entities)
             candidates = completions(context, entities, self._field_names)
+            if not candidates and in_autotask(context) and context.token:
+                # Inside %autotask, IPython's other matchers only offer junk (%time for a field name,
+                # ConnectionError for a path). IPython suppresses them only for a non-empty answer, so
+                # the answer is the word as typed: completing changes nothing.
+                candidates = [context.token]
         except Exception:
             return empty
         if not candidates:

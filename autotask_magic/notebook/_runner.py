@@ -145,15 +145,19 @@ class Runner:
             )
         except KeyboardInterrupt as exc:
             progress.finish()
-            raise self._partial(cmd.entity, exc, fields, labels, tz, progress.pages) from None
+            raise self._partial(cmd, exc, fields, labels, tz, progress.pages) from None
         except IncompletePullError as exc:
             progress.finish()
-            raise self._partial(cmd.entity, exc, fields, labels, tz, progress.pages) from exc
+            raise self._partial(cmd, exc, fields, labels, tz, progress.pages) from exc
 
     def _partial(
-        self, entity: str, exc: BaseException, fields: Any, labels: bool, tz: str, shown_pages: int
+        self, cmd: QueryCommand, exc: BaseException, fields: Any, labels: bool, tz: str, shown_pages: int
     ) -> IncompletePullError:
-        """A stopped pull: keep what was fetched in ``_autotask_partial`` and say so in one error."""
+        """A stopped pull: keep what was fetched in ``_autotask_partial`` (marked with its query and
+        time) and say so in one error."""
+        from ._partial import mark_partial
+
+        entity = cmd.entity
         records = getattr(exc, "records", None)
         pages = getattr(exc, "pages", None) or shown_pages
         cause = getattr(exc, "cause", None) if isinstance(exc, IncompletePullError) else exc
@@ -164,6 +168,7 @@ class Runner:
         frame = getattr(exc, "frame", None)
         if isinstance(records, list):
             partial = frame if frame is not None else _partial_frame(entity, records, fields, labels, tz, pages)
+            partial = mark_partial(partial, cmd.line, int(pages or 0))
             if self.session.shell is not None:
                 self.user_ns()[PARTIAL_NAME] = partial
             message = (

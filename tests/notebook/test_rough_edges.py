@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -76,3 +77,63 @@ def test_values_are_checked_against_the_field_type_before_sending(
     assert isinstance(result.error_in_exec, QuerySyntaxError)
     assert message in str(result.error_in_exec)
     assert sandbox.stats.api_requests == 0
+
+
+# ------------------------------------------------------------------------------ point 16
+
+
+def _complete(ip: Any, text: str) -> list[str]:
+    from IPython.core.completer import provisionalcompleter
+
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(text, len(text))]
+
+
+def test_completion_offers_no_junk_inside_the_magic(ip: Any, magic: Any) -> None:
+    texts = _complete(ip, "%autotask query Tickets --fields id,ti")
+    assert not any(t.startswith("%") or t in ("time", "timeit") for t in texts), texts
+    texts = _complete(ip, "%autotask GET /Companies/174/Con")
+    assert "ConnectionError" not in texts
+    assert any(t.endswith("Contacts") for t in texts), texts
+    # outside the magic IPython completes as usual
+    assert "ConnectionError" in _complete(ip, "ConnectionErr")
+
+
+def test_field_completion_after_fields_once_metadata_is_known(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    run(ip, "%autotask fields Tickets")
+    assert "title" in _complete(ip, "%autotask query Tickets --fields id,ti")
+
+
+# ------------------------------------------------------------------------------ point 18
+
+
+def test_the_partial_result_says_which_pull_and_when(
+    ip: Any, magic: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    from autotask_magic.notebook import _display
+
+    login(ip, magic, sandbox)
+    original = _display.Progress.update
+
+    def interrupt_on_page_2(self: Any, info: Any) -> None:
+        original(self, info)
+        if info.pages == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_display.Progress, "update", interrupt_on_page_2)
+    assert not run(ip, "%autotask query Tickets where id > 0").success
+    monkeypatch.setattr(_display.Progress, "update", original)
+    assert run(ip, "%autotask query Companies --limit 2").success  # a later pull succeeds
+    partial = ip.user_ns["_autotask_partial"]
+    info = partial.attrs["autotask"]
+    assert info["query"] == "%autotask query Tickets where id > 0" and info["partial"] is True
+    assert info["stopped_at"].endswith("+00:00") and info["records"] == len(partial)
+    text = repr(partial)
+    assert text.startswith("partial result of `%autotask query Tickets where id > 0`: ")
+    assert re.search(r"stopped \d+ s ago \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) — not the latest pull", text)
+    assert "partial result of" in partial._repr_html_()
+    derived = partial[partial["id"] > 0]
+    assert type(derived) is pd.DataFrame  # derived frames are plain
