@@ -435,9 +435,7 @@ class AutotaskMagic(Magics, Configurable):
         bodies, after ``--fields`` and after ``where``, once the entity's metadata is known."""
         from IPython.core.completer import SimpleCompletion
 
-        from ._complete import completions
-
-        from ._complete import in_autotask
+        from ._complete import completions, in_autotask
 
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
