@@ -36,3 +36,19 @@ def test_timeout_config_applies_to_the_live_client(ip: Any, magic: Any, shown: S
     assert magic.client._http.timeout.read == 5.0  # what httpx really waits
     run(ip, "%config AutotaskMagic.timeout = -1")  # %config logs the refusal; the value stays
     assert magic.timeout == 5.0 and magic.client.timeout == 5.0
+
+
+def test_a_refresh_not_yet_needed_never_fails_a_pull(ip: Any, magic: Any, shown: Shown) -> None:
+    """Point 10: the client-side token-endpoint limit is full, the token is due for its early refresh
+    but still valid: the pull goes on with it instead of failing with "token endpoint limit reached"."""
+    import time
+
+    assert run(ip, "%autotask_login --sandbox --tickets 1200 --token-ttl 4s").success
+    manager = magic.client.manager
+    while manager._token_window.wait_time() == 0:  # fill the 8-per-60-s window the way a long pull would
+        manager.refresh()
+    time.sleep(2.2)  # past the early-refresh point (half of 4 s), well before expiry
+    assert manager.status().expires_at is not None
+    result = run(ip, "%autotask query Tickets --fields id,title")
+    assert result.success, result.error_in_exec
+    assert len(result.result) == 1200
