@@ -137,3 +137,16 @@ def test_the_partial_result_says_which_pull_and_when(
     assert "partial result of" in partial._repr_html_()
     derived = partial[partial["id"] > 0]
     assert type(derived) is pd.DataFrame  # derived frames are plain
+
+
+# ------------------------------------------------------------------------------ point 14
+
+
+def test_empty_and_full_results_have_the_same_dtypes(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    empty = run(ip, "%autotask query Tickets where id < 0").result
+    few = run(ip, "%autotask query Tickets --limit 3").result
+    full = run(ip, "%autotask query Tickets").result
+    assert len(empty) == 0 and len(few) == 3 and full["contactID"].isna().any()
+    assert empty.dtypes.to_dict() == few.dtypes.to_dict() == full.dtypes.to_dict()
+    assert str(full["contactID"].dtype) == "Int64" and str(full["id"].dtype) == "int64"
