@@ -386,12 +386,16 @@ def _udf_order(
 
 def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     column = _convert_values(values, info, name, tz)
-    if info is not None and info.kind == "integer" and isinstance(column, np.ndarray) and column.dtype == np.int64:
-        # An integer field that may be empty (not required, not the id) is nullable Int64 whether this
-        # page, or an empty result, has a gap or not: every result of a query has the same dtypes.
-        if not info.is_required and info.name.lower() != "id":
-            return pd.arrays.IntegerArray(column, np.zeros(len(column), dtype=bool))
+    if _nullable_int(info) and isinstance(column, np.ndarray) and column.dtype == np.int64:
+        # An integer field that may be empty is nullable Int64 whether this page, or an empty result,
+        # has a gap or not: every result of a query has the same dtypes.
+        return pd.arrays.IntegerArray(column, np.zeros(len(column), dtype=bool))
     return column
+
+
+def _nullable_int(info: FieldInfo | None) -> bool:
+    """An integer field that may be empty: not required and not the id."""
+    return info is not None and info.kind == "integer" and not info.is_required and info.name.lower() != "id"
 
 
 def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
