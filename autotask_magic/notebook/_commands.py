@@ -54,6 +54,8 @@ USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
                    --where TEXT  --dry-run  --raw
     condition:     status != 5 and createDate >= '2026-01-01' and (priority in (1, 2)
                    or title contains 'printer') and udf."Root Cause" = :cause
+    values:        only through :name, also in paths (GET /Companies/:cid/Contacts); options count
+                   anywhere on the line; a trailing '  # comment' is ignored
     """
 )
 
@@ -446,27 +448,21 @@ def _cell_body(cell: str | None) -> Any:
     try:
         return json.loads(cell, parse_constant=_no_constant)
     except _NotJSON as exc:
-        pos = cell.find(exc.args[0])
-        line = cell.count("\n", 0, pos) + 1
-        col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
-        err = QuerySyntaxError(
-            f"the cell is not valid JSON: {exc.args[0]} at line {line}, column {col}",
-            hint="JSON has no NaN or Infinity; write null (or a number)",
-        )
-        err.text, err.position = cell, pos
-        raise err from None
+        constant = exc.args[0]
+        raise _json_error(cell, cell.find(constant), constant, "JSON has no NaN or Infinity; write null") from None
     except json.JSONDecodeError as exc:
         # At the end of the cell, point after the last character, not at the line its newline opens.
         end = cell.find("\n", len(cell.rstrip()))
         pos = min(exc.pos, len(cell) if end == -1 else end)
-        line = cell.count("\n", 0, pos) + 1
-        col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
-        err = QuerySyntaxError(
-            f"the cell is not valid JSON: {exc.msg} at line {line}, column {col}",
-            hint="the body of a raw request is JSON",
-        )
-        err.text, err.position = cell, pos
-        raise err from None
+        raise _json_error(cell, pos, exc.msg, "the body of a raw request is JSON") from None
+
+
+def _json_error(cell: str, pos: int, what: str, hint: str) -> QuerySyntaxError:
+    line = cell.count("\n", 0, pos) + 1
+    col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
+    err = QuerySyntaxError(f"the cell is not valid JSON: {what} at line {line}, column {col}", hint=hint)
+    err.text, err.position = cell, pos
+    return err
 
 
 _PATH_PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)$")

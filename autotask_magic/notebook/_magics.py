@@ -102,32 +102,18 @@ class AutotaskMagic(Magics, Configurable):
             raise TraitError("page_size must be between 1 and 500 (the API's limit)")
         return value
 
-    @observe("page_size")
-    def _page_size_changed(self, change: Any) -> None:
+    @observe("page_size", "timeout")
+    def _live_setting_changed(self, change: Any) -> None:
         # %config after login applies to the session already open, not only to the next login.
         client = self.client
-        if client is not None and hasattr(client, "page_size"):
-            client.page_size = change["new"]
+        if client is not None and hasattr(client, change["name"]):
+            setattr(client, change["name"], change["new"])
 
-    @validate("timeout")
-    def _check_timeout(self, proposal: Any) -> float:
+    @validate("timeout", "sandbox_token_ttl")
+    def _check_seconds(self, proposal: Any) -> float:
         value = float(proposal["value"])
         if not value > 0:
-            raise TraitError("timeout must be a positive number of seconds")
-        return value
-
-    @observe("timeout")
-    def _timeout_changed(self, change: Any) -> None:
-        # Applies to the session already open, like page_size.
-        client = self.client
-        if client is not None and hasattr(client, "timeout"):
-            client.timeout = change["new"]
-
-    @validate("sandbox_token_ttl")
-    def _check_token_ttl(self, proposal: Any) -> float:
-        value = float(proposal["value"])
-        if not value > 0:
-            raise TraitError("sandbox_token_ttl must be a positive number of seconds")
+            raise TraitError(f"{proposal['trait'].name} must be a positive number of seconds")
         return value
 
     @validate("sandbox_latency_ms")

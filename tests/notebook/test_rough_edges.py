@@ -10,7 +10,7 @@ import pytest
 from autotask_magic import NotFoundError, QuerySyntaxError
 from autotask_magic.entities import suggest_entity
 from autotask_magic.sandbox import Sandbox
-from tests._support.shell import run
+from tests._support.shell import interrupt_on_page, run
 
 
 def login(ip: Any, magic: Any, sb: Sandbox) -> None:
@@ -113,19 +113,10 @@ def test_the_partial_result_says_which_pull_and_when(
 ) -> None:
     import pandas as pd
 
-    from autotask_magic.notebook import _display
-
     login(ip, magic, sandbox)
-    original = _display.Progress.update
-
-    def interrupt_on_page_2(self: Any, info: Any) -> None:
-        original(self, info)
-        if info.pages == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(_display.Progress, "update", interrupt_on_page_2)
-    assert not run(ip, "%autotask query Tickets where id > 0").success
-    monkeypatch.setattr(_display.Progress, "update", original)
+    with monkeypatch.context() as patch:
+        interrupt_on_page(patch, 2)
+        assert not run(ip, "%autotask query Tickets where id > 0").success
     assert run(ip, "%autotask query Companies --limit 2").success  # a later pull succeeds
     partial = ip.user_ns["_autotask_partial"]
     info = partial.attrs["autotask"]

@@ -22,9 +22,9 @@ from autotask_magic import (
     QueryError,
     QuerySyntaxError,
 )
-from autotask_magic.notebook import _display, _magics
+from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-from tests._support.shell import Shown, run
+from tests._support.shell import Shown, interrupt_on_page, run
 
 
 def login(ip: Any, magic: Any, sb: Sandbox, mode: str = "oauth") -> None:
@@ -324,14 +324,7 @@ def test_ctrl_c_keeps_partial_records(
     ip: Any, magic: Any, sandbox: Sandbox, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     login(ip, magic, sandbox)
-    original = _display.Progress.update
-
-    def interrupt_on_page_3(self: Any, info: Any) -> None:
-        original(self, info)
-        if info.pages == 3:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(_display.Progress, "update", interrupt_on_page_3)
+    interrupt_on_page(monkeypatch, 3)
     result = run(ip, "%autotask query Tickets")
     assert isinstance(result.error_in_exec, IncompletePullError)
     out = capsys.readouterr().out
