@@ -215,40 +215,6 @@ def split_where(rest: str) -> tuple[str, str | None]:
     return rest, None
 
 
-def _read_line(rest: str, takes_value: frozenset[str], *, where: bool = False) -> tuple[list[str], str | None]:
-    """``rest`` -> (argv for argparse, the condition after a bare ``where`` or None).
-
-    Options count wherever they stand (``_line`` grammar), also after ``where``: they and their
-    values go to argv and are blanked out of the condition, so its columns stay where they were typed.
-    """
-    found = _line.words(rest)
-    argv: list[str] = []
-    blank: list[tuple[int, int]] = []
-    where_at: int | None = None
-    i = 0
-    while i < len(found):
-        w = found[i]
-        if _line.is_option(w):
-            argv.append(w.value)
-            blank.append((w.start, w.end))
-            if w.raw.split("=", 1)[0] in takes_value and "=" not in w.raw and i + 1 < len(found):
-                i += 1
-                argv.append(found[i].value)
-                blank.append((found[i].start, found[i].end))
-        elif where and where_at is None and argv and w.raw.lower() == "where":
-            where_at = w.end
-        elif where_at is None:
-            argv.append(w.value)
-        i += 1
-    if where_at is None:
-        return argv, None
-    chars = list(rest[: found[-1].end])
-    for start, end in blank:
-        if start >= where_at:
-            chars[start:end] = " " * (end - start)
-    return argv, "".join(chars[where_at:]).strip()
-
-
 _QUERY_OPTIONS = (
     "where",
     "fields",
@@ -351,7 +317,7 @@ def parse_query(rest: str, cell: str | None, user_ns: Mapping[str, Any]) -> Quer
     from ..client._tz import check_timezone
     from ..query._query import parse_where, validate_filter
 
-    argv, where_text = _read_line(rest, _QUERY_VALUED, where=True)
+    argv, where_text = _line.split_options(rest, _QUERY_VALUED, where=True)
     args = _query_parser().parse_args(argv)
     entity = args.entity
     if not ENTITY_RE.match(entity):
@@ -407,7 +373,7 @@ def parse_request(
     """``METHOD /path [options]`` and a JSON cell -> a RequestCommand. ``api_root``: the session's, if known."""
     if cell:
         _refuse_option_lines(cell, "request", _REQUEST_OPTIONS, f"%%autotask {method} /PATH")
-    argv, _ = _read_line(rest, _REQUEST_VALUED)
+    argv, _ = _line.split_options(rest, _REQUEST_VALUED)
     args = _request_parser().parse_args([method, *argv])
     _check_output(args.output)
     path, params = clean_path(_bind_path(args.path, user_ns), api_root)
@@ -532,7 +498,7 @@ def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
 
 def parse_fields(rest: str) -> FieldsCommand:
     """``ENTITY [-o NAME]`` -> a FieldsCommand."""
-    args = _fields_parser().parse_args(_read_line(rest, frozenset({"-o", "--output"}))[0])
+    args = _fields_parser().parse_args(_line.split_options(rest, frozenset({"-o", "--output"}))[0])
     if not ENTITY_RE.match(args.entity):
         raise UsageError(f"{args.entity!r} is not an entity name")
     _check_output(args.output)

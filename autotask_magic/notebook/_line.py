@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from IPython.core.error import UsageError
 
-__all__ = ["Word", "is_option", "strip_comment", "words"]
+__all__ = ["Word", "is_option", "split_options", "strip_comment", "words"]
 
 _OPTION = re.compile(r"(?:--[A-Za-z][A-Za-z0-9_-]*|-[A-Za-z])(?:=.*)?", re.DOTALL)
 
@@ -80,3 +80,37 @@ def strip_comment(line: str) -> str:
 def is_option(word: Word) -> bool:
     """True for an unquoted ``--name``/``--name=value``/``-x`` word."""
     return not word.raw.startswith(("'", '"')) and _OPTION.fullmatch(word.raw) is not None
+
+
+def split_options(rest: str, takes_value: frozenset[str], *, where: bool = False) -> tuple[list[str], str | None]:
+    """``rest`` -> (argv for argparse, the condition after a bare ``where`` or None).
+
+    Options count wherever they stand (``_line`` grammar), also after ``where``: they and their
+    values go to argv and are blanked out of the condition, so its columns stay where they were typed.
+    """
+    found = words(rest)
+    argv: list[str] = []
+    blank: list[tuple[int, int]] = []
+    where_at: int | None = None
+    i = 0
+    while i < len(found):
+        w = found[i]
+        if is_option(w):
+            argv.append(w.value)
+            blank.append((w.start, w.end))
+            if w.raw.split("=", 1)[0] in takes_value and "=" not in w.raw and i + 1 < len(found):
+                i += 1
+                argv.append(found[i].value)
+                blank.append((found[i].start, found[i].end))
+        elif where and where_at is None and argv and w.raw.lower() == "where":
+            where_at = w.end
+        elif where_at is None:
+            argv.append(w.value)
+        i += 1
+    if where_at is None:
+        return argv, None
+    chars = list(rest[: found[-1].end])
+    for start, end in blank:
+        if start >= where_at:
+            chars[start:end] = " " * (end - start)
+    return argv, "".join(chars[where_at:]).strip()
