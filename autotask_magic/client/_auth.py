@@ -541,6 +541,8 @@ class CredentialManager:
                 fut = self._inflight
                 if fut is None and tok is not None and not force and not tok.due(self.clock):
                     return tok
+                if fut is None and tok is not None and not force and self._early_refresh_blocked(tok):
+                    return tok
                 leader = fut is None
                 if leader:
                     fut = self._inflight = Future()
@@ -555,6 +557,12 @@ class CredentialManager:
                     raise _clone(exc) from None
             return self._lead_fetch(fut)
         raise AuthenticationError("could not obtain an access token", hint="try again")
+
+    def _early_refresh_blocked(self, tok: _Token) -> bool:
+        """True when ``tok`` is due but still valid and the client-side token limit has no slot now:
+        the refresh is not yet needed, so it must neither wait nor fail a pull (a later call
+        refreshes once a slot is free, or when the token really expires)."""
+        return not tok.expired(self.clock) and self._token_window.wait_time() > 0
 
     def _lead_fetch(self, fut: Future[_Token]) -> _Token:
         self._notify()

@@ -182,6 +182,20 @@ class AutotaskClient:
         self._page_size = value
 
     @property
+    def timeout(self) -> float:
+        """Seconds to wait for each API request; setting it applies to the next request."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigurationError(f"timeout must be a positive number of seconds, got {value!r}")
+        self._timeout = float(value)
+        http = self.__dict__.get("_http")
+        if http is not None:
+            http.timeout = httpx.Timeout(self._timeout)
+
+    @property
     def base_url(self) -> str:
         """The API root ending with ``/V1.0/`` (zone discovery happens here on first use)."""
         return self.manager.api_base_url()
@@ -629,7 +643,9 @@ def query_body(
     """The JSON body of ``POST {Entity}/query`` exactly as the client sends it (also used by dry runs)."""
     body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
     if fields:
-        include = list(fields)
+        # A UDF is asked for as "udf.<name>" (the column name); the server knows them only as one
+        # "userDefinedFields" list, and the frame keeps the UDF columns asked for.
+        include = list(dict.fromkeys("userDefinedFields" if f.startswith("udf.") else f for f in fields))
         # Autotask needs id in IncludeFields to page past the first page.
         if (limit is None or limit > page_size) and not any(f.lower() == "id" for f in include):
             include.insert(0, "id")

@@ -385,6 +385,20 @@ def _udf_order(
 
 
 def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
+    column = _convert_values(values, info, name, tz)
+    if _nullable_int(info) and isinstance(column, np.ndarray) and column.dtype == np.int64:
+        # An integer field that may be empty is nullable Int64 whether this page, or an empty result,
+        # has a gap or not: every result of a query has the same dtypes.
+        return pd.arrays.IntegerArray(column, np.zeros(len(column), dtype=bool))
+    return column
+
+
+def _nullable_int(info: FieldInfo | None) -> bool:
+    """An integer field that may be empty: not required and not the id."""
+    return info is not None and info.kind == "integer" and not info.is_required and info.name.lower() != "id"
+
+
+def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     kind = info.kind if info is not None else None
     if kind is not None and kind != "boolean":
         # Metadata says what the column holds: convert straight away (one pass over the values) and

@@ -6,6 +6,7 @@ published API surface (167 entities, their operations, child paths and typed mod
 ``api_surface.json``. Nothing here does network I/O.
 """
 
+from ._dates import DATE_ONLY_FIELDS, is_date_only
 from ._metadata import BOOLEAN_TYPES, DATE_TYPES, FLOAT_TYPES, INTEGER_TYPES, EntityFields, FieldInfo
 from ._names import COMMON_ENTITIES, suggest_entity
 from ._surface import ApiSurface, ChildPath, EntitySurface, api_surface, field_kind
@@ -13,6 +14,7 @@ from ._surface import ApiSurface, ChildPath, EntitySurface, api_surface, field_k
 __all__ = [
     "BOOLEAN_TYPES",
     "COMMON_ENTITIES",
+    "DATE_ONLY_FIELDS",
     "DATE_TYPES",
     "FLOAT_TYPES",
     "INTEGER_TYPES",
@@ -23,5 +25,6 @@ __all__ = [
     "FieldInfo",
     "api_surface",
     "field_kind",
+    "is_date_only",
     "suggest_entity",
 ]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from ._dates import is_date_only
 
 __all__ = ["DATE_TYPES", "FLOAT_TYPES", "INTEGER_TYPES", "EntityFields", "FieldInfo"]
 
@@ -40,11 +42,14 @@ class FieldInfo:
     is_required: bool = False
     is_read_only: bool = False
     is_queryable: bool = True
+    date_only: bool = False  #: a calendar day sent as a datetime at midnight UTC (``_dates``)
 
     @property
     def kind(self) -> str:
         """The field's broad kind: integer, float, date, datetime, boolean or string."""
         dt = self.data_type.lower()
+        if self.date_only and dt in DATE_TYPES:
+            return "date"
         if dt in INTEGER_TYPES:
             return "integer"
         if dt in FLOAT_TYPES:
@@ -110,6 +115,8 @@ class EntityFields:
 
     def __init__(self, entity: str, fields: Iterable[FieldInfo], udfs: Iterable[FieldInfo] = ()) -> None:
         self.entity = entity
+        # The metadata calls every date a datetime; the hand-made list knows the calendar days.
+        fields = [replace(f, date_only=True) if is_date_only(entity, f.name) else f for f in fields]
         self._fields: dict[str, FieldInfo] = {f.name: f for f in fields}
         self._udfs: dict[str, FieldInfo] = {f.name: f for f in udfs}
         self._fold = {name.casefold(): name for name in reversed(list(self._fields))}

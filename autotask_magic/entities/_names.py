@@ -112,5 +112,7 @@ def suggest_entity(name: str, known: Iterable[str] = ()) -> str | None:
     lowered = {n.lower(): n for n in names}
     if name.lower() in lowered and lowered[name.lower()] != name:
         return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    # Never the input itself: "did you mean TicketNotes?" for TicketNotes helps nobody.
+    others = [low for low in lowered if low != name.lower()]
+    match = difflib.get_close_matches(name.lower(), others, n=1, cutoff=0.75)
     return lowered[match[0]] if match else None

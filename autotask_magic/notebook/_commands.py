@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import keyword
 import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,7 +21,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ConfigurationError, QuerySyntaxError
-from ..entities._names import suggest_entity
+from ..entities._names import COMMON_ENTITIES, suggest_entity
+from . import _line
 
 __all__ = [
     "METHODS",
@@ -52,6 +54,8 @@ USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
                    --where TEXT  --dry-run  --raw
     condition:     status != 5 and createDate >= '2026-01-01' and (priority in (1, 2)
                    or title contains 'printer') and udf."Root Cause" = :cause
+    values:        only through :name, also in paths (GET /Companies/:cid/Contacts); options count
+                   anywhere on the line; a trailing '  # comment' is ignored
     """
 )
 
@@ -75,6 +79,21 @@ class QueryCommand:
     tz: str | None = None  # None: the AutotaskMagic.timezone default
     dry_run: bool = False
     raw: bool = False
+
+    @property
+    def line(self) -> str:
+        """The query as one ``%autotask`` line (what a partial result belongs to)."""
+        parts = [f"%autotask query {self.entity}"]
+        if self.fields:
+            parts.append("--fields " + ",".join(self.fields))
+        if self.limit is not None:
+            parts.append(f"--limit {self.limit}")
+        if self.tz:
+            parts.append(f"--tz {self.tz}")
+        condition = " ".join(self.text.split())
+        if condition:
+            parts.append(f"where {condition}")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -117,7 +136,7 @@ class LoginCommand:
     ca_bundle: str | None = None
     tickets: int | None = None
     token_ttl: float | None = None
-    latency: int | None = None
+    latency: int | None = None  # milliseconds (the option reads a duration)
     no_check: bool = False
 
 
@@ -169,24 +188,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?", re.IGNORECASE)
+MAX_LATENCY_S = 10.0
+
+
+def duration(text: str) -> float:
+    """``500ms``, ``0.5s``, ``2s`` or ``2`` -> seconds (one meaning for every duration option: a bare
+    number is seconds)."""
+    m = _DURATION.fullmatch(text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 500ms, 0.5s or 2s, got {text!r}")
+    value = float(m.group(1))
+    return value / 1000 if (m.group(2) or "s").lower() == "ms" else value
+
+
 def split_words(line: str) -> list[str]:
-    """Shell-like words of a magic line; unbalanced quotes are a one-line UsageError."""
-    from IPython.utils.process import arg_split
-
-    try:
-        return arg_split(line, posix=True, strict=True)
-    except ValueError as exc:
-        raise UsageError(f"cannot read the line: {exc} (unbalanced quotes?)") from None
-
-
-_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\S+")
+    """The words of a magic line (``_line`` grammar: quotes removed, the trailing comment dropped)."""
+    return [w.value for w in _line.words(line)]
 
 
 def split_where(rest: str) -> tuple[str, str | None]:
     """Split ``Tickets --limit 5 where status != 5`` at the first bare ``where`` word."""
-    for i, m in enumerate(_TOKEN.finditer(rest)):
-        if i > 0 and m.group(0).lower() == "where":
-            return rest[: m.start()], rest[m.end() :].strip()
+    for i, w in enumerate(_line.words(rest)):
+        if i > 0 and w.raw.lower() == "where":
+            return rest[: w.start], _line.strip_comment(rest[w.end :]).strip()
     return rest, None
 
 
@@ -204,24 +229,51 @@ _QUERY_OPTIONS = (
     "raw",
 )
 _REQUEST_OPTIONS = ("body", "dry-run", "raw", "output")
+_QUERY_VALUED = frozenset({"--where", "--fields", "--limit", "-o", "--output", "--tz"})
+_REQUEST_VALUED = frozenset({"--body", "-o", "--output"})
+
+
+def _check_query_options(args: argparse.Namespace) -> None:
+    """Refuse options that one another would silently ignore (``--count --limit 5``)."""
+    if args.count:
+        given = {
+            "--raw": args.raw,
+            "--limit": args.limit is not None,
+            "--fields": args.fields is not None,
+            "--labels": bool(args.labels),
+            "--parallel": bool(args.parallel),
+        }
+        clash = next((option for option, on in given.items() if on), None)
+        if clash is not None:
+            raise UsageError(
+                f"--count and {clash} do not go together (a count returns a number, not rows); drop one of them"
+            )
+    if args.raw and args.labels:  # --no-labels is what --raw does anyway
+        raise UsageError("--raw and --labels do not go together (raw records have no label columns); drop one")
 
 
 def _refuse_option_lines(cell: str, kind: str, options: tuple[str, ...], first_line: str) -> None:
-    """Refuse a cell-body line that starts with an option (``--fields a,b``, ``-o name``).
+    """Refuse an option in the cell body (``--fields a,b``, ``… -o name``), wherever it stands on a line.
 
-    The query language reads ``--`` as a comment, so such a line would be silently ignored; options
+    The query language reads ``--`` as a comment, so such an option would be silently ignored; options
     belong on the ``%%autotask`` line.
     """
-    pattern = re.compile(r"^\s*(--(?:" + "|".join(map(re.escape, options)) + r")|-o)(?=[\s=]|$)")
+    known = {f"--{o}" for o in options} | {"-o"}
     for number, body_line in enumerate(cell.splitlines(), start=2):
-        m = pattern.match(body_line)
-        if m:
-            option = m.group(1)
-            example = f"{first_line} {option} …"
-            raise UsageError(
-                f"{option} on line {number} of the cell is not read as an option: options go on the first "
-                f"line ({example})" + (" — in a query body '--' starts a comment" if kind == "query" else "")
-            )
+        try:
+            found = _line.words(body_line)
+        except UsageError:  # an apostrophe in a comment: the line start is all that can be judged
+            found = _line.words(body_line.split("'")[0].split('"')[0])
+        for w in found:
+            if kind == "query" and w.raw.startswith("--") and not _line.is_option(w):
+                break  # "-- note": the query language's comment
+            option = w.raw.split("=", 1)[0]
+            if _line.is_option(w) and option in known:
+                example = f"{first_line} {option} …"
+                raise UsageError(
+                    f"{option} on line {number} of the cell is not read as an option: options go on the first "
+                    f"line ({example})" + (" — in a query body '--' starts a comment" if kind == "query" else "")
+                )
 
 
 def _magic_param_hint(exc: QuerySyntaxError) -> QuerySyntaxError:
@@ -234,7 +286,7 @@ def _magic_param_hint(exc: QuerySyntaxError) -> QuerySyntaxError:
 
 
 def _check_output(name: str | None) -> None:
-    if name is not None and not _IDENT_RE.match(name):
+    if name is not None and (not _IDENT_RE.match(name) or keyword.iskeyword(name)):
         raise UsageError(f"-o needs a Python variable name, got {name!r}")
 
 
@@ -265,25 +317,31 @@ def parse_query(rest: str, cell: str | None, user_ns: Mapping[str, Any]) -> Quer
     from ..client._tz import check_timezone
     from ..query import parse_where, validate_filter
 
-    left, where_text = split_where(rest)
-    args = _query_parser().parse_args(split_words(left))
+    argv, where_text = _line.split_options(rest, _QUERY_VALUED, where=True)
+    args = _query_parser().parse_args(argv)
     entity = args.entity
     if not ENTITY_RE.match(entity):
         raise UsageError(f"{entity!r} is not an entity name (e.g. Tickets, Companies)")
     _check_output(args.output)
-    sources = [t for t in (args.where, where_text, cell if cell and cell.strip() else None) if t]
+    if cell:
+        _refuse_option_lines(cell, "query", _QUERY_OPTIONS, f"%%autotask query {entity}")
+    sources = [t for t in (args.where, where_text, cell) if t is not None]
     if len(sources) > 1:
         raise UsageError("give the condition once: in the cell body, after 'where', or with --where")
     text = sources[0] if sources else ""
-    if cell:
-        _refuse_option_lines(cell, "query", _QUERY_OPTIONS, f"%%autotask query {entity}")
-    if args.count and args.raw:
-        raise UsageError("--count and --raw do not go together")
+    _check_query_options(args)
     # Syntax, operators and the UDF rule are checked here, before login or any request.
     try:
         parsed = parse_where(text, _Namespace(user_ns))
     except QuerySyntaxError as exc:
         raise _magic_param_hint(exc) from None
+    if sources and not parsed:
+        # A bare "%autotask query ENTITY" is a deliberate full pull; an empty condition is a mistake.
+        where = "the cell body" if cell is not None else ("--where" if args.where is not None else "'where'")
+        raise UsageError(
+            f"{where} holds no condition, so every {entity} record would be pulled; write one (e.g. id > 0), "
+            "or leave it out for a deliberate full pull"
+        )
     validate_filter(parsed, None, entity=entity)
     if args.tz:
         try:
@@ -315,9 +373,10 @@ def parse_request(
     """``METHOD /path [options]`` and a JSON cell -> a RequestCommand. ``api_root``: the session's, if known."""
     if cell:
         _refuse_option_lines(cell, "request", _REQUEST_OPTIONS, f"%%autotask {method} /PATH")
-    args = _request_parser().parse_args([method, *split_words(rest)])
+    argv, _ = _line.split_options(rest, _REQUEST_VALUED)
+    args = _request_parser().parse_args([method, *argv])
     _check_output(args.output)
-    path, params = clean_path(args.path, api_root)
+    path, params = clean_path(_bind_path(args.path, user_ns), api_root)
     if args.body is not None and cell and cell.strip():
         raise UsageError("give the body once: in the cell or with --body NAME")
     body = _named_body(args.body, user_ns) if args.body is not None else _cell_body(cell)
@@ -340,7 +399,7 @@ def _named_body(name: str, user_ns: Mapping[str, Any]) -> Any:
     if not isinstance(body, (dict, list)):
         raise UsageError(f"--body {name}: expected a dict or list, got {type(body).__name__}")
     try:
-        json.dumps(body)
+        json.dumps(body, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"--body {name} cannot be sent as JSON: {exc}") from None
     return body
@@ -349,20 +408,66 @@ def _named_body(name: str, user_ns: Mapping[str, Any]) -> Any:
 def _cell_body(cell: str | None) -> Any:
     if not cell or not cell.strip():
         return None
+    cell = _drop_comment_lines(cell)
+    if not cell.strip():
+        return None
     try:
-        return json.loads(cell)
+        return json.loads(cell, parse_constant=_no_constant)
+    except _NotJSON as exc:
+        constant = exc.args[0]
+        raise _json_error(cell, cell.find(constant), constant, "JSON has no NaN or Infinity; write null") from None
     except json.JSONDecodeError as exc:
         # At the end of the cell, point after the last character, not at the line its newline opens.
         end = cell.find("\n", len(cell.rstrip()))
         pos = min(exc.pos, len(cell) if end == -1 else end)
-        line = cell.count("\n", 0, pos) + 1
-        col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
-        err = QuerySyntaxError(
-            f"the cell is not valid JSON: {exc.msg} at line {line}, column {col}",
-            hint="the body of a raw request is JSON",
-        )
-        err.text, err.position = cell, pos
-        raise err from None
+        raise _json_error(cell, pos, exc.msg, "the body of a raw request is JSON") from None
+
+
+def _json_error(cell: str, pos: int, what: str, hint: str) -> QuerySyntaxError:
+    line = cell.count("\n", 0, pos) + 1
+    col = pos - (cell.rfind("\n", 0, pos) + 1) + 1
+    err = QuerySyntaxError(f"the cell is not valid JSON: {what} at line {line}, column {col}", hint=hint)
+    err.text, err.position = cell, pos
+    return err
+
+
+_PATH_PARAM = re.compile(r"^:([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _bind_path(path: str, user_ns: Mapping[str, Any]) -> str:
+    """``/Companies/:cid/Contacts`` -> ``/Companies/174/Contacts``: a ``:name`` segment takes the variable's
+    value, percent-encoded as one segment (a ``/`` or ``?`` in it cannot reach another path)."""
+    from urllib.parse import quote
+
+    if "\\" in path:
+        raise UsageError("the path may not contain a backslash; give a path like /Companies/0")
+    head, sep, query = path.partition("?")
+    segments = head.split("/")
+    for k, segment in enumerate(segments):
+        m = _PATH_PARAM.match(segment)
+        if not m:
+            continue
+        name = m.group(1)
+        if name not in user_ns:
+            raise UsageError(f"unknown parameter :{name} in the path: define {name} = ... in a cell first")
+        value = user_ns[name]
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and not value):
+            raise UsageError(f":{name} in the path needs a whole number or non-empty text, got {type(value).__name__}")
+        segments[k] = quote(str(value), safe="")
+    return "/".join(segments) + sep + query
+
+
+class _NotJSON(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJSON(name)
+
+
+def _drop_comment_lines(cell: str) -> str:
+    """Blank out whole-line ``#`` comments (JSON has none), keeping line numbers for error pointers."""
+    return "\n".join("" if line.lstrip().startswith("#") else line for line in cell.split("\n"))
 
 
 def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
@@ -377,6 +482,8 @@ def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
     for prefix in ("atservicesrest/v1.0/", "v1.0/"):
         if path.lower().startswith(prefix):
             path = path[len(prefix) :]
+    if "#" in path:
+        raise UsageError("the path may not contain '#' (a URL fragment is never sent); give a path like /Tickets/1")
     parts = urlsplit(path)
     path, query = parts.path, parts.query
     if any(seg in ("..", ".") for seg in path.split("/")):
@@ -391,7 +498,7 @@ def clean_path(raw: str, api_root: str | None) -> tuple[str, dict[str, str]]:
 
 def parse_fields(rest: str) -> FieldsCommand:
     """``ENTITY [-o NAME]`` -> a FieldsCommand."""
-    args = _fields_parser().parse_args(split_words(rest))
+    args = _fields_parser().parse_args(_line.split_options(rest, frozenset({"-o", "--output"}))[0])
     if not ENTITY_RE.match(args.entity):
         raise UsageError(f"{args.entity!r} is not an entity name")
     _check_output(args.output)
@@ -401,7 +508,10 @@ def parse_fields(rest: str) -> FieldsCommand:
 def unknown_command(head: str, known_entities: set[str]) -> UsageError:
     """The error for ``%autotask WORD`` that is no command; an entity-like word earns "did you mean"."""
     hint = ""
-    entity = suggest_entity(head, known_entities) if ENTITY_RE.match(head) else None
+    if head in known_entities or head in COMMON_ENTITIES:
+        entity: str | None = head  # an entity typed without "query"
+    else:
+        entity = suggest_entity(head, known_entities) if ENTITY_RE.match(head) else None
     if entity is None and ENTITY_RE.match(head) and head[:1].isupper():
         entity = head
     if entity is not None:
@@ -451,10 +561,15 @@ def parse_login(args: argparse.Namespace) -> LoginCommand:
         verb = "needs" if len(sandbox_only) == 1 else "need"
         raise UsageError(f"{', '.join(sandbox_only)} {verb} --sandbox (they set up the built-in sandbox)")
     if args.token_ttl is not None and not args.token_ttl > 0:
-        raise UsageError("--token-ttl needs a positive number of seconds")
-    if args.latency is not None and args.latency < 0:
-        raise UsageError("--latency needs 0 or more milliseconds")
+        raise UsageError("--token-ttl needs a positive duration, e.g. 30s or 500ms")
+    if args.latency is not None and args.latency > MAX_LATENCY_S:
+        raise UsageError(
+            f"--latency {args.latency:g}s is more than {MAX_LATENCY_S:g}s per answer; "
+            f"write {args.latency:g}ms for milliseconds (a bare number is seconds)"
+        )
     if args.tickets is not None and args.tickets < 0:
         raise UsageError("--tickets needs 0 or more tickets")
-    fields = LoginCommand.__dataclass_fields__
-    return LoginCommand(**{name: getattr(args, name) for name in fields})
+    values = {name: getattr(args, name) for name in LoginCommand.__dataclass_fields__}
+    if args.latency is not None:
+        values["latency"] = round(args.latency * 1000)  # the sandbox counts milliseconds
+    return LoginCommand(**values)

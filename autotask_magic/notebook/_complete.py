@@ -8,7 +8,16 @@ from typing import Any
 
 from ._commands import METHODS
 
-__all__ = ["completions"]
+__all__ = ["completions", "in_autotask"]
+
+
+def in_autotask(context: Any) -> bool:
+    """True when the cursor is in an ``%autotask`` line or an ``%%autotask`` cell (after the magic's name)."""
+    lines = context.full_text.split("\n")
+    first = lines[0].lstrip() if lines else ""
+    if first.startswith("%%autotask") and context.cursor_line > 0:
+        return True
+    return re.match(r"%{1,2}autotask\s", context.text_until_cursor.lstrip()) is not None
 
 
 def completions(context: Any, entity_names: list[str], field_names: Callable[[str], list[str]]) -> list[str]:
@@ -31,7 +40,8 @@ def completions(context: Any, entity_names: list[str], field_names: Callable[[st
         return [c for c in commands if c.lower().startswith(token.lower())]
     if re.fullmatch(r"(?i)(query|fields)\s+\S*", args):
         return [e for e in entity_names if e.lower().startswith(token.lower())]
-    if re.fullmatch(r"(?i)(GET|POST|PATCH|PUT|DELETE)\s+/?[A-Za-z]*", args):
+    if re.fullmatch(r"(?i)(GET|POST|PATCH|PUT|DELETE)\s+/?(?:[^\s/]+/)*[A-Za-z]*", args):
+        # The last segment of a path is an entity (Companies/174/Contacts): complete it with entity names.
         # The token may include the leading "/" (it depends on the completer's delimiters).
         prefix, _, stem = token.rpartition("/")
         prefix = prefix + "/" if _ else ""

@@ -70,6 +70,22 @@ def syntax_pointer(exc: BaseException) -> list[str]:
     return ["    " + line, "    " + " " * column + "^"]
 
 
+# The client's advice is for Python code; a notebook user acts through the magics and the panel.
+_PYTHON_ADVICE = {
+    "call refresh()": "run %autotask_login again (or press Refresh now on the status panel)",
+    "then log in again": "then run %autotask_login again (or press Refresh now on the status panel)",
+}
+
+
+def notebook_advice(exc: BaseException) -> None:
+    """Rewrite advice that only Python code can follow (``call refresh()``) into what to run in a notebook."""
+    hint = getattr(exc, "hint", None)
+    if isinstance(hint, str):
+        for python, notebook in _PYTHON_ADVICE.items():
+            hint = hint.replace(python, notebook)
+        exc.hint = hint  # type: ignore[attr-defined]
+
+
 def make_one_line(
     exc: BaseException,
     *,

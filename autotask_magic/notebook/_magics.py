@@ -19,15 +19,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from .._exceptions import AutotaskError, ConfigurationError
 from ..client._tz import check_timezone
 from ..entities._names import COMMON_ENTITIES
-from . import _commands, _display
+from . import _commands, _display, _line
 from ._login import not_logged_in_error, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
@@ -102,18 +102,18 @@ class AutotaskMagic(Magics, Configurable):
             raise TraitError("page_size must be between 1 and 500 (the API's limit)")
         return value
 
-    @observe("page_size")
-    def _page_size_changed(self, change: Any) -> None:
+    @observe("page_size", "timeout")
+    def _live_setting_changed(self, change: Any) -> None:
         # %config after login applies to the session already open, not only to the next login.
         client = self.client
-        if client is not None and hasattr(client, "page_size"):
-            client.page_size = change["new"]
+        if client is not None and hasattr(client, change["name"]):
+            setattr(client, change["name"], change["new"])
 
-    @validate("sandbox_token_ttl")
-    def _check_token_ttl(self, proposal: Any) -> float:
+    @validate("timeout", "sandbox_token_ttl")
+    def _check_seconds(self, proposal: Any) -> float:
         value = float(proposal["value"])
         if not value > 0:
-            raise TraitError("sandbox_token_ttl must be a positive number of seconds")
+            raise TraitError(f"{proposal['trait'].name} must be a positive number of seconds")
         return value
 
     @validate("sandbox_latency_ms")
@@ -237,6 +237,7 @@ class AutotaskMagic(Magics, Configurable):
 
     def _fail(self, exc: BaseException) -> BaseException:
         """Remember ``exc`` for ``%autotask_last_error`` and make it render as one line."""
+        _display.notebook_advice(exc)
         self.last_error = exc
         self._last_error_tb = _display.format_traceback(exc)
         return _display.make_one_line(exc, verbose=self._verbose, secrets=self.session.secrets(), color=self._color())
@@ -271,19 +272,21 @@ class AutotaskMagic(Magics, Configurable):
     @argument("--tickets", type=int, default=None, help="with --sandbox: number of tickets to generate")
     @argument(
         "--token-ttl",
-        type=float,
+        type=_commands.duration,
         default=None,
-        metavar="SECONDS",
-        help="with --sandbox: seconds each token lives (default: AutotaskMagic.sandbox_token_ttl)",
+        metavar="DURATION",
+        help="with --sandbox: how long each token lives, e.g. 30s or 2s (default: AutotaskMagic.sandbox_token_ttl)",
     )
     @argument(
         "--latency",
-        type=int,
+        type=_commands.duration,
         default=None,
-        metavar="MS",
-        help="with --sandbox: milliseconds of delay per answer (default: AutotaskMagic.sandbox_latency_ms)",
+        metavar="DURATION",
+        help="with --sandbox: delay before each answer, e.g. 500ms or 0.5s, at most 10s "
+        "(default: AutotaskMagic.sandbox_latency_ms). DURATION is a number with ms or s; a bare number is seconds",
     )
     @argument("--no-check", action="store_true", help="do not validate the credentials now")
+    @no_var_expand  # values never enter a line through IPython's {} or $ expansion
     @line_magic
     def autotask_login(self, line: str = "") -> None:
         """Log in to Autotask and show the connection status.
@@ -313,7 +316,7 @@ class AutotaskMagic(Magics, Configurable):
             self._say(self.autotask_login.parser.format_help().removeprefix("::").strip())
             return
         _commands.check_login_words(words)
-        cmd = _commands.parse_login(parse_argstring(self.autotask_login, line))
+        cmd = _commands.parse_login(self.autotask_login.parser.parse_args(words))
         self.session.login(cmd)
         self._show_status(unchecked=cmd.no_check)
 
@@ -345,19 +348,22 @@ class AutotaskMagic(Magics, Configurable):
             line = f"Autotask: {note}" + line[len("Autotask: logged out") :]
         self._say(line)
 
+    @no_var_expand
     @line_magic
     def autotask_logout(self, line: str = "") -> None:
         """Forget the token and the credentials, close the connection (and stop a sandbox it started)."""
-        if self.session.logout(keep_sandbox=line.strip() == "--keep-sandbox"):
+        if self.session.logout(keep_sandbox=_commands.split_words(line) == ["--keep-sandbox"]):
             self._say("Autotask: logged out; token and credentials forgotten")
         else:
             self._say("Autotask: not logged in")
 
+    @no_var_expand
     @line_magic
     def autotask_status(self, line: str = "") -> None:
         """Show who is logged in, where, the token's state and the request budget."""
         self._show_status()
 
+    @no_var_expand
     @line_magic
     def autotask_last_error(self, line: str = "") -> None:
         """Show the full detail of the last error (status, request, server messages, traceback)."""
@@ -368,6 +374,7 @@ class AutotaskMagic(Magics, Configurable):
         self._say(_display.error_detail(exc, self._last_error_tb, self.session.secrets()))
 
     # ---------------------------------------------------------------------------- %autotask
+    @no_var_expand  # values enter only through :name, so text cannot become part of a filter or path
     @line_cell_magic
     def autotask(self, line: str = "", cell: str | None = None) -> Any:
         """Query Autotask into a DataFrame, or send a raw request.
@@ -394,7 +401,7 @@ class AutotaskMagic(Magics, Configurable):
         return self._run(self._autotask, line, cell)
 
     def _autotask(self, line: str, cell: str | None) -> Any:
-        stripped = line.strip()
+        stripped = _line.strip_comment(line).strip()
         if not stripped or stripped in ("help", "-h", "--help"):
             self._say(_commands.USAGE)
             return None
@@ -414,12 +421,17 @@ class AutotaskMagic(Magics, Configurable):
         bodies, after ``--fields`` and after ``where``, once the entity's metadata is known."""
         from IPython.core.completer import SimpleCompletion
 
-        from ._complete import completions
+        from ._complete import completions, in_autotask
 
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
             entities = sorted(set(COMMON_ENTITIES) | self.session.known_entities)
             candidates = completions(context, entities, self._field_names)
+            if not candidates and in_autotask(context) and context.token:
+                # Inside %autotask, IPython's other matchers only offer junk (%time for a field name,
+                # ConnectionError for a path). IPython suppresses them only for a non-empty answer, so
+                # the answer is the word as typed: completing changes nothing.
+                candidates = [context.token]
         except Exception:
             return empty
         if not candidates:
@@ -470,12 +482,24 @@ def load_ipython_extension(ip: Any, **inject: Any) -> AutotaskMagic:
     magic = AutotaskMagic(shell=ip, **inject)
     ip.register_magics(magic)
     _MAGICS[id(ip)] = magic
+    cleanup = getattr(ip, "input_transformers_cleanup", None)
+    if cleanup is not None and keep_empty_cell not in cleanup:
+        cleanup.append(keep_empty_cell)
     completer = getattr(ip, "Completer", None)
     if completer is not None and hasattr(completer, "custom_matchers"):
         matcher = magic.complete
         _mark_matcher(matcher)
         completer.custom_matchers.append(matcher)
     return magic
+
+
+def keep_empty_cell(lines: list[str]) -> list[str]:
+    """IPython input transformer: a ``%%autotask`` cell with nothing below its first line reaches the
+    magic (with a blank body) instead of IPython's "the cell body is empty" error, so
+    ``%%autotask GET /Companies/0`` alone works, and an empty query cell gets the magic's own answer."""
+    if lines and lines[0].lstrip().startswith("%%autotask") and not "".join(lines[1:]).strip():
+        return [lines[0].rstrip("\n") + "\n", " \n"]
+    return lines
 
 
 def _mark_matcher(fn: Any) -> None:
@@ -492,6 +516,9 @@ def unload_ipython_extension(ip: Any) -> None:
     if magic is None:
         return
     magic.close()
+    cleanup = getattr(ip, "input_transformers_cleanup", None)
+    if cleanup is not None and keep_empty_cell in cleanup:
+        cleanup.remove(keep_empty_cell)
     completer = getattr(ip, "Completer", None)
     matchers = getattr(completer, "custom_matchers", None)
     if matchers is not None:

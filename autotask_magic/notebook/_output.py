@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -56,6 +57,8 @@ def store_and_show(
     or dict the number of records.
     """
     ns[name] = result
+    if hasattr(builtins, name):
+        say(f"note: -o {name} hides Python's builtin {name} in this notebook (del {name} brings it back)")
     if hasattr(result, "shape"):
         say(_display.frame_summary(name, result))
         if rows > 0 and len(result):

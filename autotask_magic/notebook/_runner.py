@@ -5,10 +5,17 @@ client, with progress, dry runs and partial results; what comes back is shown th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-from .._exceptions import AutotaskError, IncompletePullError, QuerySyntaxError
+from .._exceptions import (
+    AutotaskError,
+    ConfigurationError,
+    IncompletePullError,
+    QuerySyntaxError,
+    WriteOutcomeUnknownError,
+)
 from . import _display
 from ._commands import ENTITY_RE, FieldsCommand, QueryCommand, RequestCommand
 from ._output import store_and_show, summary_text
@@ -59,20 +66,17 @@ class Runner:
     # ------------------------------------------------------------------------------ query
     def query(self, cmd: QueryCommand) -> Any:
         """Pull ``cmd`` into a DataFrame (or raw records, or a count); None when stored with ``-o``."""
-        from ..query import validate_filter
-
         session = self.session
         if cmd.dry_run:
-            fields = session.cached_fields(cmd.entity)
-            filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity) if fields is not None else list(cmd.filter)
-            self._dry_run_query(cmd, filter_, fields)
+            self._dry_run_query(cmd)
             return None
         client = session.ensure_client()
         fields = session.entity_fields(client, cmd.entity)
-        filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
+        filter_ = self._prepare(cmd, fields)
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
         if cmd.count:
-            n = client.count(cmd.entity, filter_ or None)
+            with _interruptible(f"POST /{cmd.entity}/query/count", write=False):
+                n = client.count(cmd.entity, filter_ or None)
             if cmd.output:
                 self._store(cmd.output, n, noun=cmd.entity)
                 return None
@@ -141,15 +145,19 @@ class Runner:
             )
         except KeyboardInterrupt as exc:
             progress.finish()
-            raise self._partial(cmd.entity, exc, fields, labels, tz, progress.pages) from None
+            raise self._partial(cmd, exc, fields, labels, tz, progress.pages) from None
         except IncompletePullError as exc:
             progress.finish()
-            raise self._partial(cmd.entity, exc, fields, labels, tz, progress.pages) from exc
+            raise self._partial(cmd, exc, fields, labels, tz, progress.pages) from exc
 
     def _partial(
-        self, entity: str, exc: BaseException, fields: Any, labels: bool, tz: str, shown_pages: int
+        self, cmd: QueryCommand, exc: BaseException, fields: Any, labels: bool, tz: str, shown_pages: int
     ) -> IncompletePullError:
-        """A stopped pull: keep what was fetched in ``_autotask_partial`` and say so in one error."""
+        """A stopped pull: keep what was fetched in ``_autotask_partial`` (marked with its query and
+        time) and say so in one error."""
+        from ._partial import mark_partial
+
+        entity = cmd.entity
         records = getattr(exc, "records", None)
         pages = getattr(exc, "pages", None) or shown_pages
         cause = getattr(exc, "cause", None) if isinstance(exc, IncompletePullError) else exc
@@ -160,6 +168,7 @@ class Runner:
         frame = getattr(exc, "frame", None)
         if isinstance(records, list):
             partial = frame if frame is not None else _partial_frame(entity, records, fields, labels, tz, pages)
+            partial = mark_partial(partial, cmd.line, int(pages or 0))
             if self.session.shell is not None:
                 self.user_ns()[PARTIAL_NAME] = partial
             message = (
@@ -176,17 +185,45 @@ class Runner:
         err.cause = cause
         return err
 
-    def _dry_run_query(self, cmd: QueryCommand, filter_: list[dict[str, Any]], fields: Any) -> None:
+    def _prepare(self, cmd: QueryCommand, fields: Any) -> list[dict[str, Any]]:
+        """The filter as it is sent: checked against the metadata, date literals read for the zone."""
+        from ..query import validate_filter
+        from ..query._dates import localize_dates
+        from ..query._types import check_value_types
+
+        filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
+        check_value_types(cmd.filter, filter_, fields)
+        return localize_dates(filter_, fields, cmd.tz or self.options.timezone)
+
+    def _dry_run_query(self, cmd: QueryCommand) -> None:
+        """Show exactly the request a real run sends: the same checks, labels resolved, the same body.
+
+        Without the entity's metadata in this kernel it is loaded first (and the output says so); when
+        there is no session to load it from, the request is shown unchecked, saying what is not known.
+        """
         from ..client._client import query_body
 
-        # The same body the client builds, so the dry run shows exactly what would be sent.
-        body = query_body(filter_, cmd.fields, cmd.limit, self.options.page_size)
+        fields = self.session.cached_fields(cmd.entity)
+        note = ""
+        if fields is None:
+            try:
+                fields = self.session.entity_fields(self.session.ensure_client(), cmd.entity)
+                note = f"\n(to check it, the field metadata of {cmd.entity} was loaded; the query itself was not sent)"
+            except ConfigurationError as exc:
+                if exc.message != "not logged in":
+                    raise
+                note = (
+                    "\n(not checked: not logged in, so field names, picklist labels and dates are shown as typed; "
+                    "the real run checks them first)"
+                )
+        filter_ = self._prepare(cmd, fields) if fields is not None else list(cmd.filter)
+        field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
+        body = query_body(filter_, field_list, cmd.limit, self.options.page_size)
         if cmd.count:
             path = f"{cmd.entity}/query/count"
             body = {"filter": body["filter"]}
         else:
             path = f"{cmd.entity}/query"
-        note = "" if fields is not None else "\n(field names not checked: metadata not loaded yet)"
         self.say(self.render_request("POST", path, body) + note)
 
     # ------------------------------------------------------------------------------ raw requests
@@ -196,7 +233,8 @@ class Runner:
             self.say(self.render_request(cmd.method, cmd.path, cmd.body, cmd.params))
             return None
         client = self.session.ensure_client()
-        result = client.request(cmd.method, cmd.path, json=cmd.body, params=cmd.params or None)
+        with _interruptible(f"{cmd.method} /{cmd.path}", write=cmd.method != "GET"):
+            result = client.request(cmd.method, cmd.path, json=cmd.body, params=cmd.params or None)
         segments = cmd.segments
         if segments and ENTITY_RE.match(segments[0]):
             self.session.known_entities.add(segments[0])
@@ -285,15 +323,44 @@ class Runner:
         return df
 
 
+@contextmanager
+def _interruptible(request: str, *, write: bool) -> Iterator[None]:
+    """Ctrl-C during one request: a one-line error instead of an httpcore traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if write:
+            raise WriteOutcomeUnknownError(
+                "interrupted (Ctrl-C) while waiting for the answer",
+                request=request,
+                hint="the change may or may not have been made; look before sending it again",
+            ) from None
+        raise AutotaskError(
+            "interrupted (Ctrl-C) while waiting for the answer; nothing was kept",
+            request=request,
+            hint="run the cell again",
+        ) from None
+
+
 def _check_field_names(entity: str, names: list[str], fields: Any) -> list[str]:
+    """``--fields`` names as the metadata spells them; a UDF as ``%autotask fields`` lists it
+    (``udf.Root Cause``, also ``udf."Root Cause"``) becomes the column name ``udf.<name>``."""
     out = []
     for name in names:
-        info = fields.get(name) if fields is not None else None
-        if info is None and fields is not None:
-            suggestion = fields.suggest(name)
-            hint = f"did you mean {suggestion}?" if suggestion else f"%autotask fields {entity} lists them"
+        udf = name[:4].lower() == "udf."
+        bare = name[4:].strip().strip("\"'") if udf else name
+        if fields is None:
+            out.append(f"udf.{bare}" if udf else name)
+            continue
+        info = fields.get(bare, udf=True if udf else None)
+        if info is None:
+            suggestion = fields.suggest(bare, udf=udf)
+            if suggestion:
+                hint = f'did you mean udf."{suggestion}"?' if udf else f"did you mean {suggestion}?"
+            else:
+                hint = f"%autotask fields {entity} lists them"
             raise QuerySyntaxError(f"unknown field {name!r} in --fields for {entity}", hint=hint)
-        out.append(getattr(info, "name", name) if info is not None else name)
+        out.append(f"udf.{info.name}" if getattr(info, "is_udf", False) else info.name)
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._exceptions import ConfigurationError, NotFoundError
-from ..entities._names import suggest_entity
+from ..entities._names import COMMON_ENTITIES, suggest_entity
 from ._commands import LoginCommand
 from ._login import not_logged_in_error, plan_login
 
@@ -389,7 +389,14 @@ class Session:
                 fields = client.fields(entity)
             except NotFoundError as exc:
                 guess = suggest_entity(entity, self.known_entities)
-                hint = f"did you mean {guess}?" if guess else "check the entity name (plural, e.g. Tickets)"
+                if entity in COMMON_ENTITIES or entity in self.known_entities:
+                    hint = (
+                        f"{entity} is an Autotask entity, but this server does not serve it (check the user's rights)"
+                    )
+                elif guess:
+                    hint = f"did you mean {guess}?"
+                else:
+                    hint = "check the entity name (plural, e.g. Tickets)"
                 raise NotFoundError(
                     f"unknown entity {entity!r}", status=exc.status, request=exc.request, hint=hint
                 ) from exc

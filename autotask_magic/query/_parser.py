@@ -498,6 +498,8 @@ def _json_value(value: Any) -> Any:
             raise TypeError(f"type {type(value).__name__} has no JSON form") from None
         if item is not value:
             return _json_value(item)
+    if getattr(value, "ndim", 0):  # a DataFrame: "value != value" would be a frame, not a bool
+        raise TypeError(f"a {type(value).__name__} is a table, not a value; bind one column, e.g. df['id']")
     if value != value:  # noqa: PLR0124 - NaN, pandas NA and NaT are the values unequal to themselves
         return None
     raise TypeError(f"type {type(value).__name__} has no JSON form")

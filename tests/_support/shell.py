@@ -19,3 +19,17 @@ class Shown(list):  # type: ignore[type-arg]
 def run(ip: InteractiveShell, code: str) -> Any:
     """Run a cell; return the ExecutionResult (``.success``, ``.result``, ``.error_in_exec``)."""
     return ip.run_cell(code, store_history=False)
+
+
+def interrupt_on_page(monkeypatch: Any, page: int) -> None:
+    """Make the next pull raise KeyboardInterrupt (a Ctrl-C) right after its page ``page`` arrived."""
+    from autotask_magic.notebook import _display
+
+    original = _display.Progress.update
+
+    def update(self: Any, info: Any) -> None:
+        original(self, info)
+        if info.pages == page:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_display.Progress, "update", update)

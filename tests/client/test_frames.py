@@ -91,12 +91,12 @@ class TestWithMetadata:
     def test_dtypes(self) -> None:
         df = to_frame([rec(1), rec(2)], fields=META)
         assert df["id"].dtype == np.int64
-        assert df["status"].dtype == np.int64
+        assert df["status"].dtype == "Int64"  # not required in META: nullable, with or without gaps
         assert df["estimatedHours"].dtype == np.float64
         assert df["isVisible"].dtype == bool
         assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
         assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00.5Z")
-        assert df["udf.Seats"].dtype == np.int64 and df["udf.Seats"][0] == 10  # typed from UDF metadata
+        assert df["udf.Seats"].dtype == "Int64" and df["udf.Seats"][0] == 10  # typed from UDF metadata
         assert str(df["udf.Renewal"].dtype) == "datetime64[us, UTC]"
         assert pd.api.types.is_string_dtype(df["title"]) and pd.api.types.is_string_dtype(df["udf.Customer Tier"])
 

@@ -22,9 +22,9 @@ from autotask_magic import (
     QueryError,
     QuerySyntaxError,
 )
-from autotask_magic.notebook import _display, _magics
+from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-from tests._support.shell import Shown, run
+from tests._support.shell import Shown, interrupt_on_page, run
 
 
 def login(ip: Any, magic: Any, sb: Sandbox, mode: str = "oauth") -> None:
@@ -324,14 +324,7 @@ def test_ctrl_c_keeps_partial_records(
     ip: Any, magic: Any, sandbox: Sandbox, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     login(ip, magic, sandbox)
-    original = _display.Progress.update
-
-    def interrupt_on_page_3(self: Any, info: Any) -> None:
-        original(self, info)
-        if info.pages == 3:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(_display.Progress, "update", interrupt_on_page_3)
+    interrupt_on_page(monkeypatch, 3)
     result = run(ip, "%autotask query Tickets")
     assert isinstance(result.error_in_exec, IncompletePullError)
     out = capsys.readouterr().out
@@ -399,7 +392,11 @@ def test_dry_run_logged_in_shows_real_url_and_no_secret(ip: Any, magic: Any, sho
     ip.user_ns["body"] = {"title": "x"}
     assert run(ip, "%autotask POST /Tickets --body body --dry-run").success
     assert run(ip, "%autotask query Tickets --dry-run --limit 10 where status != 5").success
-    assert sandbox.stats.api_requests == 0
+    # only the metadata the check needs (issue 14 point 4); no write, no query
+    assert set(endpoint_counts(sandbox)) == {
+        "GET /Tickets/entityInformation/fields",
+        "GET /Tickets/entityInformation/userDefinedFields",
+    }
     text = shown.text()
     assert f"POST {sandbox.base_url}Tickets\n" in text
     assert f"POST {sandbox.base_url}Tickets/query\n" in text
@@ -495,7 +492,7 @@ def test_page_size_100_pulls_1000_rows_in_10_query_requests(ip: Any, magic: Any,
 
 
 def test_login_sandbox_token_ttl_and_latency_options_and_config(ip: Any, magic: Any, shown: Shown) -> None:
-    assert run(ip, "%autotask_login --sandbox --tickets 50 --token-ttl 4 --latency 5").success
+    assert run(ip, "%autotask_login --sandbox --tickets 50 --token-ttl 4 --latency 5ms").success
     sb = magic.sandbox
     assert sb.token_ttl == 4.0 and sb.faults.latency_ms == 5
     status = magic.client.manager.status()

@@ -93,8 +93,8 @@ def test_login_help_shows_the_options(ip: Any, magic: Any, shown: Shown) -> None
     for line in ("%autotask_login -h", "%autotask_login --sandbox --help"):
         assert run(ip, line).success
         text = shown.text()
-        assert text.startswith("%autotask_login [--sandbox]") and "--token-ttl SECONDS" in text
-        assert "--latency MS" in text and "::" not in text
+        assert text.startswith("%autotask_login [--sandbox]") and "--token-ttl DURATION" in text
+        assert "--latency DURATION" in text and "a bare number is seconds" in text and "::" not in text
         shown.clear()
     assert magic.client is None and magic.sandbox is None  # help logs nothing in
 
@@ -272,9 +272,10 @@ def test_sandbox_only_login_options_need_sandbox(ip: Any, magic: Any, capsys: An
     magic._environ = {}
     for line, words in (
         ("--tickets 5", "--tickets needs --sandbox"),
-        ("--token-ttl 4 --latency 10", "--token-ttl, --latency need --sandbox"),
-        ("--sandbox --token-ttl 0", "--token-ttl needs a positive number of seconds"),
-        ("--sandbox --latency -1", "--latency needs 0 or more milliseconds"),
+        ("--token-ttl 4 --latency 10ms", "--token-ttl, --latency need --sandbox"),
+        ("--sandbox --token-ttl 0", "--token-ttl needs a positive duration"),
+        ("--sandbox --latency -1", "expected a duration such as 500ms, 0.5s or 2s, got '-1'"),
+        ("--sandbox --latency 500", "write 500ms for milliseconds"),
     ):
         assert not run(ip, f"%autotask_login {line}").success
         out = capsys.readouterr()
