@@ -13,21 +13,17 @@ import httpx
 
 from .. import _redact
 from .._exceptions import (
-    AuthenticationError,
-    AutotaskError,
     ConfigurationError,
     IncompletePullError,
-    NotFoundError,
-    PermissionDeniedError,
-    QueryError,
     RateLimitError,
     ServerError,
     TransportError,
     WriteOutcomeUnknownError,
 )
-from ._auth import SOLUTION_400, SOLUTION_401, SOLUTION_403, CredentialManager, _server_words
 from ._credentials import Credentials
+from ._errors import TLS_HINT, error_for, server_messages
 from ._limits import Limits, endpoint_key
+from ._manager import CredentialManager, ManagerConfig
 from ._paging import MAX_PAGE_SIZE, PageInfo, iter_records
 from ._retry import (
     RetryPolicy,
@@ -104,16 +100,15 @@ class AutotaskClient:
                 raise ConfigurationError(
                     "no credentials given", hint="pass OAuthCredentials/ApiUserCredentials or use from_env()"
                 )
-            manager = CredentialManager(
-                credentials,
+            config = ManagerConfig(
                 base_url=base_url,
                 token_url=token_url,
                 zone_url=zone_url,
                 ca_bundle=ca_bundle,
                 label=label,
                 timeout=timeout,
-                transport=transport,
             )
+            manager = CredentialManager(credentials, config, transport=transport)
             self._owns_manager = True
         else:
             self._owns_manager = False
@@ -265,7 +260,7 @@ class AutotaskClient:
                     raise TransportError(
                         "TLS certificate verification failed",
                         request=label,
-                        hint="if the server uses a private CA, set AUTOTASK_CA_BUNDLE to its PEM file",
+                        hint=TLS_HINT,
                     ) from None
                 raise TransportError(
                     f"request failed on the network ({kind}) after {attempt} attempt(s)",
@@ -288,7 +283,7 @@ class AutotaskClient:
                 status == 500
                 and read_only
                 and attempt < policy.attempts
-                and is_transient_server_error(status, _server_words(response))
+                and is_transient_server_error(status, server_messages(response))
             ):
                 policy.sleep(policy.backoff(attempt))
                 continue
@@ -301,7 +296,7 @@ class AutotaskClient:
                         f"{method} may or may not have been applied: the gateway answered HTTP {status}",
                         status=status,
                         request=label,
-                        server_messages=_server_words(response),
+                        server_messages=server_messages(response),
                         hint="check in Autotask whether the change happened before repeating it",
                     )
             return response
@@ -311,7 +306,7 @@ class AutotaskClient:
             "rate limited by Autotask (HTTP 429)",
             status=429,
             request=label,
-            server_messages=_server_words(response),
+            server_messages=server_messages(response),
             hint=f"wait {wait:.0f} s and try again",
         )
         err.retry_after = wait
@@ -331,7 +326,7 @@ class AutotaskClient:
                     request=label,
                     hint="check AUTOTASK_BASE_URL points at the REST API root",
                 ) from None
-        raise _error_for(response, label)
+        raise error_for(response, label)
 
     def request(
         self,
@@ -567,52 +562,6 @@ class AutotaskClient:
             log.warning("could not build the partial DataFrame of %s", entity, exc_info=True)
             frame = None
         exc.frame = frame  # type: ignore[attr-defined]
-
-
-def _error_for(response: httpx.Response, label: str) -> AutotaskError:
-    """Map an error response to the exception users catch (one line, the server's words, what to do)."""
-    status = response.status_code
-    words = _server_words(response)
-    errors_list = False
-    try:
-        data = response.json()
-        errors_list = isinstance(data, dict) and isinstance(data.get("errors"), list)
-    except Exception:
-        pass
-    common: dict[str, Any] = {"status": status, "request": label, "server_messages": words}
-    if status == 401:
-        return AuthenticationError(
-            "not authenticated (HTTP 401)", hint=f"{SOLUTION_401} — check the credentials, then log in again", **common
-        )
-    if status == 403:
-        return PermissionDeniedError(
-            "permission denied (HTTP 403)",
-            hint=f"{SOLUTION_403} — ask an Autotask administrator to grant the API user access",
-            **common,
-        )
-    if status == 404:
-        return NotFoundError("not found (HTTP 404)", hint="check the entity name and the id", **common)
-    if status == 429:
-        err = RateLimitError("rate limited by Autotask (HTTP 429)", hint="wait and try again", **common)
-        err.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return err
-    if errors_list:
-        return QueryError(
-            f"Autotask rejected the request (HTTP {status})",
-            hint="fix the fields or values the server names",
-            **common,
-        )
-    if status == 400:
-        return AuthenticationError("bad request (HTTP 400)", hint=SOLUTION_400, **common)
-    if 300 <= status < 400:
-        return ServerError(
-            f"unexpected redirect (HTTP {status}); not followed",
-            hint="redirects are never followed with credentials; check AUTOTASK_BASE_URL",
-            **common,
-        )
-    if status >= 500:
-        return ServerError(f"Autotask server error (HTTP {status})", hint="try again later", **common)
-    return AutotaskError(f"unexpected HTTP {status}", hint="check the request", **common)
 
 
 def query_body(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import ipywidgets as widgets
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..client._auth import ManagerStatus
+    from ..client._manager import ManagerStatus
 
 __all__ = ["PanelView", "StatusPanel", "close_all", "render_text", "render_view", "status_panel"]
 

@@ -19,10 +19,10 @@ from autotask_magic import (
     ServerError,
     TransportError,
 )
-from autotask_magic.client._auth import CredentialManager, TokenState
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.client._limits import SystemClock
+from autotask_magic.client._manager import CredentialManager, ManagerConfig, TokenState
 from autotask_magic.sandbox import Sandbox
 
 from .helpers import FakeClock
@@ -39,11 +39,8 @@ def oauth_client(
 ) -> AutotaskClient:
     manager = CredentialManager(
         OAuthCredentials(sb.client_id, secret or sb.client_secret),
-        base_url=sb.base_url,
-        token_url=sb.token_url,
+        ManagerConfig(base_url=sb.base_url, token_url=sb.token_url, timeout=timeout, **manager_kw),
         clock=clock,
-        timeout=timeout,
-        **manager_kw,
     )
     client = AutotaskClient(manager=manager, timeout=timeout)
     client.retry.sleep = lambda s: time.sleep(min(s, 0.05))

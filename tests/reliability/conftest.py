@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from autotask_magic import AutotaskClient
-from autotask_magic.client._auth import CredentialManager
 from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
+from autotask_magic.client._manager import CredentialManager, ManagerConfig
 from autotask_magic.sandbox import Sandbox
 
 
@@ -63,9 +63,7 @@ def oauth_manager(sb: Sandbox, secret: str | None = None, **kwargs: Any) -> Cred
     """A credential manager for the sandbox's OAuth client (optionally with a wrong secret)."""
     return CredentialManager(
         OAuthCredentials(sb.client_id, secret if secret is not None else sb.client_secret),
-        base_url=sb.base_url,
-        token_url=sb.token_url,
-        **kwargs,
+        ManagerConfig(base_url=sb.base_url, token_url=sb.token_url, **kwargs),
     )
 
 

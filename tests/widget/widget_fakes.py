@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from autotask_magic.client._auth import ManagerStatus, TokenState
+from autotask_magic.client._manager import ManagerStatus, TokenState
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
