@@ -20,11 +20,12 @@ from .._exceptions import (
     TransportError,
     WriteOutcomeUnknownError,
 )
+from ..entities import MAX_PAGE_SIZE
 from ._credentials import Credentials
 from ._errors import TLS_HINT, error_for, server_messages
 from ._limits import Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
-from ._paging import MAX_PAGE_SIZE, PageInfo, iter_records
+from ._paging import Page, PageInfo, iter_records, scan_page
 from ._retry import (
     RetryPolicy,
     is_read_only,
@@ -357,74 +358,20 @@ class AutotaskClient:
         """Every record of a query, following every page; stops at ``limit`` without extra pages."""
         if limit is not None and limit <= 0:
             return iter(())
-        body = self._query_body(filter, fields, limit)
+        body = query_body(filter, fields, limit, self.page_size, parallel=parallel)
         entity = entity.strip("/")
         first_url = self._url(f"{entity}/query")
         counter = _counter if _counter is not None else [0]
-        label = f"POST /{entity}/query"
-
-        def fetch(url: str) -> Any:
-            response = self._send("POST", url, json=body, counter=counter)
-            if 200 <= response.status_code < 300:
-                # nextPageUrl read from the bytes: iter_records sends the next request before parsing.
-                from ._parallel import scan_page
-
-                raw = scan_page(response.content)
-                if raw is not None:
-                    return raw
-            return self._result(response, f"POST /{self._relative(url)}") or {}
-
-        def check_next(url: str) -> None:
-            # A nextPageUrl elsewhere would receive our credentials: refuse before sending anything.
-            try:
-                check_url(url, what="nextPageUrl")
-            except ConfigurationError as exc:
-                raise ConfigurationError(f"refused nextPageUrl: {exc.message}") from None
-            if origin(url) != origin(self.base_url):
-                o = origin(url)
-                raise ConfigurationError(
-                    f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
-                    hint="the server sent a paging URL outside the API root",
-                )
-            try:
-                check_under_root(url, self.base_url, what="nextPageUrl")
-            except ConfigurationError as exc:
-                raise ConfigurationError(
-                    f"refused {exc.message}", hint="the server sent a paging URL outside the API root"
-                ) from None
-
         if parallel:
-            from ._parallel import Page, parallel_records, scan_page
+            from ._parallel import parallel_records
 
-            client = self
-
-            class _Fetcher:
-                def fetch_page(self, entity: str, body: dict[str, Any], next_url: str | None) -> Page:
-                    if next_url:
-                        check_next(next_url)
-                    # Each partition sends its own body (the user's filter AND its id range).
-                    url = next_url or client._url(f"{entity}/query")
-                    response = client._send("POST", url, json=body, counter=counter)
-                    if 200 <= response.status_code < 300:
-                        # Find nextPageUrl without parsing: the partition sends its next request at once
-                        # and the consumer parses this page meanwhile (see _parallel.scan_page).
-                        raw = scan_page(response.content)
-                        if raw is not None:
-                            return raw
-                    data = client._result(response, f"POST /{client._relative(url)}") or {}
-                    items = list(data.get("items") or [])
-                    nxt = (data.get("pageDetails") or {}).get("nextPageUrl")
-                    return Page(items, str(nxt) if nxt else None)
-
-                def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
-                    counter[0] += 1
-                    return client.count(entity, filter)
-
-            if "IncludeFields" in body and "id" not in [f.lower() for f in body["IncludeFields"]]:
-                body["IncludeFields"].insert(0, "id")
+            pages = _QueryPages(self, counter)
             return parallel_records(
-                _Fetcher(), entity, body, limit=limit, on_page=on_page, page_size=self.page_size, keep_records=_keep
+                pages, entity, body, limit=limit, on_page=on_page, page_size=self.page_size, keep_records=_keep
             )
+
+        def fetch(url: str) -> Page:
+            return self._fetch_page(url, body, counter)
 
         return iter_records(
             lambda: fetch(first_url),
@@ -432,15 +379,42 @@ class AutotaskClient:
             entity=entity,
             limit=limit,
             on_page=on_page,
-            check_next=check_next,
-            request=label,
+            check_next=self._check_next,
+            request=f"POST /{entity}/query",
             keep_records=_keep,
         )
 
-    def _query_body(
-        self, filter: Sequence[dict[str, Any]] | None, fields: Sequence[str] | None, limit: int | None
-    ) -> dict[str, Any]:
-        return query_body(filter, fields, limit, self.page_size)
+    def _fetch_page(self, url: str, body: dict[str, Any], counter: list[int]) -> Page:
+        """POST one query page (the first, or ``nextPageUrl`` with the same body).
+
+        ``nextPageUrl`` is read from the bytes (:func:`scan_page`) so the pager sends the next request
+        before this page is parsed; an answer without it is parsed here.
+        """
+        response = self._send("POST", url, json=body, counter=counter)
+        if 200 <= response.status_code < 300:
+            page = scan_page(response.content)
+            if page is not None:
+                return page
+        return Page.from_json(self._result(response, f"POST /{self._relative(url)}"))
+
+    def _check_next(self, url: str) -> None:
+        """Refuse a ``nextPageUrl`` outside the API root before sending anything (it would get our credentials)."""
+        try:
+            check_url(url, what="nextPageUrl")
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"refused nextPageUrl: {exc.message}") from None
+        if origin(url) != origin(self.base_url):
+            o = origin(url)
+            raise ConfigurationError(
+                f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
+                hint="the server sent a paging URL outside the API root",
+            )
+        try:
+            check_under_root(url, self.base_url, what="nextPageUrl")
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"refused {exc.message}", hint="the server sent a paging URL outside the API root"
+            ) from None
 
     def count(self, entity: str, filter: Sequence[dict[str, Any]] | None = None) -> int:
         """Number of records matching ``filter`` (all rows without one)."""
@@ -564,18 +538,41 @@ class AutotaskClient:
         exc.frame = frame  # type: ignore[attr-defined]
 
 
+class _QueryPages:
+    """The client as a partitioned pull's page source (:class:`~._parallel.PageFetcher`)."""
+
+    def __init__(self, client: AutotaskClient, counter: list[int]) -> None:
+        self._client = client
+        self._counter = counter
+
+    def fetch_page(self, entity: str, body: dict[str, Any], next_url: str | None) -> Page:
+        """POST ``{entity}/query`` or ``next_url``; each partition sends its own body (filter AND id range)."""
+        if next_url:
+            self._client._check_next(next_url)
+        url = next_url or self._client._url(f"{entity}/query")
+        return self._client._fetch_page(url, body, self._counter)
+
+    def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
+        """``query/count``, counted as one request of the pull."""
+        self._counter[0] += 1
+        return self._client.count(entity, filter)
+
+
 def query_body(
     filter: Sequence[dict[str, Any]] | None,
     fields: Sequence[str] | None,
     limit: int | None,
-    page_size: int = 500,
+    page_size: int = MAX_PAGE_SIZE,
+    *,
+    parallel: bool = False,
 ) -> dict[str, Any]:
     """The JSON body of ``POST {Entity}/query`` exactly as the client sends it (also used by dry runs)."""
     body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
     if fields:
         include = list(fields)
-        # Autotask needs id in IncludeFields to page past the first page.
-        if (limit is None or limit > page_size) and not any(f.lower() == "id" for f in include):
+        # Autotask needs id in IncludeFields to page past the first page; partitions split and order by id.
+        may_page = parallel or limit is None or limit > page_size
+        if may_page and not any(f.lower() == "id" for f in include):
             include.insert(0, "id")
         body["IncludeFields"] = include
     body["MaxRecords"] = min(page_size, limit) if limit else page_size
