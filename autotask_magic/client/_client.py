@@ -6,15 +6,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .. import _redact
 from .._exceptions import (
+    AutotaskError,
     ConfigurationError,
-    IncompletePullError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -47,9 +46,6 @@ __all__ = ["ALL_ROWS", "AutotaskClient"]
 log = _redact.get_logger("autotask_magic.http")
 
 ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
-
-#: query() converts records to DataFrame columns every this many pages, then drops them (memory).
-QUERY_CHUNK_PAGES = 10
 
 
 class _LimitedTransport(httpx.BaseTransport):
@@ -243,64 +239,53 @@ class AutotaskClient:
             try:
                 response = self._http.request(method, url, json=json, params=params)
             except httpx.HTTPError as exc:
-                kind = type(exc).__name__
-                log.debug("%s -> %s (attempt %d)", label, kind, attempt)
+                log.debug("%s -> %s (attempt %d)", label, type(exc).__name__, attempt)
                 reached = may_have_reached_server(exc)
                 if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
                     policy.sleep(policy.backoff(attempt))
                     continue
-                tls = is_tls_error(exc)
-                _redact.detach(exc)  # our error must not keep the request (credential headers) reachable
-                if not read_only and reached:
-                    raise WriteOutcomeUnknownError(
-                        f"{method} may or may not have been applied: the connection failed ({kind})",
-                        request=label,
-                        hint="check in Autotask whether the change happened before repeating it",
-                    ) from None
-                if tls:
-                    raise TransportError(
-                        "TLS certificate verification failed",
-                        request=label,
-                        hint=TLS_HINT,
-                    ) from None
-                raise TransportError(
-                    f"request failed on the network ({kind}) after {attempt} attempt(s)",
-                    request=label,
-                    hint="check the network or the API host, then try again",
-                ) from None
-            status = response.status_code
-            log.debug("%s -> %d (%.0f ms, attempt %d)", label, status, (time.monotonic() - started) * 1000, attempt)
-            if status == 429:
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = policy.backoff(attempt)
-                if wait > policy.max_retry_after or not read_only or attempt >= policy.attempts:
-                    raise self._rate_limited(response, label, wait)
-                # Pause every request of this client (and of any client sharing the manager).
-                self.manager.limits.gate.pause(wait)
-                continue
-            # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
-            if (
-                status == 500
-                and read_only
-                and attempt < policy.attempts
-                and is_transient_server_error(status, server_messages(response))
-            ):
-                policy.sleep(policy.backoff(attempt))
-                continue
-            if status in (502, 503, 504):
-                if read_only and attempt < policy.attempts:
-                    policy.sleep(policy.backoff(attempt))
-                    continue
-                if not read_only and status in (502, 504):
-                    raise WriteOutcomeUnknownError(
-                        f"{method} may or may not have been applied: the gateway answered HTTP {status}",
-                        status=status,
-                        request=label,
-                        server_messages=server_messages(response),
-                        hint="check in Autotask whether the change happened before repeating it",
-                    )
-            return response
+                raise _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only) from None
+            ms = (time.monotonic() - started) * 1000
+            log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
+            if not self._waited_to_retry(response, method, label, attempt, read_only):
+                return response
+
+    def _waited_to_retry(
+        self, response: httpx.Response, method: str, label: str, attempt: int, read_only: bool
+    ) -> bool:
+        """True after waiting out a retryable answer; False to hand ``response`` back; raises when it must not be."""
+        status = response.status_code
+        policy = self.retry
+        last = attempt >= policy.attempts
+        if status == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = policy.backoff(attempt)
+            if wait > policy.max_retry_after or not read_only or last:
+                raise self._rate_limited(response, label, wait)
+            # Pause every request of this client (and of any client sharing the manager).
+            self.manager.limits.gate.pause(wait)
+            return True
+        # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
+        if (
+            read_only
+            and not last
+            and (
+                status in (502, 503, 504)
+                or (status == 500 and is_transient_server_error(status, server_messages(response)))
+            )
+        ):
+            policy.sleep(policy.backoff(attempt))
+            return True
+        if not read_only and status in (502, 504):
+            raise WriteOutcomeUnknownError(
+                f"{method} may or may not have been applied: the gateway answered HTTP {status}",
+                status=status,
+                request=label,
+                server_messages=server_messages(response),
+                hint="check in Autotask whether the change happened before repeating it",
+            )
+        return False
 
     def _rate_limited(self, response: httpx.Response, label: str, wait: float) -> RateLimitError:
         err = RateLimitError(
@@ -459,7 +444,7 @@ class AutotaskClient:
     ) -> pandas.DataFrame:
         """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``).
 
-        The DataFrame is built while the pull runs, every :data:`QUERY_CHUNK_PAGES` pages, so the
+        The DataFrame is built while the pull runs, every :data:`~._pull.QUERY_CHUNK_PAGES` pages, so the
         record dicts of a big pull never all exist at once. If the pull stops (``IncompletePullError``,
         or ``KeyboardInterrupt``), the exception carries everything fetched: ``.frame``, a DataFrame of
         every record fetched (``attrs["autotask"]["partial"]`` is True), and ``.records``, the raw
@@ -468,6 +453,7 @@ class AutotaskClient:
         """
         from ..query._query import parse_where, validate_filter
         from ._frames import FrameBuilder
+        from ._pull import pull_frame
 
         if where is not None and filter is not None:
             raise ConfigurationError("give either where= or filter=, not both")
@@ -475,67 +461,30 @@ class AutotaskClient:
         flt = list(filter) if filter is not None else (parse_where(where, params) if where else None)
         if flt:
             flt = validate_filter(flt, meta, entity=entity)
-        pages = [0]
-
-        def progress(info: PageInfo) -> None:
-            pages[0] = info.pages
-            if on_page is not None:
-                on_page(info)
-
-        counter = [0]
-        started = time.monotonic()
         builder = FrameBuilder(fields=meta, include_fields=fields, labels=labels, tz=tz)
-        chunk = QUERY_CHUNK_PAGES * self.page_size
-        tail: list[dict[str, Any]] = []  # records received and not yet converted
-        try:
-            # _keep=False: the pager drops each record once yielded; this loop holds the only copy.
-            it = self.records(
-                entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter, _keep=False
-            )
-            while True:
-                tail.extend(islice(it, chunk - len(tail)))  # keeps what arrived if Ctrl-C lands mid-way
-                if len(tail) < chunk:
-                    break
-                builder.add(tail)  # all or nothing
-                tail = []
-            elapsed = time.monotonic() - started
-            builder.add(tail)
-            tail = []
-            # Inside the try: Ctrl-C while the frame is built (or annotated) must not lose the records pulled.
-            df = builder.frame()
-            df.attrs["autotask"] = {
-                "entity": entity,
-                "filter": flt if flt else [dict(x) for x in ALL_ROWS],
-                "request": f"POST /{entity}/query",
-                "pages": pages[0],
-                "records": len(df),
-                "elapsed_s": round(elapsed, 3),
-                "requests": counter[0] if not parallel else max(counter[0], pages[0]),
-            }
-        except (KeyboardInterrupt, IncompletePullError) as exc:
-            self._attach_partial(exc, entity, builder, tail, pages[0])
-            raise
-        return df
+        return pull_frame(self, entity, flt, fields, limit, builder=builder, parallel=parallel, on_page=on_page)
 
-    @staticmethod
-    def _attach_partial(exc: BaseException, entity: str, builder: Any, tail: list[dict[str, Any]], pages: int) -> None:
-        """Give a stopped query's exception everything fetched: ``.frame``, ``.records``, ``.pages``."""
-        if tail and builder.last_added is tail:
-            tail = []  # converted just before the interrupt landed
-        # The pager attaches the records it fetched but had not yet yielded (they follow ours in order).
-        rest = tail + list(getattr(exc, "records", None) or [])
-        exc.records = rest  # type: ignore[attr-defined]
-        exc.pages = getattr(exc, "pages", None) or pages  # type: ignore[attr-defined]
-        try:
-            built = builder.built
-            builder.add(rest)
-            # frame() already ran (the pull was complete): that frame is the result, with nothing to add.
-            frame = built.copy() if built is not None and not rest else builder.frame()
-            frame.attrs["autotask"] = {"entity": entity, "pages": exc.pages, "records": len(frame), "partial": True}  # type: ignore[attr-defined]
-        except Exception:  # the raw records are still on .records
-            log.warning("could not build the partial DataFrame of %s", entity, exc_info=True)
-            frame = None
-        exc.frame = frame  # type: ignore[attr-defined]
+
+def _network_error(
+    exc: httpx.HTTPError, method: str, label: str, attempt: int, *, outcome_unknown: bool
+) -> AutotaskError:
+    """The error for a request that failed on the network (the request is detached: it holds credentials)."""
+    kind = type(exc).__name__
+    tls = is_tls_error(exc)
+    _redact.detach(exc)  # our error must not keep the request (credential headers) reachable
+    if outcome_unknown:
+        return WriteOutcomeUnknownError(
+            f"{method} may or may not have been applied: the connection failed ({kind})",
+            request=label,
+            hint="check in Autotask whether the change happened before repeating it",
+        )
+    if tls:
+        return TransportError("TLS certificate verification failed", request=label, hint=TLS_HINT)
+    return TransportError(
+        f"request failed on the network ({kind}) after {attempt} attempt(s)",
+        request=label,
+        hint="check the network or the API host, then try again",
+    )
 
 
 class _QueryPages:
