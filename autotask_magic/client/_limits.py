@@ -111,15 +111,6 @@ class SlidingWindow:
         while self._events and self._events[0] <= cutoff:
             self._events.popleft()
 
-    def wait_time(self) -> float:
-        """Seconds until a slot is free (0 when one is free now)."""
-        with self._lock:
-            now = self.clock.monotonic()
-            self._prune(now)
-            if len(self._events) < self.limit:
-                return 0.0
-            return max(0.0, self._events[0] + self.window - now)
-
     def try_acquire(self) -> float:
         """Take a slot and return 0, or return the seconds to wait without taking one."""
         with self._lock:
