@@ -44,6 +44,7 @@ from .._exceptions import (
     NotFoundError,
     QuerySyntaxError,
 )
+from ..entities import MAX_PAGE_SIZE
 from ..entities._names import COMMON_ENTITIES, suggest_entity
 from . import _display
 from ._login import (
@@ -221,7 +222,7 @@ class AutotaskMagic(Magics, Configurable):
         config=True
     )
     timeout = Float(30.0, help="Seconds to wait for each HTTP request.").tag(config=True)
-    page_size = Int(500, help="Records per page asked of the server (1-500).").tag(config=True)
+    page_size = Int(MAX_PAGE_SIZE, help=f"Records per page asked of the server (1-{MAX_PAGE_SIZE}).").tag(config=True)
     refresh_margin = Float(
         None, allow_none=True, help="Seconds before expiry at which the OAuth token is refreshed."
     ).tag(config=True)
@@ -249,8 +250,8 @@ class AutotaskMagic(Magics, Configurable):
     @validate("page_size")
     def _check_page_size(self, proposal: Any) -> int:
         value = int(proposal["value"])
-        if not 1 <= value <= 500:
-            raise TraitError("page_size must be between 1 and 500 (the API's limit)")
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise TraitError(f"page_size must be between 1 and {MAX_PAGE_SIZE} (the API's limit)")
         return value
 
     @observe("page_size")
