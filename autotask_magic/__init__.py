@@ -36,9 +36,10 @@ _LAZY = {
     "AutotaskClient": ".client._client",
     "ApiUserCredentials": ".client._credentials",
     "OAuthCredentials": ".client._credentials",
-    "CredentialManager": ".client._auth",
-    "ManagerStatus": ".client._auth",
-    "TokenState": ".client._auth",
+    "CredentialManager": ".client._manager",
+    "ManagerConfig": ".client._manager",
+    "ManagerStatus": ".client._manager",
+    "TokenState": ".client._manager",
     "parse_where": ".query",
     "to_frame": ".client._frames",
 }
@@ -51,6 +52,7 @@ __all__ = [
     "ConfigurationError",
     "CredentialManager",
     "IncompletePullError",
+    "ManagerConfig",
     "ManagerStatus",
     "NotFoundError",
     "OAuthCredentials",
@@ -70,10 +72,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client._auth import CredentialManager, ManagerStatus, TokenState
     from .client._client import AutotaskClient
     from .client._credentials import ApiUserCredentials, OAuthCredentials
     from .client._frames import to_frame
+    from .client._manager import CredentialManager, ManagerConfig, ManagerStatus, TokenState
     from .query import parse_where
 
 

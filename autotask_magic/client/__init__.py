@@ -16,9 +16,10 @@ _LAZY = {
     "OAuthCredentials": "._credentials",
     "Credentials": "._credentials",
     "Secret": "._credentials",
-    "CredentialManager": "._auth",
-    "ManagerStatus": "._auth",
-    "TokenState": "._auth",
+    "CredentialManager": "._manager",
+    "ManagerConfig": "._manager",
+    "ManagerStatus": "._manager",
+    "TokenState": "._manager",
     "Settings": "._settings",
     "FrameBuilder": "._frames",
     "to_frame": "._frames",
@@ -31,6 +32,7 @@ __all__ = [
     "CredentialManager",
     "Credentials",
     "FrameBuilder",
+    "ManagerConfig",
     "ManagerStatus",
     "OAuthCredentials",
     "RetryPolicy",
@@ -42,10 +44,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._auth import CredentialManager, ManagerStatus, TokenState
     from ._client import AutotaskClient, query_body
     from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials, Secret
     from ._frames import FrameBuilder, to_frame
+    from ._manager import CredentialManager, ManagerConfig, ManagerStatus, TokenState
     from ._retry import RetryPolicy
     from ._settings import Settings
 

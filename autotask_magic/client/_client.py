@@ -6,29 +6,25 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .. import _redact
 from .._exceptions import (
-    AuthenticationError,
     AutotaskError,
     ConfigurationError,
-    IncompletePullError,
-    NotFoundError,
-    PermissionDeniedError,
-    QueryError,
     RateLimitError,
     ServerError,
     TransportError,
     WriteOutcomeUnknownError,
 )
-from ._auth import SOLUTION_400, SOLUTION_401, SOLUTION_403, CredentialManager, _server_words
+from ..entities import MAX_PAGE_SIZE
 from ._credentials import Credentials
+from ._errors import TLS_HINT, error_for, server_messages
 from ._limits import Limits, endpoint_key
-from ._paging import MAX_PAGE_SIZE, PageInfo, iter_records
+from ._manager import CredentialManager, ManagerConfig
+from ._paging import Page, PageInfo, iter_records, scan_page
 from ._retry import (
     RetryPolicy,
     is_read_only,
@@ -50,9 +46,6 @@ __all__ = ["ALL_ROWS", "AutotaskClient"]
 log = _redact.get_logger("autotask_magic.http")
 
 ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
-
-#: query() converts records to DataFrame columns every this many pages, then drops them (memory).
-QUERY_CHUNK_PAGES = 10
 
 
 class _LimitedTransport(httpx.BaseTransport):
@@ -104,16 +97,15 @@ class AutotaskClient:
                 raise ConfigurationError(
                     "no credentials given", hint="pass OAuthCredentials/ApiUserCredentials or use from_env()"
                 )
-            manager = CredentialManager(
-                credentials,
+            config = ManagerConfig(
                 base_url=base_url,
                 token_url=token_url,
                 zone_url=zone_url,
                 ca_bundle=ca_bundle,
                 label=label,
                 timeout=timeout,
-                transport=transport,
             )
+            manager = CredentialManager(credentials, config, transport=transport)
             self._owns_manager = True
         else:
             self._owns_manager = False
@@ -266,71 +258,60 @@ class AutotaskClient:
             try:
                 response = self._http.request(method, url, json=json, params=params)
             except httpx.HTTPError as exc:
-                kind = type(exc).__name__
-                log.debug("%s -> %s (attempt %d)", label, kind, attempt)
+                log.debug("%s -> %s (attempt %d)", label, type(exc).__name__, attempt)
                 reached = may_have_reached_server(exc)
                 if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
                     policy.sleep(policy.backoff(attempt))
                     continue
-                tls = is_tls_error(exc)
-                _redact.detach(exc)  # our error must not keep the request (credential headers) reachable
-                if not read_only and reached:
-                    raise WriteOutcomeUnknownError(
-                        f"{method} may or may not have been applied: the connection failed ({kind})",
-                        request=label,
-                        hint="check in Autotask whether the change happened before repeating it",
-                    ) from None
-                if tls:
-                    raise TransportError(
-                        "TLS certificate verification failed",
-                        request=label,
-                        hint="if the server uses a private CA, set AUTOTASK_CA_BUNDLE to its PEM file",
-                    ) from None
-                raise TransportError(
-                    f"request failed on the network ({kind}) after {attempt} attempt(s)",
-                    request=label,
-                    hint="check the network or the API host, then try again",
-                ) from None
-            status = response.status_code
-            log.debug("%s -> %d (%.0f ms, attempt %d)", label, status, (time.monotonic() - started) * 1000, attempt)
-            if status == 429:
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = policy.backoff(attempt)
-                if wait > policy.max_retry_after or not read_only or attempt >= policy.attempts:
-                    raise self._rate_limited(response, label, wait)
-                # Pause every request of this client (and of any client sharing the manager).
-                self.manager.limits.gate.pause(wait)
-                continue
-            # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
-            if (
-                status == 500
-                and read_only
-                and attempt < policy.attempts
-                and is_transient_server_error(status, _server_words(response))
-            ):
-                policy.sleep(policy.backoff(attempt))
-                continue
-            if status in (502, 503, 504):
-                if read_only and attempt < policy.attempts:
-                    policy.sleep(policy.backoff(attempt))
-                    continue
-                if not read_only and status in (502, 504):
-                    raise WriteOutcomeUnknownError(
-                        f"{method} may or may not have been applied: the gateway answered HTTP {status}",
-                        status=status,
-                        request=label,
-                        server_messages=_server_words(response),
-                        hint="check in Autotask whether the change happened before repeating it",
-                    )
-            return response
+                raise _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only) from None
+            ms = (time.monotonic() - started) * 1000
+            log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
+            if not self._waited_to_retry(response, method, label, attempt, read_only):
+                return response
+
+    def _waited_to_retry(
+        self, response: httpx.Response, method: str, label: str, attempt: int, read_only: bool
+    ) -> bool:
+        """True after waiting out a retryable answer; False to hand ``response`` back; raises when it must not be."""
+        status = response.status_code
+        policy = self.retry
+        last = attempt >= policy.attempts
+        if status == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = policy.backoff(attempt)
+            if wait > policy.max_retry_after or not read_only or last:
+                raise self._rate_limited(response, label, wait)
+            # Pause every request of this client (and of any client sharing the manager).
+            self.manager.limits.gate.pause(wait)
+            return True
+        # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
+        if (
+            read_only
+            and not last
+            and (
+                status in (502, 503, 504)
+                or (status == 500 and is_transient_server_error(status, server_messages(response)))
+            )
+        ):
+            policy.sleep(policy.backoff(attempt))
+            return True
+        if not read_only and status in (502, 504):
+            raise WriteOutcomeUnknownError(
+                f"{method} may or may not have been applied: the gateway answered HTTP {status}",
+                status=status,
+                request=label,
+                server_messages=server_messages(response),
+                hint="check in Autotask whether the change happened before repeating it",
+            )
+        return False
 
     def _rate_limited(self, response: httpx.Response, label: str, wait: float) -> RateLimitError:
         err = RateLimitError(
             "rate limited by Autotask (HTTP 429)",
             status=429,
             request=label,
-            server_messages=_server_words(response),
+            server_messages=server_messages(response),
             hint=f"wait {wait:.0f} s and try again",
         )
         err.retry_after = wait
@@ -350,7 +331,7 @@ class AutotaskClient:
                     request=label,
                     hint="check AUTOTASK_BASE_URL points at the REST API root",
                 ) from None
-        raise _error_for(response, label)
+        raise error_for(response, label)
 
     def request(
         self,
@@ -381,74 +362,20 @@ class AutotaskClient:
         """Every record of a query, following every page; stops at ``limit`` without extra pages."""
         if limit is not None and limit <= 0:
             return iter(())
-        body = self._query_body(filter, fields, limit)
+        body = query_body(filter, fields, limit, self.page_size, parallel=parallel)
         entity = entity.strip("/")
         first_url = self._url(f"{entity}/query")
         counter = _counter if _counter is not None else [0]
-        label = f"POST /{entity}/query"
-
-        def fetch(url: str) -> Any:
-            response = self._send("POST", url, json=body, counter=counter)
-            if 200 <= response.status_code < 300:
-                # nextPageUrl read from the bytes: iter_records sends the next request before parsing.
-                from ._parallel import scan_page
-
-                raw = scan_page(response.content)
-                if raw is not None:
-                    return raw
-            return self._result(response, f"POST /{self._relative(url)}") or {}
-
-        def check_next(url: str) -> None:
-            # A nextPageUrl elsewhere would receive our credentials: refuse before sending anything.
-            try:
-                check_url(url, what="nextPageUrl")
-            except ConfigurationError as exc:
-                raise ConfigurationError(f"refused nextPageUrl: {exc.message}") from None
-            if origin(url) != origin(self.base_url):
-                o = origin(url)
-                raise ConfigurationError(
-                    f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
-                    hint="the server sent a paging URL outside the API root",
-                )
-            try:
-                check_under_root(url, self.base_url, what="nextPageUrl")
-            except ConfigurationError as exc:
-                raise ConfigurationError(
-                    f"refused {exc.message}", hint="the server sent a paging URL outside the API root"
-                ) from None
-
         if parallel:
-            from ._parallel import Page, parallel_records, scan_page
+            from ._parallel import parallel_records
 
-            client = self
-
-            class _Fetcher:
-                def fetch_page(self, entity: str, body: dict[str, Any], next_url: str | None) -> Page:
-                    if next_url:
-                        check_next(next_url)
-                    # Each partition sends its own body (the user's filter AND its id range).
-                    url = next_url or client._url(f"{entity}/query")
-                    response = client._send("POST", url, json=body, counter=counter)
-                    if 200 <= response.status_code < 300:
-                        # Find nextPageUrl without parsing: the partition sends its next request at once
-                        # and the consumer parses this page meanwhile (see _parallel.scan_page).
-                        raw = scan_page(response.content)
-                        if raw is not None:
-                            return raw
-                    data = client._result(response, f"POST /{client._relative(url)}") or {}
-                    items = list(data.get("items") or [])
-                    nxt = (data.get("pageDetails") or {}).get("nextPageUrl")
-                    return Page(items, str(nxt) if nxt else None)
-
-                def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
-                    counter[0] += 1
-                    return client.count(entity, filter)
-
-            if "IncludeFields" in body and "id" not in [f.lower() for f in body["IncludeFields"]]:
-                body["IncludeFields"].insert(0, "id")
+            pages = _QueryPages(self, counter)
             return parallel_records(
-                _Fetcher(), entity, body, limit=limit, on_page=on_page, page_size=self.page_size, keep_records=_keep
+                pages, entity, body, limit=limit, on_page=on_page, page_size=self.page_size, keep_records=_keep
             )
+
+        def fetch(url: str) -> Page:
+            return self._fetch_page(url, body, counter)
 
         return iter_records(
             lambda: fetch(first_url),
@@ -456,15 +383,42 @@ class AutotaskClient:
             entity=entity,
             limit=limit,
             on_page=on_page,
-            check_next=check_next,
-            request=label,
+            check_next=self._check_next,
+            request=f"POST /{entity}/query",
             keep_records=_keep,
         )
 
-    def _query_body(
-        self, filter: Sequence[dict[str, Any]] | None, fields: Sequence[str] | None, limit: int | None
-    ) -> dict[str, Any]:
-        return query_body(filter, fields, limit, self.page_size)
+    def _fetch_page(self, url: str, body: dict[str, Any], counter: list[int]) -> Page:
+        """POST one query page (the first, or ``nextPageUrl`` with the same body).
+
+        ``nextPageUrl`` is read from the bytes (:func:`scan_page`) so the pager sends the next request
+        before this page is parsed; an answer without it is parsed here.
+        """
+        response = self._send("POST", url, json=body, counter=counter)
+        if 200 <= response.status_code < 300:
+            page = scan_page(response.content)
+            if page is not None:
+                return page
+        return Page.from_json(self._result(response, f"POST /{self._relative(url)}"))
+
+    def _check_next(self, url: str) -> None:
+        """Refuse a ``nextPageUrl`` outside the API root before sending anything (it would get our credentials)."""
+        try:
+            check_url(url, what="nextPageUrl")
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"refused nextPageUrl: {exc.message}") from None
+        if origin(url) != origin(self.base_url):
+            o = origin(url)
+            raise ConfigurationError(
+                f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
+                hint="the server sent a paging URL outside the API root",
+            )
+        try:
+            check_under_root(url, self.base_url, what="nextPageUrl")
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"refused {exc.message}", hint="the server sent a paging URL outside the API root"
+            ) from None
 
     def count(self, entity: str, filter: Sequence[dict[str, Any]] | None = None) -> int:
         """Number of records matching ``filter`` (all rows without one)."""
@@ -509,7 +463,7 @@ class AutotaskClient:
     ) -> pandas.DataFrame:
         """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``).
 
-        The DataFrame is built while the pull runs, every :data:`QUERY_CHUNK_PAGES` pages, so the
+        The DataFrame is built while the pull runs, every :data:`~._pull.QUERY_CHUNK_PAGES` pages, so the
         record dicts of a big pull never all exist at once. If the pull stops (``IncompletePullError``,
         or ``KeyboardInterrupt``), the exception carries everything fetched: ``.frame``, a DataFrame of
         every record fetched (``attrs["autotask"]["partial"]`` is True), and ``.records``, the raw
@@ -518,6 +472,7 @@ class AutotaskClient:
         """
         from ..query import parse_where, validate_filter
         from ._frames import FrameBuilder
+        from ._pull import pull_frame
 
         if where is not None and filter is not None:
             raise ConfigurationError("give either where= or filter=, not both")
@@ -525,120 +480,59 @@ class AutotaskClient:
         flt = list(filter) if filter is not None else (parse_where(where, params) if where else None)
         if flt:
             flt = validate_filter(flt, meta, entity=entity)
-        pages = [0]
-
-        def progress(info: PageInfo) -> None:
-            pages[0] = info.pages
-            if on_page is not None:
-                on_page(info)
-
-        counter = [0]
-        started = time.monotonic()
         builder = FrameBuilder(fields=meta, include_fields=fields, labels=labels, tz=tz)
-        chunk = QUERY_CHUNK_PAGES * self.page_size
-        tail: list[dict[str, Any]] = []  # records received and not yet converted
-        try:
-            # _keep=False: the pager drops each record once yielded; this loop holds the only copy.
-            it = self.records(
-                entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter, _keep=False
-            )
-            while True:
-                tail.extend(islice(it, chunk - len(tail)))  # keeps what arrived if Ctrl-C lands mid-way
-                if len(tail) < chunk:
-                    break
-                builder.add(tail)  # all or nothing
-                tail = []
-            elapsed = time.monotonic() - started
-            builder.add(tail)
-            tail = []
-            # Inside the try: Ctrl-C while the frame is built (or annotated) must not lose the records pulled.
-            df = builder.frame()
-            df.attrs["autotask"] = {
-                "entity": entity,
-                "filter": flt if flt else [dict(x) for x in ALL_ROWS],
-                "request": f"POST /{entity}/query",
-                "pages": pages[0],
-                "records": len(df),
-                "elapsed_s": round(elapsed, 3),
-                "requests": counter[0] if not parallel else max(counter[0], pages[0]),
-            }
-        except (KeyboardInterrupt, IncompletePullError) as exc:
-            self._attach_partial(exc, entity, builder, tail, pages[0])
-            raise
-        return df
-
-    @staticmethod
-    def _attach_partial(exc: BaseException, entity: str, builder: Any, tail: list[dict[str, Any]], pages: int) -> None:
-        """Give a stopped query's exception everything fetched: ``.frame``, ``.records``, ``.pages``."""
-        if tail and builder.last_added is tail:
-            tail = []  # converted just before the interrupt landed
-        # The pager attaches the records it fetched but had not yet yielded (they follow ours in order).
-        rest = tail + list(getattr(exc, "records", None) or [])
-        exc.records = rest  # type: ignore[attr-defined]
-        exc.pages = getattr(exc, "pages", None) or pages  # type: ignore[attr-defined]
-        try:
-            built = builder.built
-            builder.add(rest)
-            # frame() already ran (the pull was complete): that frame is the result, with nothing to add.
-            frame = built.copy() if built is not None and not rest else builder.frame()
-            frame.attrs["autotask"] = {"entity": entity, "pages": exc.pages, "records": len(frame), "partial": True}  # type: ignore[attr-defined]
-        except Exception:  # the raw records are still on .records
-            log.warning("could not build the partial DataFrame of %s", entity, exc_info=True)
-            frame = None
-        exc.frame = frame  # type: ignore[attr-defined]
+        return pull_frame(self, entity, flt, fields, limit, builder=builder, parallel=parallel, on_page=on_page)
 
 
-def _error_for(response: httpx.Response, label: str) -> AutotaskError:
-    """Map an error response to the exception users catch (one line, the server's words, what to do)."""
-    status = response.status_code
-    words = _server_words(response)
-    errors_list = False
-    try:
-        data = response.json()
-        errors_list = isinstance(data, dict) and isinstance(data.get("errors"), list)
-    except Exception:
-        pass
-    common: dict[str, Any] = {"status": status, "request": label, "server_messages": words}
-    if status == 401:
-        return AuthenticationError(
-            "not authenticated (HTTP 401)", hint=f"{SOLUTION_401} — check the credentials, then log in again", **common
+def _network_error(
+    exc: httpx.HTTPError, method: str, label: str, attempt: int, *, outcome_unknown: bool
+) -> AutotaskError:
+    """The error for a request that failed on the network (the request is detached: it holds credentials)."""
+    kind = type(exc).__name__
+    tls = is_tls_error(exc)
+    _redact.detach(exc)  # our error must not keep the request (credential headers) reachable
+    if outcome_unknown:
+        return WriteOutcomeUnknownError(
+            f"{method} may or may not have been applied: the connection failed ({kind})",
+            request=label,
+            hint="check in Autotask whether the change happened before repeating it",
         )
-    if status == 403:
-        return PermissionDeniedError(
-            "permission denied (HTTP 403)",
-            hint=f"{SOLUTION_403} — ask an Autotask administrator to grant the API user access",
-            **common,
-        )
-    if status == 404:
-        return NotFoundError("not found (HTTP 404)", hint="check the entity name and the id", **common)
-    if status == 429:
-        err = RateLimitError("rate limited by Autotask (HTTP 429)", hint="wait and try again", **common)
-        err.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return err
-    if errors_list:
-        return QueryError(
-            f"Autotask rejected the request (HTTP {status})",
-            hint="fix the fields or values the server names",
-            **common,
-        )
-    if status == 400:
-        return AuthenticationError("bad request (HTTP 400)", hint=SOLUTION_400, **common)
-    if 300 <= status < 400:
-        return ServerError(
-            f"unexpected redirect (HTTP {status}); not followed",
-            hint="redirects are never followed with credentials; check AUTOTASK_BASE_URL",
-            **common,
-        )
-    if status >= 500:
-        return ServerError(f"Autotask server error (HTTP {status})", hint="try again later", **common)
-    return AutotaskError(f"unexpected HTTP {status}", hint="check the request", **common)
+    if tls:
+        return TransportError("TLS certificate verification failed", request=label, hint=TLS_HINT)
+    return TransportError(
+        f"request failed on the network ({kind}) after {attempt} attempt(s)",
+        request=label,
+        hint="check the network or the API host, then try again",
+    )
+
+
+class _QueryPages:
+    """The client as a partitioned pull's page source (:class:`~._parallel.PageFetcher`)."""
+
+    def __init__(self, client: AutotaskClient, counter: list[int]) -> None:
+        self._client = client
+        self._counter = counter
+
+    def fetch_page(self, entity: str, body: dict[str, Any], next_url: str | None) -> Page:
+        """POST ``{entity}/query`` or ``next_url``; each partition sends its own body (filter AND id range)."""
+        if next_url:
+            self._client._check_next(next_url)
+        url = next_url or self._client._url(f"{entity}/query")
+        return self._client._fetch_page(url, body, self._counter)
+
+    def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
+        """``query/count``, counted as one request of the pull."""
+        self._counter[0] += 1
+        return self._client.count(entity, filter)
 
 
 def query_body(
     filter: Sequence[dict[str, Any]] | None,
     fields: Sequence[str] | None,
     limit: int | None,
-    page_size: int = 500,
+    page_size: int = MAX_PAGE_SIZE,
+    *,
+    parallel: bool = False,
 ) -> dict[str, Any]:
     """The JSON body of ``POST {Entity}/query`` exactly as the client sends it (also used by dry runs)."""
     body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
@@ -646,8 +540,9 @@ def query_body(
         # A UDF is asked for as "udf.<name>" (the column name); the server knows them only as one
         # "userDefinedFields" list, and the frame keeps the UDF columns asked for.
         include = list(dict.fromkeys("userDefinedFields" if f.startswith("udf.") else f for f in fields))
-        # Autotask needs id in IncludeFields to page past the first page.
-        if (limit is None or limit > page_size) and not any(f.lower() == "id" for f in include):
+        # Autotask needs id in IncludeFields to page past the first page; partitions split and order by id.
+        may_page = parallel or limit is None or limit > page_size
+        if may_page and not any(f.lower() == "id" for f in include):
             include.insert(0, "id")
         body["IncludeFields"] = include
     body["MaxRecords"] = min(page_size, limit) if limit else page_size

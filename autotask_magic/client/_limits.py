@@ -112,7 +112,7 @@ class SlidingWindow:
             self._events.popleft()
 
     def wait_time(self) -> float:
-        """Seconds until a slot is free (0 when one is free now)."""
+        """Seconds until a slot is free (0 when one is free now), taking none."""
         with self._lock:
             now = self.clock.monotonic()
             self._prune(now)

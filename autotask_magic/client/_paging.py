@@ -1,7 +1,14 @@
-"""Following ``nextPageUrl``: POST-next with the same body, prefetching the next page in the background."""
+"""Query pages and the sequential pull: POST-next with the same body, the next page fetched in the background.
+
+:class:`Page` and :func:`scan_page` are the seam shared with partitioned pulls (``_parallel``): the
+client turns each answer into a :class:`Page` whose ``nextPageUrl`` is read from the bytes, so the next
+request goes out before the page is parsed.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -9,13 +16,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .._exceptions import AutotaskError, IncompletePullError
+from .._exceptions import AutotaskError, IncompletePullError, ServerError
 
-__all__ = ["MAX_PAGE_SIZE", "PageInfo", "iter_records"]
+__all__ = ["Page", "PageInfo", "incomplete", "iter_records", "page_error", "scan_page"]
 
-MAX_PAGE_SIZE = 500
-
-# Hand-off of the next request to the prefetch worker (see send_next): bounded waits, in seconds.
+# Hand-off of the next request to the prefetch worker (see _Pager.send_next): bounded waits, in seconds.
 _HANDOFF_WAIT = 0.05
 _HANDOFF_SLEEP = 0.001
 
@@ -29,33 +34,105 @@ class PageInfo:
     total_estimate: int | None = None
 
 
-Page = dict[str, Any]
+class Page:
+    """One page of a query: its records and the absolute ``nextPageUrl`` (None on the last page).
+
+    A page may hold the raw response body instead of parsed records: the thread that fetched it then only
+    finds ``nextPageUrl`` in the bytes (:func:`scan_page`) and sends the next request at once, and the
+    JSON is parsed on the consumer's thread while that request is in flight.
+    """
+
+    __slots__ = ("_count", "_items", "next_url", "raw")
+
+    def __init__(
+        self,
+        items: list[dict[str, Any]] | None = None,
+        next_url: str | None = None,
+        *,
+        raw: bytes | None = None,
+        count: int | None = None,
+    ) -> None:
+        self._items = items
+        self.next_url = next_url
+        self.raw = raw
+        self._count = count
+
+    @classmethod
+    def from_json(cls, data: Any) -> Page:
+        """A page from a parsed query answer (anything but an object is an empty last page)."""
+        if not isinstance(data, dict):
+            return cls([], None)
+        details = data.get("pageDetails") or {}
+        nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
+        return cls(list(data.get("items") or []), str(nxt) if nxt else None)
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The page's records (parsed from ``raw`` on first access; the scan is checked against it)."""
+        if self._items is None:
+            parsed = Page.from_json(json.loads(self.raw or b"{}"))
+            if parsed.next_url != self.next_url or (self._count is not None and self._count != len(parsed.items)):
+                raise ServerError(
+                    "a page's nextPageUrl or count differs from what was read ahead",
+                    hint="run the query again, or without parallel=True",
+                )
+            self._items, self.raw = parsed.items, None
+        return self._items
+
+    @property
+    def size(self) -> int:
+        """Records on the page (without parsing when the page said how many)."""
+        return self._count if self._count is not None else len(self.items)
 
 
-def _items(page: Any) -> tuple[list[dict[str, Any]], str | None]:
-    if not isinstance(page, dict):
-        return [], None
-    items = page.get("items") or []
-    details = page.get("pageDetails") or {}
-    nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
-    return list(items), (str(nxt) if nxt else None)
+_NEXT = re.compile(rb'"nextPageUrl"\s*:\s*("(?:[^"\\]|\\.)*"|null)')
+_COUNT = re.compile(rb'"count"\s*:\s*(\d+)')
 
 
-def _incomplete(
+def scan_page(raw: bytes) -> Page | None:
+    """A raw page whose ``nextPageUrl`` (and count) were found without parsing, or None if not found.
+
+    Record values cannot fake the key: a quote inside a JSON string is escaped. The last match is the
+    page's own ``pageDetails``; :attr:`Page.items` verifies it when it parses the page.
+    """
+    nexts = _NEXT.findall(raw[-4096:]) or _NEXT.findall(raw)
+    if not nexts:
+        return None
+    token = nexts[-1]
+    next_url = None if token == b"null" else json.loads(token)
+    counts = _COUNT.findall(raw[-4096:])
+    return Page(None, str(next_url) if next_url else None, raw=raw, count=int(counts[-1]) if counts else None)
+
+
+def page_error(exc: BaseException) -> BaseException:
+    """The error to report for a page that failed to parse (a JSON error becomes a ServerError)."""
+    if isinstance(exc, ValueError) and not isinstance(exc, AutotaskError):
+        return ServerError(f"a page is not valid JSON ({type(exc).__name__})", hint="run the query again")
+    return exc
+
+
+def incomplete(
     entity: str,
-    fetched: list[dict[str, Any]],
+    records: list[dict[str, Any]],
     pages: int,
     cause: BaseException,
-    request: str | None,
+    *,
+    request: str | None = None,
     total: int | None = None,
+    parallel: bool = False,
 ) -> IncompletePullError:
-    total = len(fetched) if total is None else total
+    """The error of a pull that stopped after its first page, carrying every record fetched (``.records``)."""
+    if isinstance(cause, IncompletePullError):
+        return cause
+    total = len(records) if total is None else total
+    kind, order = ("parallel pull", " (in id order)") if parallel else ("pull", "")
     err = IncompletePullError(
-        f"pull of {entity} stopped after {pages} page(s) and {total} record(s): {cause}",
-        request=request,
-        hint="the records fetched so far are in err.records; run the query again to get the rest",
+        f"{kind} of {entity} stopped after {pages} page(s) and {total} record(s): {cause}",
+        status=getattr(cause, "status", None),
+        request=request if request is not None else getattr(cause, "request", None),
+        hint=f"the records fetched so far are in err.records{order}; run the query again to get the rest",
     )
-    err.records = fetched
+    err.records = records
     err.pages = pages
     err.cause = cause
     return err
@@ -81,29 +158,125 @@ def iter_records(
     the pager holds no record once yielded, and the error's ``.records`` (like the ``.records`` a Ctrl-C
     in ``on_page`` gets) are only those fetched but not yet yielded.
     """
-    fetched: list[dict[str, Any]] = []  # with keep_records=False: only the page not yet yielded
-    total = 0  # records fetched so far
-    pages = 0
+    pager = _Pager(fetch_next, entity, limit, on_page, check_next, request, total_estimate, keep_records)
     page = fetch_first()  # the first page's errors are the user's errors: raise them as they are
-    executor: ThreadPoolExecutor | None = None
-    pending: Future[Page] | None = None
+    yield from pager.run(page)
 
-    def send_next(next_url: str) -> Future[Page]:
-        nonlocal executor
-        if check_next is not None:
+
+class _Pager:
+    """One sequential pull: the records fetched so far, and at most one next page in flight."""
+
+    def __init__(
+        self,
+        fetch_next: Callable[[str], Page],
+        entity: str,
+        limit: int | None,
+        on_page: Callable[[PageInfo], None] | None,
+        check_next: Callable[[str], None] | None,
+        request: str | None,
+        total_estimate: int | None,
+        keep_records: bool,
+    ) -> None:
+        self.fetch_next = fetch_next
+        self.entity = entity
+        self.limit = limit
+        self.on_page = on_page
+        self.check_next = check_next
+        self.request = request
+        self.total_estimate = total_estimate
+        self.keep_records = keep_records
+        self.fetched: list[dict[str, Any]] = []  # with keep_records=False: only the page not yet yielded
+        self.total = 0  # records fetched so far
+        self.pages = 0
+        self.executor: ThreadPoolExecutor | None = None
+        self.pending: Future[Page] | None = None
+
+    def incomplete(self, cause: BaseException, pages: int) -> IncompletePullError:
+        return incomplete(self.entity, self.fetched, pages, cause, request=self.request, total=self.total)
+
+    def run(self, page: Page) -> Iterator[dict[str, Any]]:
+        try:
+            while True:
+                self.pages += 1
+                items, done = self.take(page)
+                yield from items
+                if not self.keep_records:
+                    self.fetched.clear()  # the caller has them now
+                if done:
+                    return
+                assert self.pending is not None
+                try:
+                    page = self.pending.result()
+                except AutotaskError as exc:
+                    raise self.incomplete(exc, self.pages) from exc
+                finally:
+                    self.pending = None
+        finally:
+            if self.pending is not None:
+                self.pending.cancel()
+            if self.executor is not None:
+                # Join the worker so no thread outlives the pull (it finishes its one in-flight request).
+                self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def take(self, page: Page) -> tuple[list[dict[str, Any]], bool]:
+        """Keep ``page``'s records (cut at the limit), report progress, and send the next request."""
+        limit = self.limit
+        # nextPageUrl known from the bytes: the next request goes out now, and this page is parsed while
+        # it is in flight (unless the limit ends the pull with this page).
+        read_ahead = page.raw is not None and page.next_url and page.size
+        if read_ahead and not (limit is not None and self.total + page.size >= limit):
+            assert page.next_url is not None
             try:
-                check_next(next_url)  # refuses before anything is sent
+                self.pending = self.send_next(page.next_url)
+            except IncompletePullError:
+                self.pending = None  # refused URL: raised again below, once this page's records are kept
+        try:
+            items = page.items
+        except (ValueError, AutotaskError) as exc:
+            cause = page_error(exc)
+            if self.pages == 1:
+                raise cause from None
+            raise self.incomplete(cause, self.pages - 1) from exc
+        if limit is not None:
+            items = items[: max(0, limit - self.total)]
+        if not self.keep_records:
+            self.fetched.clear()
+        self.fetched.extend(items)
+        self.total += len(items)
+        done = not page.next_url or not items or (limit is not None and self.total >= limit)
+        self.report()
+        if not done and self.pending is None:
+            assert page.next_url is not None
+            self.pending = self.send_next(page.next_url)
+        return items, done
+
+    def report(self) -> None:
+        if self.on_page is None:
+            return
+        try:
+            self.on_page(PageInfo(self.pages, self.total, self.total_estimate))
+        except KeyboardInterrupt as exc:
+            # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
+            exc.records = list(self.fetched)  # type: ignore[attr-defined]
+            exc.pages = self.pages  # type: ignore[attr-defined]
+            raise
+
+    def send_next(self, next_url: str) -> Future[Page]:
+        if self.check_next is not None:
+            try:
+                self.check_next(next_url)  # refuses before anything is sent
             except AutotaskError as exc:
-                raise _incomplete(entity, fetched, pages, exc, request, total) from exc
-        if executor is None:
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
+                raise self.incomplete(exc, self.pages) from exc
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
         started = threading.Event()
+        fetch_next = self.fetch_next
 
         def task() -> Page:
             started.set()
             return fetch_next(next_url)
 
-        future = executor.submit(task)
+        future = self.executor.submit(task)
         # The caller parses the page next: json.loads holds the GIL for milliseconds, and a worker that
         # has not yet put its request on the wire would wait for it, adding that to every page's round
         # trip (latency-bound pulls measured 1.06x pages x latency instead of 1.03x). So let the worker
@@ -111,62 +284,3 @@ def iter_records(
         started.wait(_HANDOFF_WAIT)
         time.sleep(_HANDOFF_SLEEP)
         return future
-
-    try:
-        while True:
-            pages += 1
-            if getattr(page, "raw", None) is not None and not isinstance(page, dict):
-                # A read-ahead page (_parallel.scan_page): nextPageUrl is known from the bytes, so the next
-                # request goes out now and this page is parsed while it is in flight.
-                next_url = page.next_url
-                size = page.size
-                if next_url and size and not (limit is not None and total + size >= limit):
-                    try:
-                        pending = send_next(next_url)
-                    except IncompletePullError:
-                        pending = None  # refused URL: raised again below, once this page's records are kept
-                try:
-                    items = page.items
-                except (ValueError, AutotaskError) as exc:
-                    cause = exc if isinstance(exc, AutotaskError) else AutotaskError("a page is not valid JSON")
-                    if pages == 1:
-                        raise cause from None
-                    raise _incomplete(entity, fetched, pages - 1, cause, request, total) from exc
-            else:
-                items, next_url = _items(page)
-            if limit is not None:
-                items = items[: max(0, limit - total)]
-            if not keep_records:
-                fetched.clear()
-            fetched.extend(items)
-            total += len(items)
-            done = not next_url or not items or (limit is not None and total >= limit)
-            if on_page is not None:
-                try:
-                    on_page(PageInfo(pages, total, total_estimate))
-                except KeyboardInterrupt as exc:
-                    # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
-                    exc.records = list(fetched)  # type: ignore[attr-defined]
-                    exc.pages = pages  # type: ignore[attr-defined]
-                    raise
-            if not done and pending is None:
-                assert next_url is not None
-                pending = send_next(next_url)
-            yield from items
-            if not keep_records:
-                fetched.clear()  # the caller has them now
-            if done:
-                return
-            assert pending is not None
-            try:
-                page = pending.result()
-            except AutotaskError as exc:
-                raise _incomplete(entity, fetched, pages, exc, request, total) from exc
-            finally:
-                pending = None
-    finally:
-        if pending is not None:
-            pending.cancel()
-        if executor is not None:
-            # Join the worker so no thread outlives the pull (it finishes its one in-flight request).
-            executor.shutdown(wait=True, cancel_futures=True)

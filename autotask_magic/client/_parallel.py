@@ -23,121 +23,44 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import logging
 import math
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._exceptions import AutotaskError, IncompletePullError, ServerError
-from ._limits import stop_on
-from ._paging import PageInfo
+from ..entities import MAX_PAGE_SIZE
+from ._crew import POLL_SECONDS, Crew, thread_may_deliver
+from ._paging import Page, PageInfo, incomplete, page_error
 
 __all__ = [
     "MAX_IN_FLIGHT",
     "MIN_PARALLEL_PAGES",
-    "PAGE_SIZE",
-    "Page",
     "PageFetcher",
     "Partition",
     "parallel_records",
     "plan_partitions",
-    "scan_page",
 ]
 
 logger = logging.getLogger("autotask_magic.parallel")
 
-#: Records per page (the API's maximum and the client's page size).
-PAGE_SIZE = 500
 #: Autotask's limit: concurrent requests per endpoint per integration.
 MAX_IN_FLIGHT = 3
 #: Below this many pages left after the first page, partitioning cannot pay for its extra requests and
 #: the pull continues sequentially (follows the first page's ``nextPageUrl``).
 MIN_PARALLEL_PAGES = 3
 
-# How long a blocked consumer waits between checks that the workers are still alive.
-_POLL_SECONDS = 0.5
 # How long the consumer yields the GIL to a partition that has just handed over a page (seconds).
 _HANDOFF_SLEEP = 0.001
-# How long a pull that ends waits for its partition threads (one request each at most), and for a
-# thread whose start was interrupted to begin.
+# How long a pull that ends waits for its partition threads (one request each at most).
 _JOIN_SECONDS = 60.0
-_START_GRACE = 1.0
-# A partition thread that has not begun this long after its start() is taken as lost (it never will).
-_LOST_SECONDS = 10.0
 # Safety margin of the partition boundaries, in standard deviations of their estimate.
 _MARGIN_K = 0.5
-
-
-class Page:
-    """One page of a query: its records and the absolute ``nextPageUrl`` (None on the last page).
-
-    A page may hold the raw response body instead of parsed records: the partition's thread then only
-    finds ``nextPageUrl`` in the bytes (:func:`scan_page`) and sends the next request at once, and the
-    JSON is parsed on the consumer's thread while that request is in flight.
-    """
-
-    __slots__ = ("_count", "_items", "next_url", "raw")
-
-    def __init__(
-        self,
-        items: list[dict[str, Any]] | None = None,
-        next_url: str | None = None,
-        *,
-        raw: bytes | None = None,
-        count: int | None = None,
-    ) -> None:
-        self._items = items
-        self.next_url = next_url
-        self.raw = raw
-        self._count = count
-
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        """The page's records (parsed from ``raw`` on first access; the scan is checked against it)."""
-        if self._items is None:
-            data = json.loads(self.raw or b"{}")
-            items = list((data.get("items") if isinstance(data, dict) else None) or [])
-            details = (data.get("pageDetails") if isinstance(data, dict) else None) or {}
-            nxt = details.get("nextPageUrl") if isinstance(details, dict) else None
-            if (str(nxt) if nxt else None) != self.next_url or (self._count is not None and self._count != len(items)):
-                raise ServerError(
-                    "a page's nextPageUrl or count differs from what was read ahead",
-                    hint="run the query again, or without parallel=True",
-                )
-            self._items, self.raw = items, None
-        return self._items
-
-    @property
-    def size(self) -> int:
-        """Records on the page (without parsing when the page said how many)."""
-        return self._count if self._count is not None else len(self.items)
-
-
-_NEXT = re.compile(rb'"nextPageUrl"\s*:\s*("(?:[^"\\]|\\.)*"|null)')
-_COUNT = re.compile(rb'"count"\s*:\s*(\d+)')
-
-
-def scan_page(raw: bytes) -> Page | None:
-    """A raw page whose ``nextPageUrl`` (and count) were found without parsing, or None if not found.
-
-    Record values cannot fake the key: a quote inside a JSON string is escaped. The last match is the
-    page's own ``pageDetails``; :attr:`Page.items` verifies it when it parses the page.
-    """
-    nexts = _NEXT.findall(raw[-4096:]) or _NEXT.findall(raw)
-    if not nexts:
-        return None
-    token = nexts[-1]
-    next_url = None if token == b"null" else json.loads(token)
-    counts = _COUNT.findall(raw[-4096:])
-    return Page(None, str(next_url) if next_url else None, raw=raw, count=int(counts[-1]) if counts else None)
 
 
 class PageFetcher(Protocol):
@@ -175,7 +98,7 @@ def plan_partitions(
     total: int,
     *,
     max_partitions: int = MAX_IN_FLIGHT,
-    page_size: int = PAGE_SIZE,
+    page_size: int = MAX_PAGE_SIZE,
     limit: int | None = None,
 ) -> list[Partition]:
     """Cut the ids above the first page into partitions of whole pages each; the last one is open-ended.
@@ -235,91 +158,16 @@ class _Worker:
         """True when the partition's thread ended without saying so, or never began: no page will come."""
         if self.thread is None or self.done.is_set():
             return False
-        return not _thread_may_deliver(*self.thread, self.started_at)
+        return not thread_may_deliver(*self.thread, self.started_at)
 
-
-def _thread_may_deliver(t: threading.Thread, entered: threading.Event, since: float) -> bool:
-    """False once a crew thread has ended, or has not begun within :data:`_LOST_SECONDS` of its start."""
-    if entered.is_set():
-        return t.is_alive()
-    return time.monotonic() - since < _LOST_SECONDS
-
-
-class _Crew:
-    """The pull's threads: registered before they start, stopped by one Event, joined with a bound.
-
-    ThreadPoolExecutor registers a thread only once ``Thread.start()`` has returned, so a Ctrl-C landing
-    inside ``start()`` left a running thread that ``shutdown(wait=True)`` neither stopped nor joined, and
-    its joins have no bound. Here every thread is in :attr:`threads` before it is started, checks
-    :attr:`stop` before each request, and :meth:`close` waits for each one at most a bounded time.
-    """
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.stop = threading.Event()
-        self.threads: list[tuple[threading.Thread, threading.Event]] = []
-
-    def start(self, fn: Callable[[], None]) -> tuple[threading.Thread, threading.Event]:
-        """Run ``fn`` on a new daemon thread (it must check :attr:`stop`); returns it and its 'began' event."""
-        entered = threading.Event()
-
-        def main() -> None:
-            entered.set()
-            # Waits for a rate or concurrency slot end when the pull stops (Ctrl-C must not wait them out).
-            with stop_on(self.stop):
-                fn()
-
-        t = threading.Thread(target=main, name=f"{self.prefix}_{len(self.threads)}", daemon=True)
-        # Registered before start(): an interrupt inside start() cannot leave it running unseen.
-        self.threads.append((t, entered))
-        t.start()
-        return t, entered
-
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        """Run ``fn`` on a crew thread; its outcome goes to the returned future."""
-        fut: Future[Any] = Future()
-
-        def call() -> None:
-            # Not when stopping or cancelled; once running, cancel() can no longer change its state.
-            if self.stop.is_set() or not fut.set_running_or_notify_cancel():
-                return
-            try:
-                fut.set_result(fn())
-            except BaseException as exc:  # handed to the consumer's thread
-                fut.set_exception(exc)
-
-        fut.crew_thread = self.start(call)  # type: ignore[attr-defined]
-        return fut
-
-    def result(self, fut: Future[Any]) -> Any:
-        """``fut``'s result, waited for in steps: a thread that ended or never began cannot hang us."""
-        t, entered = fut.crew_thread  # type: ignore[attr-defined]
-        since = time.monotonic()
+    def drain(self) -> list[Page]:
+        """Every page delivered and not yet yielded (after the pull has stopped)."""
         while True:
             try:
-                return fut.result(timeout=_POLL_SECONDS)
-            except FutureTimeout:
-                if not _thread_may_deliver(t, entered, since):
-                    raise RuntimeError("a partition thread ended without a result") from None
-
-    def close(self, timeout: float) -> list[threading.Thread]:
-        """Stop every thread and join it, ``timeout`` s at most in all; returns those still running."""
-        self.stop.set()
-        deadline = time.monotonic() + timeout
-        late: list[threading.Thread] = []
-        for t, entered in self.threads:
-            # A thread whose start() was cut short may not have begun yet: give it a moment to begin
-            # (it then sees `stop` and ends at once); one that never began has nothing to join.
-            if not entered.wait(max(0.0, min(_START_GRACE, deadline - time.monotonic()))):
-                continue
-            t.join(max(0.0, deadline - time.monotonic()))
-            if t.is_alive():
-                late.append(t)
-        if late:
-            logger.warning(
-                "%d partition thread(s) still running after %.0f s; left to finish on their own", len(late), timeout
-            )
-        return late
+                self.buffered.append(self.pages.get_nowait())
+            except queue.Empty:
+                break
+        return [page for page in self.buffered if page is not None]
 
 
 def parallel_records(
@@ -330,7 +178,7 @@ def parallel_records(
     limit: int | None = None,
     on_page: Callable[[PageInfo], None] | None = None,
     max_in_flight: int = MAX_IN_FLIGHT,
-    page_size: int = PAGE_SIZE,
+    page_size: int = MAX_PAGE_SIZE,
     keep_records: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Yield the records of ``body``'s query in id order, pulled by up to ``max_in_flight`` partitions.
@@ -342,262 +190,265 @@ def parallel_records(
     With ``keep_records=False`` the caller keeps what it was given, and the error's ``.records`` (like
     the ``.records`` a Ctrl-C in ``on_page`` gets) are only those fetched but not yet yielded.
     """
-    user_filter: list[dict[str, Any]] = list(body["filter"])
-    max_in_flight = max(1, min(int(max_in_flight), MAX_IN_FLIGHT))
-    pages_done = 0
-    records_done = 0
-    # Everything fetched, for IncompletePullError: the yielded records plus what is still buffered.
-    yielded: list[dict[str, Any]] = []
-    total: int | None = None
+    pull = _ParallelPull(fetcher, entity, body, limit, on_page, max_in_flight, page_size, keep_records)
+    yield from pull.run()
 
-    def emit(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        nonlocal pages_done, records_done
-        pages_done += 1
-        if limit is not None:
-            items = items[: max(0, limit - records_done)]
-        records_done += len(items)
-        if keep_records:
-            yielded.extend(items)
-        if on_page is not None:
+
+class _ParallelPull:
+    """One partitioned pull: the first page and count, then partitions consumed in order on the caller's thread."""
+
+    def __init__(
+        self,
+        fetcher: PageFetcher,
+        entity: str,
+        body: dict[str, Any],
+        limit: int | None,
+        on_page: Callable[[PageInfo], None] | None,
+        max_in_flight: int,
+        page_size: int,
+        keep_records: bool,
+    ) -> None:
+        self.fetcher = fetcher
+        self.entity = entity
+        self.body = body
+        self.limit = limit
+        self.on_page = on_page
+        self.max_in_flight = max(1, min(int(max_in_flight), MAX_IN_FLIGHT))
+        self.page_size = page_size
+        self.keep_records = keep_records
+        self.user_filter: list[dict[str, Any]] = list(body["filter"])
+        self.pages_done = 0
+        self.records_done = 0
+        # Everything fetched, for IncompletePullError: the yielded records plus what is still buffered.
+        self.yielded: list[dict[str, Any]] = []
+        self.total: int | None = None
+        self.crew = Crew("autotask-partition")
+        self.stop = self.crew.stop
+        self.first_count = 0
+        self.workers: list[_Worker] = []
+        self.errors: list[BaseException] = []  # failures of partition threads, handed to the consumer
+        self.held: list[Page] = []  # pages taken after a failure, for IncompletePullError
+
+    def limit_reached(self) -> bool:
+        return self.limit is not None and self.records_done >= self.limit
+
+    def emit(self, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Count one page, cut it at the limit, report progress, and yield its records."""
+        self.pages_done += 1
+        if self.limit is not None:
+            items = items[: max(0, self.limit - self.records_done)]
+        self.records_done += len(items)
+        if self.keep_records:
+            self.yielded.extend(items)
+        if self.on_page is not None:
             try:
-                on_page(PageInfo(pages_done, records_done, total))
+                self.on_page(PageInfo(self.pages_done, self.records_done, self.total))
             except KeyboardInterrupt as exc:
                 # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
-                exc.records = list(yielded) if keep_records else list(items)  # type: ignore[attr-defined]
-                exc.pages = pages_done  # type: ignore[attr-defined]
+                exc.records = list(self.yielded) if self.keep_records else list(items)  # type: ignore[attr-defined]
+                exc.pages = self.pages_done  # type: ignore[attr-defined]
                 raise
         yield from items
 
-    crew = _Crew("autotask-partition")
-    stop = crew.stop
-    try:
-        # 1. First page and count together: two requests, one round trip.
-        first_body = dict(body)
-        if limit is not None and limit < page_size:
-            first_body["MaxRecords"] = max(1, limit)
-        count_future: Future[int] = crew.submit(lambda: fetcher.count(entity, user_filter))
+    def run(self) -> Iterator[dict[str, Any]]:
         try:
-            first = fetcher.fetch_page(entity, first_body, None)
+            first = self.first_page()
+            yield from self.emit(first.items)
+            if first.next_url is None or self.limit_reached():
+                return
+            parts = self.plan(first)
+            if not parts:
+                # Small remainder, unknown count or pages not in id order: follow nextPageUrl as usual.
+                yield from self.sequential_tail(first.next_url)
+                return
+            logger.debug(
+                "%s: %s records, %d partitions: %s", self.entity, self.total, len(parts), [(p.lo, p.hi) for p in parts]
+            )
+            self.first_count = len(first.items)
+            self.workers = [_Worker(p) for p in parts]
+            for w in self.workers:
+                w.started_at = time.monotonic()
+                w.thread = self.crew.start(functools.partial(self.partition, w))
+            yield from self.consume()
+            # consume() returns at the limit (the pull is complete) or at the first failure.
+            if self.errors and not self.limit_reached():
+                self.fail()
+        finally:
+            # On any exit (Ctrl-C included): workers stop after the request they are in, and are joined.
+            self.crew.close(_JOIN_SECONDS)
+
+    def first_page(self) -> Page:
+        """The first page and ``query/count`` together: two requests, one round trip."""
+        first_body = dict(self.body)
+        if self.limit is not None and self.limit < self.page_size:
+            first_body["MaxRecords"] = max(1, self.limit)
+        count_future: Future[int] = self.crew.submit(lambda: self.fetcher.count(self.entity, self.user_filter))
+        try:
+            first = self.fetcher.fetch_page(self.entity, first_body, None)
         except BaseException:
             count_future.cancel()
             raise  # nothing fetched: the user's error as it is
         try:
-            total = crew.result(count_future)
+            self.total = self.crew.result(count_future)
         except Exception as exc:
             # The count only shapes the partitions; without it the pull continues sequentially.
             logger.debug("count failed (%s); continuing sequentially", type(exc).__name__)
-            total = None
-        yield from emit(first.items)
-        if first.next_url is None or (limit is not None and records_done >= limit):
-            return
+            self.total = None
+        return first
 
+    def plan(self, first: Page) -> list[Partition]:
         raw_ids = [rec.get("id") for rec in first.items]
         ids = [i for i in raw_ids if isinstance(i, int)]
         ordered = len(ids) == len(raw_ids) and all(a < b for a, b in itertools.pairwise(ids))
-        parts = (
-            plan_partitions(ids, total, max_partitions=max_in_flight, limit=limit, page_size=page_size)
-            if (ordered and total is not None)
-            else []
+        if not ordered:
+            logger.debug("first page is not in id order; continuing sequentially")
+        if not ordered or self.total is None:
+            return []
+        return plan_partitions(
+            ids, self.total, max_partitions=self.max_in_flight, limit=self.limit, page_size=self.page_size
         )
-        if not parts:
-            # Small remainder, unknown count or pages not in id order: follow nextPageUrl as usual.
-            if not ordered:
-                logger.debug("first page is not in id order; continuing sequentially")
-            yield from _sequential_tail(
-                fetcher, entity, body, first.next_url, emit, limit, lambda: records_done, yielded, lambda: pages_done
-            )
-            return
 
-        logger.debug("%s: %s records, %d partitions: %s", entity, total, len(parts), [(p.lo, p.hi) for p in parts])
-        first_count = len(first.items)
-        workers = [_Worker(p) for p in parts]
-        errors: list[BaseException] = []
-
-        def budget(w: _Worker) -> int | None:
-            # Records this partition may still need: the limit minus what earlier partitions already have
-            # (they only grow, so once a partition has enough it never needs more).
-            if limit is None:
-                return None
-            before = first_count + sum(x.fetched for x in workers[: w.part.index])
-            return limit - before
-
-        def run(w: _Worker) -> None:
-            pbody = dict(body)
-            pbody["filter"] = w.part.filter(user_filter)
-            url: str | None = None
+    def sequential_tail(self, url: str | None) -> Iterator[dict[str, Any]]:
+        while url is not None:
+            if self.limit_reached():
+                return
             try:
-                while not stop.is_set():
-                    page = fetcher.fetch_page(entity, pbody, url)
-                    w.fetched += page.size
-                    w.pages.put(page)
-                    url = page.next_url
-                    if url is None:
-                        break
-                    if limit is not None and w.fetched >= w.part.expected:
-                        # Enough if the earlier partitions held what the plan expected; wait for them to
-                        # finish rather than fetch a page that the limit may cut off.
-                        for earlier in workers[: w.part.index]:
-                            while not earlier.done.wait(_POLL_SECONDS):
-                                if stop.is_set():
-                                    return
-                        need = budget(w)
-                        if need is not None and w.fetched >= need:
-                            break
-            except BaseException as exc:  # handed to the consumer's thread
-                errors.append(exc)
-                stop.set()
-            finally:
-                w.done.set()
-                w.pages.put(None)
+                page = self.fetcher.fetch_page(self.entity, self.body, url)
+                items = page.items
+            except (ValueError, AutotaskError) as exc:
+                err = page_error(exc)
+                raise self.incomplete(list(self.yielded), self.pages_done, err, self.records_done) from err
+            yield from self.emit(items)
+            url = page.next_url
 
-        for w in workers:
-            w.started_at = time.monotonic()
-            w.thread = crew.start(functools.partial(run, w))
+    def incomplete(
+        self, records: list[dict[str, Any]], pages: int, cause: BaseException, total: int
+    ) -> IncompletePullError:
+        return incomplete(self.entity, records, pages, cause, total=total, parallel=True)
 
-        def parse_ahead(w: _Worker) -> bool:
-            # While the current partition's next page is in flight, parse a page a later partition has
-            # already delivered, so they are not all left to parse once the last round is in.
-            for later in workers[w.part.index + 1 :]:
-                try:
-                    page = later.pages.get_nowait()
-                except queue.Empty:
-                    continue
-                later.buffered.append(page)
-                if page is not None and page.raw is not None:
-                    try:
-                        page.items  # noqa: B018 - parses now, off the consumer's critical path
-                    except (ValueError, AutotaskError):
-                        pass  # raised again when this page's turn comes
-                return True
-            return False
+    # ------------------------------------------------------------------ partition threads
 
-        def next_page(w: _Worker) -> Page | None:
-            """The partition's next page in order (None: it has ended)."""
-            while True:
-                if w.buffered:
-                    return w.buffered.pop(0)
-                try:
-                    return w.pages.get_nowait()
-                except queue.Empty:
-                    pass
-                if not errors and parse_ahead(w):
-                    continue
-                try:
-                    page = w.pages.get(timeout=_POLL_SECONDS)
-                except queue.Empty:
-                    if w.lost() and w.pages.empty():
-                        errors.append(
-                            ServerError("a partition thread stopped without a result", hint="run the query again")
-                        )
-                        stop.set()
-                        return None
-                    continue
-                if page is not None and page.raw is not None:
-                    # It has just arrived: its partition sends the next request now, and parsing
-                    # (json.loads holds the GIL) would delay that; yield the GIL for a moment first.
-                    time.sleep(_HANDOFF_SLEEP)
-                return page
+    def budget(self, w: _Worker) -> int | None:
+        """Records this partition may still need: the limit minus what earlier partitions already have.
 
-        held: list[Page] = []  # pages taken after a failure, for IncompletePullError
-        for w in workers:
-            while True:
-                page = next_page(w)
-                if page is None:
+        They only grow, so once a partition has enough it never needs more.
+        """
+        if self.limit is None:
+            return None
+        return self.limit - (self.first_count + sum(x.fetched for x in self.workers[: w.part.index]))
+
+    def partition(self, w: _Worker) -> None:
+        """A partition thread: page sequentially through its id range, handing each page to the consumer."""
+        pbody = dict(self.body)
+        pbody["filter"] = w.part.filter(self.user_filter)
+        url: str | None = None
+        try:
+            while not self.stop.is_set():
+                page = self.fetcher.fetch_page(self.entity, pbody, url)
+                w.fetched += page.size
+                w.pages.put(page)
+                url = page.next_url
+                if url is None or (self.limit is not None and w.fetched >= w.part.expected and self.has_enough(w)):
                     break
-                if errors:
-                    held.append(page)  # kept for the error; next_page still drains the partition
+        except BaseException as exc:  # handed to the consumer's thread
+            self.errors.append(exc)
+            self.stop.set()
+        finally:
+            w.done.set()
+            w.pages.put(None)
+
+    def has_enough(self, w: _Worker) -> bool:
+        """Whether ``w`` can stop at the limit (waits for the earlier partitions to finish first)."""
+        # Enough if the earlier partitions held what the plan expected; wait for them to finish rather
+        # than fetch a page that the limit may cut off.
+        for earlier in self.workers[: w.part.index]:
+            while not earlier.done.wait(POLL_SECONDS):
+                if self.stop.is_set():
+                    return True
+        need = self.budget(w)
+        return need is not None and w.fetched >= need
+
+    # ------------------------------------------------------------------ the consumer (caller's thread)
+
+    def consume(self) -> Iterator[dict[str, Any]]:
+        """Yield every partition's pages in partition order; stops at the limit or the first failure."""
+        for w in self.workers:
+            while (page := self.next_page(w)) is not None:
+                if self.errors:
+                    self.held.append(page)  # kept for the error; next_page still drains the partition
                     continue
                 try:
                     items = page.items
                 except (ValueError, AutotaskError) as exc:
-                    errors.append(_as_error(exc))
-                    stop.set()
+                    self.errors.append(page_error(exc))
+                    self.stop.set()
                     continue
-                yield from emit(items)
-                if limit is not None and records_done >= limit:
+                yield from self.emit(items)
+                if self.limit_reached():
                     return
-            if errors:
-                break
-        if errors:
-            crew.close(_JOIN_SECONDS)
-            fetched = list(yielded)
-            pages = pages_done
-            for page in held:
+            if self.errors:
+                return
+
+    def next_page(self, w: _Worker) -> Page | None:
+        """The partition's next page in order (None: it has ended)."""
+        while True:
+            if w.buffered:
+                return w.buffered.pop(0)
+            try:
+                return w.pages.get_nowait()
+            except queue.Empty:
+                pass
+            if not self.errors and self.parse_ahead(w):
+                continue
+            try:
+                page = w.pages.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if w.lost() and w.pages.empty():
+                    self.errors.append(
+                        ServerError("a partition thread stopped without a result", hint="run the query again")
+                    )
+                    self.stop.set()
+                    return None
+                continue
+            if page is not None and page.raw is not None:
+                # It has just arrived: its partition sends the next request now, and parsing
+                # (json.loads holds the GIL) would delay that; yield the GIL for a moment first.
+                time.sleep(_HANDOFF_SLEEP)
+            return page
+
+    def parse_ahead(self, w: _Worker) -> bool:
+        """While ``w``'s next page is in flight, parse a page a later partition has already delivered.
+
+        So they are not all left to parse once the last round is in.
+        """
+        for later in self.workers[w.part.index + 1 :]:
+            try:
+                page = later.pages.get_nowait()
+            except queue.Empty:
+                continue
+            later.buffered.append(page)
+            if page is not None and page.raw is not None:
                 try:
-                    fetched.extend(page.items)
+                    page.items  # noqa: B018 - parses now, off the consumer's critical path
                 except (ValueError, AutotaskError):
-                    continue
-                pages += 1
-            for w in workers:
-                while True:
-                    try:
-                        page = w.pages.get_nowait()
-                    except queue.Empty:
-                        break
-                    if page is not None:
-                        w.buffered.append(page)
-                for page in w.buffered:
-                    if page is None:
-                        continue
-                    try:
-                        fetched.extend(page.items)
-                    except (ValueError, AutotaskError):
-                        continue
-                    pages += 1
-            fetched.sort(key=lambda r: r.get("id", 0))
-            if not isinstance(errors[0], AutotaskError):
-                raise errors[0]
-            raise _incomplete(
-                entity, fetched, pages, errors[0], total=len(fetched) + (0 if keep_records else records_done)
-            ) from errors[0]
-    finally:
-        # On any exit (Ctrl-C included): workers stop after the request they are in, and are joined.
-        crew.close(_JOIN_SECONDS)
+                    pass  # raised again when this page's turn comes
+            return True
+        return False
 
-
-def _sequential_tail(
-    fetcher: PageFetcher,
-    entity: str,
-    body: dict[str, Any],
-    url: str | None,
-    emit: Callable[[list[dict[str, Any]]], Iterator[dict[str, Any]]],
-    limit: int | None,
-    done: Callable[[], int],
-    yielded: list[dict[str, Any]],
-    pages: Callable[[], int],
-) -> Iterator[dict[str, Any]]:
-    while url is not None:
-        if limit is not None and done() >= limit:
-            return
-        try:
-            page = fetcher.fetch_page(entity, body, url)
-            items = page.items
-        except (ValueError, AutotaskError) as exc:
-            err = _as_error(exc)
-            raise _incomplete(entity, list(yielded), pages(), err, total=done()) from err
-        yield from emit(items)
-        url = page.next_url
-
-
-def _as_error(exc: BaseException) -> BaseException:
-    if isinstance(exc, ValueError) and not isinstance(exc, AutotaskError):
-        return ServerError(f"a page is not valid JSON ({type(exc).__name__})", hint="run the query again")
-    return exc
-
-
-def _incomplete(
-    entity: str, records: list[dict[str, Any]], pages: int, cause: BaseException, total: int | None = None
-) -> IncompletePullError:
-    if isinstance(cause, IncompletePullError):
-        return cause
-    total = len(records) if total is None else total
-    err = IncompletePullError(
-        f"parallel pull of {entity} stopped after {pages} page(s) and {total} record(s): {cause}",
-        status=getattr(cause, "status", None),
-        request=getattr(cause, "request", None),
-        hint="the records fetched so far are in err.records (in id order); run the query again to get the rest",
-    )
-    err.records = records
-    err.pages = pages
-    err.cause = cause
-    return err
+    def fail(self) -> None:
+        """Stop the partitions and raise the first failure with every record fetched, in id order."""
+        self.crew.close(_JOIN_SECONDS)
+        fetched = list(self.yielded)
+        pages = self.pages_done
+        for page in self.held + [p for w in self.workers for p in w.drain()]:
+            try:
+                fetched.extend(page.items)
+            except (ValueError, AutotaskError):
+                continue
+            pages += 1
+        fetched.sort(key=lambda r: r.get("id", 0))
+        cause = self.errors[0]
+        if not isinstance(cause, AutotaskError):
+            raise cause
+        total = len(fetched) + (0 if self.keep_records else self.records_done)
+        raise self.incomplete(fetched, pages, cause, total) from cause

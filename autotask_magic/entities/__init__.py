@@ -3,9 +3,10 @@
 ``EntityFields`` / ``FieldInfo`` describe one entity's fields as a tenant's metadata reports them;
 ``COMMON_ENTITIES`` and ``suggest_entity`` serve completion and "did you mean"; ``api_surface()`` is the
 published API surface (167 entities, their operations, child paths and typed model fields), shipped as
-``api_surface.json``. Nothing here does network I/O.
+``api_surface.json``; ``MAX_PAGE_SIZE`` is the API's page limit. Nothing here does network I/O.
 """
 
+from ._api import MAX_PAGE_SIZE
 from ._dates import DATE_ONLY_FIELDS, is_date_only
 from ._metadata import BOOLEAN_TYPES, DATE_TYPES, FLOAT_TYPES, INTEGER_TYPES, EntityFields, FieldInfo
 from ._names import COMMON_ENTITIES, suggest_entity
@@ -18,6 +19,7 @@ __all__ = [
     "DATE_TYPES",
     "FLOAT_TYPES",
     "INTEGER_TYPES",
+    "MAX_PAGE_SIZE",
     "ApiSurface",
     "ChildPath",
     "EntityFields",

@@ -26,6 +26,7 @@ from traitlets.config import Configurable
 
 from .._exceptions import AutotaskError, ConfigurationError
 from ..client._tz import check_timezone
+from ..entities import MAX_PAGE_SIZE
 from ..entities._names import COMMON_ENTITIES
 from . import _commands, _display, _line
 from ._login import not_logged_in_error, request_line_credential, scrub_history
@@ -70,7 +71,7 @@ class AutotaskMagic(Magics, Configurable):
         config=True
     )
     timeout = Float(30.0, help="Seconds to wait for each HTTP request.").tag(config=True)
-    page_size = Int(500, help="Records per page asked of the server (1-500).").tag(config=True)
+    page_size = Int(MAX_PAGE_SIZE, help=f"Records per page asked of the server (1-{MAX_PAGE_SIZE}).").tag(config=True)
     refresh_margin = Float(
         None, allow_none=True, help="Seconds before expiry at which the OAuth token is refreshed."
     ).tag(config=True)
@@ -98,8 +99,8 @@ class AutotaskMagic(Magics, Configurable):
     @validate("page_size")
     def _check_page_size(self, proposal: Any) -> int:
         value = int(proposal["value"])
-        if not 1 <= value <= 500:
-            raise TraitError("page_size must be between 1 and 500 (the API's limit)")
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise TraitError(f"page_size must be between 1 and {MAX_PAGE_SIZE} (the API's limit)")
         return value
 
     @observe("page_size", "timeout")

@@ -28,7 +28,7 @@ import ipywidgets as widgets
 from .._redact import mask
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..client._auth import ManagerStatus
+    from ..client._manager import ManagerStatus
 
 __all__ = ["PanelView", "StatusPanel", "close_all", "render_html", "render_text", "render_view", "status_panel"]
 

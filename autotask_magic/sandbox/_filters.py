@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..entities import MAX_PAGE_SIZE
 from ._schema import EntitySpec, FieldDef
 from ._shape import trim_date, wire_decimal
 
@@ -66,13 +67,13 @@ def parse_query(body: Any) -> Query:
         raise FilterError("filter must be a list of conditions.")
     mr = _ci_get(body, "maxrecords")
     if mr is None:
-        max_records = 500
+        max_records = MAX_PAGE_SIZE
     else:
         if isinstance(mr, bool) or not isinstance(mr, (int, str)) or not str(mr).strip().lstrip("-").isdigit():
-            raise FilterError(f"MaxRecords must be an integer between 1 and 500, got {mr!r}.")
+            raise FilterError(f"MaxRecords must be an integer between 1 and {MAX_PAGE_SIZE}, got {mr!r}.")
         max_records = int(mr)
-        if not 1 <= max_records <= 500:
-            raise FilterError(f"MaxRecords must be between 1 and 500, got {max_records}.")
+        if not 1 <= max_records <= MAX_PAGE_SIZE:
+            raise FilterError(f"MaxRecords must be between 1 and {MAX_PAGE_SIZE}, got {max_records}.")
     inc = _ci_get(body, "includefields")
     if inc is not None and not isinstance(inc, list):
         raise FilterError("IncludeFields must be a list of field names.")

@@ -10,21 +10,23 @@ import time
 from typing import Any
 
 from autotask_magic import AutotaskClient
-from autotask_magic.client._auth import CredentialManager
 from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
+from autotask_magic.client._manager import CredentialManager, ManagerConfig
 from autotask_magic.sandbox import Sandbox
 
 
-def oauth_manager(sb: Sandbox, secret: str | None = None, **kwargs: Any) -> CredentialManager:
+def oauth_manager(
+    sb: Sandbox, secret: str | None = None, *, clock: Any = None, transport: Any = None, **config: Any
+) -> CredentialManager:
     """A credential manager for the sandbox's OAuth client (optionally with a wrong secret).
 
-    kwargs go to the manager: clock, timeout, limits, failure memory...
+    ``config`` goes to :class:`ManagerConfig` (timeout, limits, failure memory...).
     """
     return CredentialManager(
         OAuthCredentials(sb.client_id, secret if secret is not None else sb.client_secret),
-        base_url=sb.base_url,
-        token_url=sb.token_url,
-        **kwargs,
+        ManagerConfig(base_url=sb.base_url, token_url=sb.token_url, **config),
+        clock=clock,
+        transport=transport,
     )
 
 

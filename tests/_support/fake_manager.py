@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from autotask_magic.client._auth import ManagerStatus, TokenState
+from autotask_magic.client._manager import ManagerStatus, TokenState
 from tests._support.clock import FakeClock
 
 CLIENT_ID = "fakeclientid-0123456789-abcdef-SECRETPART-zz9"

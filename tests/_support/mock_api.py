@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from autotask_magic.client._auth import CredentialManager
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
+from autotask_magic.client._manager import CredentialManager, ManagerConfig
 from tests._support.clock import FakeClock
 
 ROOT = "http://127.0.0.1:9"
@@ -68,11 +68,9 @@ def make_client(api: MockApi, clock: FakeClock | None = None, **manager_kw: Any)
     transport = httpx.MockTransport(api)
     manager = CredentialManager(
         OAuthCredentials("unit-client-id-123456", CLIENT_SECRET),
-        base_url=BASE,
-        token_url=TOKEN,
+        ManagerConfig(base_url=BASE, token_url=TOKEN, **manager_kw),
         clock=clock,
         transport=transport,
-        **manager_kw,
     )
     client = AutotaskClient(manager=manager, transport=transport)
     client.retry.sleep = lambda s: None

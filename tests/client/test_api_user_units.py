@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from autotask_magic import AuthenticationError, ConfigurationError
-from autotask_magic.client._auth import CredentialManager, TokenState
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import ApiUserCredentials
+from autotask_magic.client._manager import CredentialManager, ManagerConfig, TokenState
 
 ZONE = "http://127.0.0.1:9/atservicesrest/V1.0/zoneInformation"
 
@@ -16,7 +16,7 @@ ZONE = "http://127.0.0.1:9/atservicesrest/V1.0/zoneInformation"
 def make(handler, **kw) -> AutotaskClient:
     transport = httpx.MockTransport(handler)
     creds = ApiUserCredentials("api.user@example.com", "INTEGRATION-CODE-XYZ", "api-user-secret-123", 29683)
-    manager = CredentialManager(creds, zone_url=ZONE, transport=transport, **kw)
+    manager = CredentialManager(creds, ManagerConfig(zone_url=ZONE, **kw), transport=transport)
     client = AutotaskClient(manager=manager, transport=transport)
     client.retry.sleep = lambda s: None
     return client

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from autotask_magic import AutotaskClient, IncompletePullError
-from autotask_magic.client._client import QUERY_CHUNK_PAGES
 from autotask_magic.client._frames import FrameBuilder, to_frame
 from autotask_magic.client._paging import PageInfo
+from autotask_magic.client._pull import QUERY_CHUNK_PAGES
 from autotask_magic.sandbox import Sandbox
 
 TICKETS = 3000

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from autotask_magic._exceptions import IncompletePullError, ServerError
-from autotask_magic.client._parallel import MIN_PARALLEL_PAGES, Page, parallel_records, plan_partitions
+from autotask_magic.client._paging import Page
+from autotask_magic.client._parallel import MIN_PARALLEL_PAGES, parallel_records, plan_partitions
 
 ALL = [{"op": "gte", "field": "id", "value": 0}]
 
@@ -164,7 +165,7 @@ def test_unordered_first_page_falls_back_to_sequential() -> None:
 def test_scan_page_reads_next_url_and_count_without_parsing() -> None:
     import json
 
-    from autotask_magic.client._parallel import scan_page
+    from autotask_magic.client._paging import scan_page
 
     tricky = {"id": 1, "title": '"nextPageUrl": "http://evil/"', "userDefinedFields": [{"name": "nextPageUrl"}]}
     body = {
@@ -186,7 +187,7 @@ def test_scan_page_reads_next_url_and_count_without_parsing() -> None:
 
 
 def test_scan_mismatch_is_an_error_not_silent() -> None:
-    from autotask_magic.client._parallel import Page
+    from autotask_magic.client._paging import Page
 
     page = Page(None, "http://x/next", raw=b'{"items": [], "pageDetails": {"nextPageUrl": null}}')
     with pytest.raises(ServerError):

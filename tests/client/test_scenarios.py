@@ -18,10 +18,10 @@ from autotask_magic import (
     ServerError,
     TransportError,
 )
-from autotask_magic.client._auth import TokenState
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.client._limits import SystemClock
+from autotask_magic.client._manager import TokenState
 from autotask_magic.sandbox import Sandbox
 from tests._support.clients import oauth_client
 from tests._support.clock import FakeClock

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from autotask_magic import AutotaskError
-from autotask_magic.client._auth import CredentialManager
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import OAuthCredentials
+from autotask_magic.client._manager import CredentialManager, ManagerConfig
 from autotask_magic.sandbox import Sandbox
 
 WRONG = "wrong-secret-Zq9xP2mW7"
@@ -85,7 +85,8 @@ def test_secrets_absent_everywhere(sb: Sandbox, caplog: pytest.LogCaptureFixture
     texts += [text, str(err)]
     sb.faults.latency_ms = 0
     manager = CredentialManager(
-        OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url, token_url=sb.token_url, timeout=0.2
+        OAuthCredentials(sb.client_id, sb.client_secret),
+        ManagerConfig(base_url=sb.base_url, token_url=sb.token_url, timeout=0.2),
     )
     sb.faults.latency_ms = 800
     err, text = capture(lambda: manager.refresh())

@@ -21,9 +21,9 @@ from autotask_magic import (
     WriteOutcomeUnknownError,
 )
 from autotask_magic._redact import get_logger, mask
-from autotask_magic.client._auth import TokenState
 from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials, Secret
 from autotask_magic.client._limits import PauseGate, SlidingWindow, endpoint_key
+from autotask_magic.client._manager import TokenState
 from autotask_magic.client._retry import RetryPolicy, is_read_only, parse_retry_after
 from autotask_magic.client._settings import Settings, check_url, is_loopback, make_ssl_context, same_origin
 from tests._support.clock import FakeClock

@@ -285,6 +285,7 @@ def test_sandbox_only_login_options_need_sandbox(ip: Any, magic: Any, capsys: An
 
 def test_page_size_config_reaches_the_client(ip: Any, magic: Any) -> None:
     from autotask_magic import AutotaskClient, ConfigurationError, OAuthCredentials
+    from autotask_magic.client import query_body
 
     client = AutotaskClient(
         OAuthCredentials("id", "secret"),
@@ -294,12 +295,12 @@ def test_page_size_config_reaches_the_client(ip: Any, magic: Any) -> None:
     )
     try:
         assert client.page_size == 100
-        assert client._query_body(None, ["title"], None) == {
+        assert query_body(None, ["title"], None, client.page_size) == {
             "filter": [{"op": "gte", "field": "id", "value": 0}],
             "IncludeFields": ["id", "title"],
             "MaxRecords": 100,
         }
-        assert client._query_body(None, ["title"], 50)["MaxRecords"] == 50
+        assert query_body(None, ["title"], 50, client.page_size)["MaxRecords"] == 50
         for bad in (0, 501, 2.5, True, "100"):
             with pytest.raises(ConfigurationError) as info:
                 client.page_size = bad  # type: ignore[assignment]

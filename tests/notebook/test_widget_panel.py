@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import pytest
 
 from autotask_magic import AuthenticationError
-from autotask_magic.client._auth import TokenState
+from autotask_magic.client._manager import TokenState
 from autotask_magic.notebook import _widget
 from autotask_magic.notebook._widget import StatusPanel, close_all, status_panel
 from tests._support.clock import FakeClock

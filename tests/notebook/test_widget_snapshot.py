@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from autotask_magic.client._auth import TokenState
+from autotask_magic.client._manager import TokenState
 from autotask_magic.notebook._widget import render_html, render_view
 from tests._support.fake_manager import CLIENT_ID, CLIENT_SECRET, TOKEN, FakeManager
 from tests._support.shell import Shown, run

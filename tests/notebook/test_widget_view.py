@@ -6,7 +6,7 @@ import dataclasses
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from autotask_magic.client._auth import TokenState
+from autotask_magic.client._manager import TokenState
 from autotask_magic.notebook._widget import render_text, render_view
 from tests._support.clock import T0, FakeClock
 from tests._support.fake_manager import CLIENT_ID, FakeManager

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from autotask_magic import AutotaskError
-from autotask_magic.client._auth import CredentialManager
 from autotask_magic.client._client import AutotaskClient
 from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredentials
+from autotask_magic.client._manager import CredentialManager, ManagerConfig
 from autotask_magic.sandbox import Sandbox
 
 WRONG = "Wrong-Secret-Q7x2P9mZ4k"
@@ -111,7 +111,8 @@ def test_transport_errors_keep_no_request_with_credentials(sb: Sandbox, mode: st
 
 def test_token_request_failure_keeps_no_client_secret(sb: Sandbox) -> None:
     manager = CredentialManager(
-        OAuthCredentials(sb.client_id, sb.client_secret), base_url=sb.base_url, token_url=sb.token_url, timeout=0.2
+        OAuthCredentials(sb.client_id, sb.client_secret),
+        ManagerConfig(base_url=sb.base_url, token_url=sb.token_url, timeout=0.2),
     )
     sb.faults.latency_ms = 1000
     err = failure(manager.refresh)
@@ -123,7 +124,8 @@ def test_token_request_failure_keeps_no_client_secret(sb: Sandbox) -> None:
 
 def test_api_user_validation_failure_keeps_no_secret(sb: Sandbox) -> None:
     manager = CredentialManager(
-        ApiUserCredentials(sb.username, sb.integration_code, sb.secret), base_url=sb.base_url, timeout=0.2
+        ApiUserCredentials(sb.username, sb.integration_code, sb.secret),
+        ManagerConfig(base_url=sb.base_url, timeout=0.2),
     )
     sb.faults.latency_ms = 1000
     err = failure(manager.refresh)

@@ -1,0 +1,133 @@
+"""API-user mode: find the tenant's API root (zone) from ``zoneInformation``, and read its thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from .. import _redact
+from .._exceptions import AuthenticationError, AutotaskError, ServerError, TransportError
+from ._credentials import ApiUserCredentials
+from ._errors import TLS_HINT, server_messages
+from ._retry import RetryPolicy, is_retryable_exception, is_tls_error
+from ._settings import api_root, check_url
+
+__all__ = ["Thresholds", "Zone", "discover_zone", "read_thresholds"]
+
+log = _redact.get_logger("autotask_magic.auth")
+
+_REQUEST = "GET zoneInformation"
+
+
+@dataclass(frozen=True)
+class Zone:
+    """Where an API user's tenant lives: its API root (ending with ``/V1.0/``) and the zone's name."""
+
+    api_root: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What ``ThresholdInformation`` says about the hourly request budget (None when not reported)."""
+
+    hourly_threshold: int | None
+    current_count: int | None
+
+
+def discover_zone(http: httpx.Client, zone_url: str, creds: ApiUserCredentials, retry: RetryPolicy) -> Zone:
+    """GET ``zoneInformation?user=...``, retrying dropped connections and gateway errors per ``retry``.
+
+    Errors name what to check; an answer with an HTTP status raises an error carrying that status.
+    """
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            response = http.get(zone_url, params={"user": creds.username})
+        except httpx.HTTPError as exc:
+            if is_retryable_exception(exc) and attempt < retry.attempts:
+                retry.sleep(retry.backoff(attempt))
+                continue
+            raise _transport_error(exc) from None
+        if response.status_code in (502, 503, 504) and attempt < retry.attempts:
+            retry.sleep(retry.backoff(attempt))
+            continue
+        break
+    if response.status_code != 200:
+        raise _status_error(response, creds.identity)
+    return _zone_from(response)
+
+
+def _transport_error(exc: httpx.HTTPError) -> TransportError:
+    if is_tls_error(exc):
+        return TransportError(
+            "zone discovery failed: TLS certificate verification failed", request=_REQUEST, hint=TLS_HINT
+        )
+    return TransportError(
+        f"zone discovery failed: {type(exc).__name__}", request=_REQUEST, hint="check the network and AUTOTASK_ZONE_URL"
+    )
+
+
+def _status_error(response: httpx.Response, who: str) -> AutotaskError:
+    words = server_messages(response)
+    status = response.status_code
+    if status == 500 or any("zone information" in w.lower() for w in words):
+        return AuthenticationError(
+            f"unknown API user {who}: zone discovery found no zone",
+            status=status,
+            request=_REQUEST,
+            server_messages=words,
+            hint="check AUTOTASK_USERNAME (the API user's full username)",
+        )
+    return ServerError(
+        f"zone discovery answered HTTP {status}",
+        status=status,
+        request=_REQUEST,
+        server_messages=words,
+        hint="check AUTOTASK_ZONE_URL, or set AUTOTASK_BASE_URL to skip discovery",
+    )
+
+
+def _zone_from(response: httpx.Response) -> Zone:
+    try:
+        data = response.json()
+        url = str(data["url"])
+    except Exception:
+        raise ServerError(
+            "zone discovery returned no URL", request=_REQUEST, hint="set AUTOTASK_BASE_URL to skip discovery"
+        ) from None
+    # Never downgrade: a zone URL must pass the same https/loopback rule as configured ones.
+    checked = check_url(url, what="zone URL returned by zoneInformation")
+    zone = data.get("zoneName") if isinstance(data, dict) else None
+    log.debug("zone discovered: %s (%s)", checked.host, zone)
+    return Zone(api_root(str(checked)), str(zone) if zone else None)
+
+
+def read_thresholds(http: httpx.Client, url: str, auth: httpx.Auth) -> Thresholds:
+    """GET ``ThresholdInformation`` with the API-user headers: validates the credentials (401 raises)."""
+    request = "GET ThresholdInformation"
+    try:
+        response = http.get(url, auth=auth)
+    except httpx.HTTPError as exc:
+        kind = type(exc).__name__
+        _redact.detach(exc)  # its request holds the Secret and ApiIntegrationCode headers
+        raise TransportError(f"validation request failed: {kind}", request=request) from None
+    if response.status_code == 401:
+        raise AuthenticationError(
+            "the API rejected the API-user credentials",
+            status=401,
+            request=request,
+            server_messages=server_messages(response),
+            hint="check AUTOTASK_USERNAME, AUTOTASK_INTEGRATION_CODE and AUTOTASK_SECRET",
+        )
+    threshold = current = None
+    if response.status_code == 200:
+        try:
+            data = response.json()
+            if data.get("externalRequestThreshold"):
+                threshold = int(data["externalRequestThreshold"])
+            if data.get("currentTimeframeRequestCount") is not None:
+                current = int(data["currentTimeframeRequestCount"])
+        except Exception:
+            pass  # validated all the same; the numbers are only shown in the status panel
+    return Thresholds(threshold, current)
