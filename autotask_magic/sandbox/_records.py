@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ._filters import FilterError, coerce, normalize_date
-from ._request import Reply, Request, Target, errors
+from ._request import Drop, Reply, Request, Target, errors
 from ._schema import EntitySpec
 from ._shape import renderer
 
@@ -137,6 +137,8 @@ def _create(req: Request, spec: EntitySpec, body: Any) -> Reply:
     with req.shared.write_lock:
         table = sb.store[spec.name]
         rid = table.next_id()
+        fault = sb.faults.write_fault(rid, body)
+        _inject_error(req, fault, spec, rid)
         rec: dict[str, Any] = {fd.name: fields.get(fd.name) for fd in spec.fields}
         rec["id"] = rid
         for fd in spec.fields:
@@ -149,6 +151,7 @@ def _create(req: Request, spec: EntitySpec, body: Any) -> Reply:
         _set_udfs(rec, fields.get("userDefinedFields"))
         table[rid] = rec
     sb.stats.record_write("POST", spec.name, rid, body)
+    _inject_drop(req, fault)
     return Reply(200, {"itemId": rid})
 
 
@@ -168,6 +171,8 @@ def _update(req: Request, spec: EntitySpec, body: Any, *, replace: bool) -> Repl
         old = table.get(rid)
         if old is None:
             raise errors(404, f"{spec.singular} with id {rid} was not found.")
+        fault = sb.faults.write_fault(rid)
+        _inject_error(req, fault, spec, rid)
         fields = _clean(req, spec, body, replace=replace, existing=old)
         if replace:
             rec = {fd.name: (old.get(fd.name) if fd.read_only else fields.get(fd.name)) for fd in spec.fields}
@@ -186,6 +191,7 @@ def _update(req: Request, spec: EntitySpec, body: Any, *, replace: bool) -> Repl
         # Replace, never mutate: a concurrent reader may be serialising the old record.
         table[rid] = rec
     sb.stats.record_write("PUT" if replace else "PATCH", spec.name, rid, body)
+    _inject_drop(req, fault)
     return Reply(200, {"itemId": rid})
 
 
@@ -197,9 +203,26 @@ def _delete(req: Request, spec: EntitySpec, rid: int) -> Reply:
         table = sb.store[spec.name]
         if rid not in table:
             raise errors(404, f"{spec.singular} with id {rid} was not found.")
+        fault = sb.faults.write_fault(rid)
+        _inject_error(req, fault, spec, rid)
         del table[rid]
     sb.stats.record_write("DELETE", spec.name, rid, None)
+    _inject_drop(req, fault)
     return Reply(200, {"itemId": rid})
+
+
+def _inject_error(req: Request, fault: str | None, spec: EntitySpec, rid: int) -> None:
+    """An injected HTTP 500 for this write (``faults.write_errors``): nothing is applied."""
+    if fault == "error":
+        req.sandbox.stats.count_fault("write_error")
+        raise errors(500, f"{spec.singular} {rid} could not be saved (injected).")
+
+
+def _inject_drop(req: Request, fault: str | None) -> None:
+    """The write was applied; with ``faults.write_drops`` no answer goes out, so its outcome is unknown."""
+    if fault == "drop":
+        req.sandbox.stats.count_fault("drop_after_write")
+        raise Drop()
 
 
 def _clean(

@@ -144,6 +144,7 @@ class Stats:
             self._max_conc: dict[str, int] = {}
             self._max_overall = 0
             self._writes: list[dict[str, Any]] = []
+            self._write_counts: dict[tuple[str, int], int] = {}
             self._rejected_429 = 0
             self._faults: dict[str, int] = {}
             if not hasattr(self, "_in_flight"):
@@ -193,6 +194,17 @@ class Stats:
         """Writes performed: dicts with method, entity, id, body."""
         with self._lock:
             return copy.deepcopy(self._writes)
+
+    def write_count(self, entity: str, id: int) -> int:
+        """Writes applied to record ``id`` of ``entity`` (creates count for the id they made)."""
+        with self._lock:
+            return self._write_counts.get((entity, int(id)), 0)
+
+    @property
+    def writes_per_id(self) -> dict[tuple[str, int], int]:
+        """``(entity, id)`` -> writes applied to that record (the ground truth for "no write duplicated")."""
+        with self._lock:
+            return dict(self._write_counts)
 
     @property
     def rejected_429(self) -> int:
@@ -259,6 +271,9 @@ class Stats:
         """Remember a write (a deep copy of its body)."""
         with self._lock:
             self._writes.append({"method": method, "entity": entity, "id": id, "body": copy.deepcopy(body)})
+            if id is not None:
+                key = (entity, int(id))
+                self._write_counts[key] = self._write_counts.get(key, 0) + 1
 
     def enter(self, endpoint: str, key: str, limit: int) -> bool:
         """Start tracking an in-flight request; False (nothing tracked) when ``key`` is at ``limit``."""
@@ -299,6 +314,11 @@ class Faults:
         self.concurrency_per_endpoint: int = 3
         self.hourly_threshold: int = 10_000
         self.rate_window_seconds: float = 60.0
+        #: Writes that answer HTTP 500 without being applied: record ids, or for a create its new id or
+        #: any value of its body (e.g. a title), so one create of a batch can be made to fail.
+        self.write_errors: set[Any] = set()
+        #: Writes that are applied, then get no answer (the connection is dropped): their outcome is unknown.
+        self.write_drops: set[Any] = set()
         self._burst: list[Any] = [0, "1"]
         self._token_burst: list[Any] = [0, "1"]
 
@@ -320,6 +340,17 @@ class Faults:
                 b[0] -= 1
                 return str(b[1])
             return None
+
+    def write_fault(self, rid: int, body: Any = None) -> str | None:
+        """``"error"``, ``"drop"`` or None: the injected fault for a write to ``rid`` (a create's ``body`` too)."""
+        keys: set[Any] = {rid}
+        if isinstance(body, dict):  # only creates pass their body: an update's values are not its identity
+            keys.update(v for v in body.values() if isinstance(v, (str, int)) and not isinstance(v, bool))
+        if keys & self.write_errors:
+            return "error"
+        if keys & self.write_drops:
+            return "drop"
+        return None
 
     def reset(self) -> None:
         """Back to defaults (no faults, documented limits)."""
