@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from autotask_magic.entities import api_surface
+from autotask_magic.entities._parents import parent_field, singular
 
 from ._spec import ChildSpec, EntitySpec, FieldDef
 
-__all__ = ["DATE_ONLY", "build_schemas", "singular"]
+__all__ = ["DATE_ONLY", "build_schemas", "singular"]  # singular: re-exported from entities._parents
 
 # Swagger type -> entityInformation dataType (the names live tenants use: no ``double``, no ``date``).
 _DATA_TYPES = {
@@ -58,44 +59,6 @@ DATE_ONLY = frozenset(
 # Entities whose records never carry ``userDefinedFields`` although their model lists it (recorded answers).
 _NO_UDF_KEY = frozenset({"TimeEntries", "Resources"})
 
-# Child paths whose parent-id field is not ``<parent singular>ID``. SLA results carry no such field: the
-# sandbox keeps the parent id in a key it does not serve (records render only declared fields).
-_PARENT_FIELD = {
-    ("Expenses", "Items"): "expenseReportID",
-    ("Tasks", "Predecessors"): "successorTaskID",
-    ("UserDefinedFields", "ListItems"): "udfFieldId",
-    ("ServiceLevelAgreements", "Results"): "serviceLevelAgreementID",
-    ("TicketCategories", "FieldDefaults"): "ticketCategoryID",
-}
-
-
-def singular(name: str) -> str:
-    """``Companies`` -> ``Company``, ``Taxes`` -> ``Tax``, ``Phases`` -> ``Phase``."""
-    if name.endswith("ies"):
-        return name[:-3] + "y"
-    if name.endswith(("sses", "xes", "ches", "shes", "uses")):
-        return name[:-2]
-    if name.endswith("s") and not name.endswith("ss"):
-        return name[:-1]
-    return name
-
-
-def _parent_field(parent: str, segment: str, child_fields: Mapping[str, str]) -> str:
-    explicit = _PARENT_FIELD.get((parent, segment))
-    if explicit is not None:
-        return explicit
-    lower = {f.lower(): f for f in child_fields}
-    one = singular(parent).lower()
-    if one + "id" in lower:
-        return lower[one + "id"]
-    if segment == "Attachments" and "parentid" in lower:
-        return lower["parentid"]
-    # ``webhookID`` under CompanyWebhooks, ``orderID`` under PurchaseOrders: the longest matching tail.
-    tails = [f for f in child_fields if f.lower().endswith("id") and len(f) > 2 and one.endswith(f[:-2].lower())]
-    if tails:
-        return max(tails, key=len)
-    raise ValueError(f"no parent-id field for {parent}/{{id}}/{segment}")
-
 
 def build_schemas(rich: Mapping[str, EntitySpec]) -> dict[str, EntitySpec]:
     """One spec per surface entity: ``rich`` ones keep their declarations and gain every published field."""
@@ -107,7 +70,7 @@ def build_schemas(rich: Mapping[str, EntitySpec]) -> dict[str, EntitySpec]:
     for name, ent in surface.items():
         kids: dict[str, ChildSpec] = {}
         for seg, ch in ent.children.items():
-            pf = _parent_field(name, seg, surface[ch.entity].fields)
+            pf = parent_field(name, seg, surface[ch.entity].fields)
             kids[seg.lower()] = ChildSpec(seg, ch.entity, pf, ch.operations)
             via.setdefault(ch.entity, set()).update(ch.operations)
         children[name] = kids
