@@ -483,6 +483,29 @@ class AutotaskClient:
         builder = FrameBuilder(fields=meta, include_fields=fields, labels=labels, tz=tz)
         return pull_frame(self, entity, flt, fields, limit, builder=builder, parallel=parallel, on_page=on_page)
 
+    # ------------------------------------------------------------------ writes from a DataFrame
+
+    def update(self, entity: str, frame: Any, **options: Any) -> pandas.DataFrame:
+        """PATCH one record per row (``id`` plus the columns to change); the outcome frame, or with
+        ``dry_run=True`` the diff (id, field, current, new). Options: ``nulls="clear"``, ``force``,
+        ``retry=<outcome frame>``, ``on_progress``, ``confirm`` (see :mod:`._writes`)."""
+        from ._writes import run_writes
+
+        return run_writes(self, "update", entity, frame, **options)
+
+    def create(self, entity: str, frame: Any, **options: Any) -> pandas.DataFrame:
+        """POST one record per row (child entities through their parent's path); the outcome frame with
+        ``itemId``. ``match=[columns]`` skips rows that exist and lets ``retry=`` look up unknown creates."""
+        from ._writes import run_writes
+
+        return run_writes(self, "create", entity, frame, **options)
+
+    def delete(self, entity: str, ids: Any, **options: Any) -> pandas.DataFrame:
+        """DELETE the records with ``ids`` (a list, Series or a frame with ``id``), where the API allows it."""
+        from ._writes import run_writes
+
+        return run_writes(self, "delete", entity, ids, **options)
+
 
 def _network_error(
     exc: httpx.HTTPError, method: str, label: str, attempt: int, *, outcome_unknown: bool
