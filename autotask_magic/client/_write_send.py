@@ -109,7 +109,10 @@ def send_all(
         if job.key not in outcomes:
             outcomes[job.key] = Outcome(job.key, job.id, "not sent", "stopped (Ctrl-C) before it was sent")
     if on_progress is not None:
-        on_progress(*tally.counts())
+        try:
+            on_progress(*tally.counts())
+        except KeyboardInterrupt:  # a second Ctrl-C while the last count is shown: nothing is left to stop
+            interrupted = True
     return outcomes, interrupted
 
 
