@@ -49,6 +49,8 @@ USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
     %autotask query ENTITY [options] [where CONDITION]     (or the condition in the cell body)
     %autotask GET|POST|PATCH|PUT|DELETE /PATH [--body NAME] [--dry-run] [--raw] [-o NAME]
     %autotask fields ENTITY                                (the entity's field metadata)
+    %autotask update|create|delete ENTITY -i NAME [--dry-run] [-o NAME] [--yes] [--retry-failed OUTCOMES]
+                   update: --nulls leave|clear --force;  create: --match COLS   (writes from a DataFrame)
 
     query options: --fields a,b,c  --limit N  --count  -o NAME  --labels  --parallel  --tz ZONE
                    --where TEXT  --dry-run  --raw
@@ -516,7 +518,10 @@ def unknown_command(head: str, known_entities: set[str]) -> UsageError:
         entity = head
     if entity is not None:
         hint = f" — did you mean %autotask query {entity}?"
-    return UsageError(f"unknown %autotask command {head!r}{hint} (query, fields, GET, POST, PATCH, PUT, DELETE)")
+    return UsageError(
+        f"unknown %autotask command {head!r}{hint} "
+        "(query, fields, update, create, delete, GET, POST, PATCH, PUT, DELETE)"
+    )
 
 
 # ------------------------------------------------------------------------------ %autotask_login

@@ -28,7 +28,7 @@ from .._exceptions import AutotaskError, ConfigurationError
 from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
 from ..entities._names import COMMON_ENTITIES
-from . import _commands, _display, _line
+from . import _commands, _display, _line, _write_commands
 from ._login import not_logged_in_error, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
@@ -86,6 +86,9 @@ class AutotaskMagic(Magics, Configurable):
     timezone = Unicode("UTC", help="Time zone of date/time columns (e.g. 'Europe/Berlin').").tag(config=True)
     labels = Bool(False, help="Add <field>_label columns for picklist fields by default.").tag(config=True)
     parallel = Bool(False, help="Use id-range parallel pulls by default.").tag(config=True)
+    confirm_above = Int(
+        50, help="Writes (%autotask update/create/delete) above this many rows ask once before sending (--yes skips)."
+    ).tag(config=True)
     summary_rows = Int(5, help="Rows shown under the summary after -o NAME (0: summary line only).").tag(config=True)
     autologin = Bool(True, help="Log in from the environment on the first %autotask call.").tag(config=True)
     sandbox_tickets = Int(2000, help="Tickets in the sandbox started by %autotask_login --sandbox.").tag(config=True)
@@ -384,6 +387,7 @@ class AutotaskMagic(Magics, Configurable):
         %%autotask query ENTITY [options]      (the condition in the cell body)
         %autotask GET|POST|PATCH|PUT|DELETE /PATH [--body NAME] [--dry-run] [--raw] [-o NAME]
         %autotask fields ENTITY
+        %autotask update|create|delete ENTITY -i NAME [--dry-run] [-o NAME] [--yes] [--retry-failed OUTCOMES]
         """
         head = line.strip().partition(" ")[0].upper()
         if head in _commands.METHODS:
@@ -407,6 +411,10 @@ class AutotaskMagic(Magics, Configurable):
             self._say(_commands.USAGE)
             return None
         head, _, rest = stripped.partition(" ")
+        _write_commands.check_mixed(head, rest)
+        if head in _write_commands.WRITE_COMMANDS:
+            cmd = _write_commands.parse_write(head, rest, cell, self._user_ns)
+            return _write_commands.run_write(self.runner, cmd, self.confirm_above)
         if head.upper() in _commands.METHODS:
             api_root = self.session.api_root()
             return self.runner.request(_commands.parse_request(head.upper(), rest, cell, self._user_ns, api_root))
