@@ -191,3 +191,7 @@ def test_key_outputs(executed: tuple[Path, nbformat.NotebookNode]) -> None:
         assert re.search(r"requests used in the current 60-minute window", plain)
         assert re.search(r"\d+ open tickets", plain)
         assert "logged out" in plain
+    elif path.name.startswith("04-"):
+        assert re.search(r"Tickets \(dry run, nothing sent\): \d+ changes in \d+ records", plain)
+        assert re.search(r"Tickets update: (\d+) rows, \1 writes sent", plain)
+        assert re.search(r"Tickets update: \d+ rows, 0 writes sent", plain)  # the re-run changes nothing
