@@ -25,6 +25,7 @@ from typing import Any
 
 from ._server import SandboxProcess, records_digest
 from .handwritten import ALL_ROWS, byte_floor, handwritten_frame, handwritten_pull
+from .writes import rows_writes
 
 PAGE = 500
 
@@ -52,7 +53,7 @@ class Config:
     latency_pages: int
     latency_ms: int
     startup_repeats: int
-    rows: set[int] = field(default_factory=lambda: {1, 2, 3, 4, 5, 6})
+    rows: set[int] = field(default_factory=lambda: {1, 2, 3, 4, 5, 6, 7})
 
 
 class CheckFailed(AssertionError):
@@ -521,11 +522,16 @@ def render(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def rows_write_frame(cfg: Config) -> list[Result]:
+    """Row 7: 1,000 updates from a DataFrame at 200 ms latency (``writes.py``)."""
+    return rows_writes(cfg, Result, _check)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, one or two repeats (a minute or so)")
     parser.add_argument("--check", action="store_true", help="correctness only: no timings, exit 1 on failure")
-    parser.add_argument("--rows", default="1,2,3,4,5,6", help="comma-separated rows to run (default all)")
+    parser.add_argument("--rows", default="1,2,3,4,5,6,7", help="comma-separated rows to run (default all)")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per timing (median is reported)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
@@ -548,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
         ({3}, rows_latency),
         ({4}, rows_startup),
         ({5}, rows_memory),
+        ({7}, rows_write_frame),
     ]
     t_start = time.perf_counter()
     for rows, fn in steps:
