@@ -220,3 +220,21 @@ def test_ctrl_c_stops_after_the_writes_in_flight(sb: Sandbox, client: AutotaskCl
     assert (outcome["status"] == "not sent").sum() > 0
     rest = client.update("Tickets", df, retry=outcome)
     assert set(rest["status"]) == {"ok"} and all(sb.stats.write_count("Tickets", i) == 1 for i in ids)
+
+
+def test_writes_refused_with_429_are_sent_again_once_and_never_duplicated(sb: Sandbox, client: AutotaskClient) -> None:
+    ids = _ids(sb, 6)
+    df = pd.DataFrame({"id": ids, "title": [f"after 429 {i}" for i in ids]})
+    # The burst starts after the diff read, just before the first write (confirm runs there).
+    out = client.update("Tickets", df, confirm=lambda n: sb.faults.burst_429(4) is None and n == 6)
+    assert set(out["status"]) == {"ok"}
+    assert sb.stats.faults_injected.get("burst_429") == 4
+    assert _patches(sb) == 6 + 4 and all(sb.stats.write_count("Tickets", i) == 1 for i in ids)
+    assert all(sb.store["Tickets"][i]["title"] == f"after 429 {i}" for i in ids)
+
+
+def test_confirm_false_sends_nothing(sb: Sandbox, client: AutotaskClient) -> None:
+    df = pd.DataFrame({"id": _ids(sb, 2), "title": ["a", "b"]})
+    with pytest.raises(ConfigurationError, match="cancelled, nothing was sent"):
+        client.update("Tickets", df, confirm=lambda n: False)
+    assert sb.stats.writes == []
