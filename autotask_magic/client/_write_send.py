@@ -93,17 +93,19 @@ def send_all(
                 tally.add(send_one(client, job, stop))
 
     threads = [threading.Thread(target=work, name=f"autotask_write_{i}", daemon=True) for i in range(IN_FLIGHT)]
-    for t in threads:
-        t.start()
     interrupted = False
     try:
+        # Started inside the try: a Ctrl-C between two starts must stop the threads already running.
+        for t in threads:
+            t.start()
         _wait(threads, tally, on_progress)
     except KeyboardInterrupt:
         interrupted = True
         stop.set()
         # The writes in flight finish (their outcome is then known); nothing new starts.
         for t in threads:
-            t.join()
+            if t.is_alive():
+                t.join()
     outcomes = dict(tally.outcomes)
     for job in jobs:
         if job.key not in outcomes:

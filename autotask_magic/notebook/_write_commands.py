@@ -158,8 +158,10 @@ def run_write(runner: Runner, cmd: WriteCommand, confirm_above: int) -> Any:
     except KeyboardInterrupt as exc:
         outcome = getattr(exc, "outcome", None)
         progress.finish()
-        if outcome is None:
-            raise
+        if outcome is None:  # stopped while the frame was checked or read: nothing was sent
+            raise AutotaskError(
+                f"{cmd.kind} {cmd.entity}: interrupted (Ctrl-C) while the frame was checked; no write was sent"
+            ) from None
         runner.user_ns()[PARTIAL_NAME] = outcome
         done = int((outcome["status"] != "not sent").sum())
         raise AutotaskError(

@@ -238,3 +238,15 @@ def test_confirm_false_sends_nothing(sb: Sandbox, client: AutotaskClient) -> Non
     with pytest.raises(ConfigurationError, match="cancelled, nothing was sent"):
         client.update("Tickets", df, confirm=lambda n: False)
     assert sb.stats.writes == []
+
+
+def test_writes_that_would_pass_the_hourly_threshold_are_refused_before_the_first(sb: Sandbox) -> None:
+    from autotask_magic import RateLimitError
+    from tests._support.clients import api_user_client
+
+    with api_user_client(sb) as c:
+        c.manager.hourly_threshold = 8
+        df = pd.DataFrame({"id": _ids(sb, 10), "title": [f"t{i}" for i in range(10)]})
+        with pytest.raises(RateLimitError, match=r"10 writes would pass the hourly threshold"):
+            c.update("Tickets", df)
+    assert sb.stats.writes == []

@@ -134,3 +134,18 @@ def test_bad_lines_are_one_line_usage_errors(ip: Any, magic: Any) -> None:
     ):
         result = run(ip, f"%autotask {line}")
         assert words in str(result.error_in_exec), (line, result.error_in_exec)
+
+
+def test_ctrl_c_while_the_frame_is_read_sends_nothing(ip: Any, magic: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autotask_magic.client import _write_plan
+
+    sb = _login(ip, magic)
+    ip.user_ns["fix"] = pd.DataFrame({"id": sb.store["Tickets"].ids[:3], "title": ["a", "b", "c"]})
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_write_plan, "read_current", interrupted)
+    result = run(ip, "%autotask update Tickets -i fix")
+    assert "interrupted (Ctrl-C) while the frame was checked; no write was sent" in str(result.error_in_exec)
+    assert _patches(sb) == 0 and _magics.PARTIAL_NAME not in ip.user_ns
