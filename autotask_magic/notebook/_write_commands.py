@@ -206,7 +206,10 @@ def _summary(cmd: WriteCommand, result: Any, elapsed: float) -> str:
 
 
 class _WriteProgress:
-    """Rows done / failed / unknown: a text line rewritten in place (``\\r``); nothing for small writes."""
+    """Rows done / failed / unknown: a text line rewritten in place (``\\r``), from half a second on
+    (a write that is over sooner needs only its summary line)."""
+
+    SHOW_AFTER = 0.5  # seconds
 
     def __init__(self, runner: Runner, cmd: WriteCommand) -> None:
         self.mode = getattr(runner.options, "progress", "auto")
@@ -216,9 +219,10 @@ class _WriteProgress:
         self._lock = threading.Lock()
         self._width = 0
         self._shown = False
+        self._started = time.monotonic()
 
     def update(self, ok: int, failed: int, unknown: int, total: int) -> None:
-        if self.mode == "none" or total < 2:
+        if self.mode == "none" or total < 2 or time.monotonic() - self._started < self.SHOW_AFTER:
             return
         done = ok + failed + unknown
         line = f"{self.entity} {self.kind}: {done}/{total} rows ({ok} ok, {failed} failed, {unknown} unknown)"

@@ -149,3 +149,18 @@ def test_ctrl_c_while_the_frame_is_read_sends_nothing(ip: Any, magic: Any, monke
     result = run(ip, "%autotask update Tickets -i fix")
     assert "interrupted (Ctrl-C) while the frame was checked; no write was sent" in str(result.error_in_exec)
     assert _patches(sb) == 0 and _magics.PARTIAL_NAME not in ip.user_ns
+
+
+def test_progress_counts_ok_failed_and_unknown(
+    ip: Any, magic: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autotask_magic.notebook import _write_commands
+
+    monkeypatch.setattr(_write_commands._WriteProgress, "SHOW_AFTER", 0.0)
+    sb = _login(ip, magic)
+    ids = sb.store["Tickets"].ids[:6]
+    sb.faults.write_errors = {ids[0]}
+    sb.faults.write_drops = {ids[1]}
+    ip.user_ns["fix"] = pd.DataFrame({"id": ids, "title": [f"p{i}" for i in ids]})
+    assert run(ip, "%autotask update Tickets -i fix").success
+    assert "Tickets update: 6/6 rows (4 ok, 1 failed, 1 unknown)" in capsys.readouterr().out
