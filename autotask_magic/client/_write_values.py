@@ -41,6 +41,11 @@ def encode(value: Any, info: FieldInfo) -> Any:
     """``value`` as the JSON the API expects for ``info`` (not missing: see :func:`is_missing`)."""
     value = _plain(value)
     kind = info.kind
+    if info.picklist and info.is_udf:
+        # A UDF holds text, as pulled frames show it (a label on some tenants, a value on others): it is
+        # checked against the picklist but sent as given.
+        _picklist(value, info)
+        return str(value)
     if info.picklist:
         return _picklist(value, info)
     if kind == "integer":

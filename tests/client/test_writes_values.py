@@ -33,6 +33,13 @@ def test_picklists_take_values_and_labels() -> None:
         encode("Done", STATUS)
 
 
+def test_udf_picklists_are_checked_and_sent_as_given() -> None:
+    cause = FieldInfo("Root Cause", "string", is_picklist=True, picklist={"1": "Hardware Failure"}, is_udf=True)
+    assert encode("Hardware Failure", cause) == "Hardware Failure" and encode("1", cause) == "1"
+    with pytest.raises(BadValue):
+        encode("Gremlins", cause)
+
+
 def test_dates_are_utc_text_and_date_only_fields_keep_their_day() -> None:
     assert encode(pd.Timestamp("2026-03-01 10:30", tz="Europe/Berlin"), DUE) == "2026-03-01T09:30:00.000Z"
     assert encode("2026-03-01T10:30:00.25Z", DUE) == "2026-03-01T10:30:00.250Z"
