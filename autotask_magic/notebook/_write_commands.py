@@ -225,7 +225,9 @@ class _WriteProgress:
         if self.mode == "none" or total < 2 or time.monotonic() - self._started < self.SHOW_AFTER:
             return
         done = ok + failed + unknown
-        line = f"{self.entity} {self.kind}: {done}/{total} rows ({ok} ok, {failed} failed, {unknown} unknown)"
+        filled = round(20 * done / total)
+        bar = "[" + "#" * filled + "-" * (20 - filled) + "]"
+        line = f"{self.entity} {self.kind} {bar} {done}/{total} rows ({ok} ok, {failed} failed, {unknown} unknown)"
         with self._lock:
             try:
                 self._stream.write("\r" + line.ljust(self._width))

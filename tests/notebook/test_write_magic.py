@@ -163,4 +163,4 @@ def test_progress_counts_ok_failed_and_unknown(
     sb.faults.write_drops = {ids[1]}
     ip.user_ns["fix"] = pd.DataFrame({"id": ids, "title": [f"p{i}" for i in ids]})
     assert run(ip, "%autotask update Tickets -i fix").success
-    assert "Tickets update: 6/6 rows (4 ok, 1 failed, 1 unknown)" in capsys.readouterr().out
+    assert "Tickets update [####################] 6/6 rows (4 ok, 1 failed, 1 unknown)" in capsys.readouterr().out
