@@ -188,12 +188,12 @@ class Runner:
     def _prepare(self, cmd: QueryCommand, fields: Any) -> list[dict[str, Any]]:
         """The filter as it is sent: checked against the metadata, date literals read for the zone."""
         from ..query import validate_filter
-        from ..query._dates import localize_dates
+        from ..query._relative import resolve_dates
         from ..query._types import check_value_types
 
         filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
         check_value_types(cmd.filter, filter_, fields)
-        return localize_dates(filter_, fields, cmd.tz or self.options.timezone)
+        return resolve_dates(filter_, fields, cmd.tz or self.options.timezone)
 
     def _dry_run_query(self, cmd: QueryCommand) -> None:
         """Show exactly the request a real run sends: the same checks, labels resolved, the same body.
@@ -217,6 +217,7 @@ class Runner:
                     "the real run checks them first)"
                 )
         filter_ = self._prepare(cmd, fields) if fields is not None else list(cmd.filter)
+        note = _resolution_note(cmd, filter_, self.options.timezone) + note
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
         body = query_body(filter_, field_list, cmd.limit, self.options.page_size)
         if cmd.count:
@@ -386,6 +387,16 @@ def _annotate(
     if "elapsed_s" not in info:
         info["elapsed_s"] = round(elapsed, 3)
     attrs["autotask"] = info
+
+
+def _resolution_note(cmd: QueryCommand, filter_: list[dict[str, Any]], default_tz: str) -> str:
+    """The dry run's line on relative dates and picklist labels, as they were resolved for sending."""
+    from ..query._relative import resolved_text
+
+    notes = resolved_text(cmd.filter, filter_)
+    if not notes:
+        return ""
+    return f"\n(resolved now, in {cmd.tz or default_tz}: " + "; ".join(notes) + ")"
 
 
 def _partial_frame(entity: str, records: list[Any], fields: Any, labels: bool, tz: str, pages: int) -> Any:

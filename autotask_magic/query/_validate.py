@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import QuerySyntaxError
 from ._filter import ParsedFilter
 from ._lexer import GROUPS, LIST_OPS, MAX_DEPTH, NO_VALUE, OP_CANON, OPERATORS, short, syntax_error
+from ._relative import RelativeDate
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
@@ -206,6 +207,16 @@ class _Checker:
         if info is None:
             return value
         kind = info.kind
+        if isinstance(value, RelativeDate):
+            if kind in ("date", "datetime"):
+                return value
+            raise self.fail(
+                node,
+                path,
+                f"{info.name} is not a date field, got the relative date {value!r}",
+                "compare a date field",
+                "value",
+            )
         if isinstance(value, str) and info.picklist and kind in ("integer", "float"):
             matches = [k for k, label in info.picklist.items() if label.casefold() == value.strip().casefold()]
             if len(matches) == 1:
