@@ -77,6 +77,9 @@ class AutotaskClient:
     ...     n = client.count("Tickets")
     """
 
+    #: Seconds names fetched for ``expand=`` are reused (``_expand``).
+    expand_ttl: float = 300.0
+
     def __init__(
         self,
         credentials: Credentials | None = None,
@@ -460,6 +463,9 @@ class AutotaskClient:
         tz: str = "UTC",
         parallel: bool = False,
         on_page: Callable[[PageInfo], None] | None = None,
+        expand: Sequence[str] | str | None = None,
+        resume: bool = False,
+        _key: str | None = None,
     ) -> pandas.DataFrame:
         """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``).
 
@@ -468,20 +474,36 @@ class AutotaskClient:
         or ``KeyboardInterrupt``), the exception carries everything fetched: ``.frame``, a DataFrame of
         every record fetched (``attrs["autotask"]["partial"]`` is True), and ``.records``, the raw
         records not yet converted when it stopped (every record fetched when that was within the first
-        chunk); ``.pages`` as usual.
-        """
-        from ..query import parse_where, validate_filter
-        from ._frames import FrameBuilder
-        from ._pull import pull_frame
+        chunk); ``.pages`` as usual. ``resume=True`` then continues the same query from the last id
+        fetched and returns the whole frame (``_resume``).
 
-        if where is not None and filter is not None:
-            raise ConfigurationError("give either where= or filter=, not both")
-        meta = self.fields(entity)
-        flt = list(filter) if filter is not None else (parse_where(where, params) if where else None)
-        if flt:
-            flt = validate_filter(flt, meta, entity=entity)
-        builder = FrameBuilder(fields=meta, include_fields=fields, labels=labels, tz=tz)
-        return pull_frame(self, entity, flt, fields, limit, builder=builder, parallel=parallel, on_page=on_page)
+        ``where`` may use relative dates (``createDate >= today - 30d``), resolved now in ``tz``.
+        ``expand=["companyID", "assignedResourceID"]`` adds ``<field>_name`` columns (``_expand``).
+        """
+        from ._run import run_query
+
+        return run_query(
+            self,
+            entity,
+            where,
+            filter=filter,
+            fields=fields,
+            limit=limit,
+            labels=labels,
+            params=params,
+            tz=tz,
+            parallel=parallel,
+            on_page=on_page,
+            expand=expand,
+            resume=resume,
+            key=_key,
+        )
+
+    def refresh(self, df: pandas.DataFrame, *, fallback: bool = True, margin: float | None = None) -> pandas.DataFrame:
+        """``df`` (from :meth:`query`) brought up to date with requests proportional to what changed (``_refresh``)."""
+        from ._refresh import refresh_frame
+
+        return refresh_frame(self, df, fallback=fallback, margin=margin)
 
 
 def _network_error(
