@@ -86,8 +86,9 @@ def run_query(
         df = _joined(state, df)
     assert df is not None
     info = df.attrs.setdefault("autotask", {"entity": entity})
+    if where is not None:
+        info["where"] = where
     info.update(
-        where=where if filter is None else None,
         filter=flt if flt else info.get("filter"),
         fields=fields,
         limit=limit,

@@ -86,6 +86,10 @@ class AutotaskMagic(Magics, Configurable):
     timezone = Unicode("UTC", help="Time zone of date/time columns (e.g. 'Europe/Berlin').").tag(config=True)
     labels = Bool(False, help="Add <field>_label columns for picklist fields by default.").tag(config=True)
     parallel = Bool(False, help="Use id-range parallel pulls by default.").tag(config=True)
+    expand = Unicode("", help="Reference fields named by default, e.g. 'companyID,assignedResourceID'.").tag(
+        config=True
+    )
+    expand_ttl = Float(300.0, help="Seconds names fetched for --expand are reused.").tag(config=True)
     summary_rows = Int(5, help="Rows shown under the summary after -o NAME (0: summary line only).").tag(config=True)
     autologin = Bool(True, help="Log in from the environment on the first %autotask call.").tag(config=True)
     sandbox_tickets = Int(2000, help="Tickets in the sandbox started by %autotask_login --sandbox.").tag(config=True)
