@@ -427,9 +427,17 @@ class AutotaskMagic(Magics, Configurable):
         from IPython.core.completer import SimpleCompletion
 
         from ._complete import completions, in_autotask
+        from ._complete_values import value_completions
 
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
+            values = value_completions(context, self._picklist)
+            if values is not None and values[0]:
+                return {
+                    "completions": [SimpleCompletion(c, type="autotask") for c in values[0]],
+                    "suppress": True,
+                    "matched_fragment": values[1],
+                }
             entities = sorted(set(COMMON_ENTITIES) | self.session.known_entities)
             candidates = completions(context, entities, self._field_names)
             if not candidates and in_autotask(context) and context.token:
@@ -446,6 +454,10 @@ class AutotaskMagic(Magics, Configurable):
             "suppress": True,
             "matched_fragment": context.token,
         }
+
+    def _picklist(self, entity: str, field: str) -> dict[Any, str]:
+        fields = self.session.cached_fields(entity)
+        return fields.picklist(field) if fields is not None else {}
 
     def _field_names(self, entity: str) -> list[str]:
         fields = self.session.cached_fields(entity)

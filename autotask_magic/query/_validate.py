@@ -7,6 +7,7 @@ when the filter was parsed from text (``ParsedFilter``), else at the item's path
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -232,9 +233,8 @@ class _Checker:
         if kind in ("integer", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
             if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
                 return value
-            raise self.fail(
-                node, path, f"{info.name} is a number field, got {short(repr(value))}", _number_hint(info), "value"
-            )
+            what = "has no picklist label" if info.picklist and isinstance(value, str) else "is a number field, got"
+            raise self.fail(node, path, f"{info.name} {what} {short(repr(value))}", _number_hint(info, value), "value")
         if kind == "boolean" and not isinstance(value, bool):
             if value in (0, 1):
                 return bool(value)
@@ -278,10 +278,15 @@ class _Checker:
         raise self.fail(node, path, f"unknown field {short(name)!r} for {entity}", hint)
 
 
-def _number_hint(info: FieldInfo) -> str:
+def _number_hint(info: FieldInfo, value: Any = None) -> str:
     if not info.picklist:
         return "write a number"
     labels = list(dict.fromkeys(info.picklist.values()))
+    if isinstance(value, str):  # a near miss of a label: "did you mean"
+        folded = {label.casefold(): label for label in reversed(labels)}
+        near = difflib.get_close_matches(value.strip().casefold(), list(folded), n=1, cutoff=0.6)
+        if near:
+            return f"did you mean {folded[near[0]]!r}? (labels are matched case-insensitively)"
     return f"use a number or one of the labels: {', '.join(labels[:6])}{', …' if len(labels) > 6 else ''}"
 
 
