@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -443,8 +444,12 @@ class AutotaskClient:
             cached = self._fields.get(key)
         if cached is not None:
             return cached
-        fields_json = self.request("GET", f"{entity}/entityInformation/fields")
-        udf_json = self.request("GET", f"{entity}/entityInformation/userDefinedFields")
+        # The two metadata calls go out together: a cold pull waits one round trip for them, not two.
+        self.base_url  # noqa: B018 - zone discovery (API-user mode) first, once, not in both threads
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-metadata") as pool:
+            udf_future = pool.submit(self.request, "GET", f"{entity}/entityInformation/userDefinedFields")
+            fields_json = self.request("GET", f"{entity}/entityInformation/fields")
+            udf_json = udf_future.result()
         result = EntityFields.from_api(entity, fields_json, udf_json)
         with self._fields_lock:
             self._fields[key] = result
