@@ -4,8 +4,9 @@ A pull stopped by Ctrl-C or ``IncompletePullError`` leaves a :class:`ResumeState
 sent (relative dates keep the values resolved at the first attempt), the frame of every record fetched,
 and where to go on. ``query(..., resume=True)`` of the **same** query (same entity, condition as typed,
 fields, limit, labels and zone) sends the filter AND ``id > last`` and returns the whole frame. Records
-arrive in id order, so ``id > last`` continues a sequential pull exactly; a parallel pull's partitions
-are not contiguous, so it continues after its first page and drops the ids it already has.
+arrive in id order, so ``id > last`` continues a sequential pull, or a parallel pull stopped by Ctrl-C
+(it hands records over in id order) exactly. A parallel pull that failed holds pages of every partition:
+each partition goes on from its own last id (``(id > last_1 and id < hi_1) or …``).
 """
 
 from __future__ import annotations
@@ -39,27 +40,39 @@ class ResumeState:
     pages: int
     requests: int
     parallel: bool
-    page_size: int
     started_at: _dt.datetime | None = None  #: when the first attempt began (a refresh's mark)
-
-    def last_id(self) -> int | None:
-        """The id to continue after (None: nothing with an id was fetched)."""
-        if "id" not in self.frame.columns or self.frame.empty:
-            return None
-        ids = self.frame["id"].dropna()
-        if ids.empty:
-            return None
-        if not self.parallel:
-            return int(ids.iloc[-1])
-        # A parallel pull's partitions are not contiguous; only its first page surely is (its records lead).
-        return int(ids.iloc[min(len(ids), self.page_size) - 1])
+    ranges: list[tuple[int, int | None]] | None = None  #: a failed parallel pull's partitions (lo, hi)
+    sent: list[dict[str, Any]] | None = None  #: the stopped attempt's filter (a resume's: with its id ranges)
+    part: pandas.DataFrame | None = None  #: the stopped attempt's records (``frame`` holds every attempt's)
 
     def continued_filter(self) -> list[dict[str, Any]] | None:
-        """The filter of the rest: the first attempt's filter AND ``id > last``."""
-        last = self.last_id()
-        if last is None:
-            return self.filter
-        return [*(self.filter or []), {"op": "gt", "field": "id", "value": last}]
+        """The filter of the rest: the stopped attempt's filter AND ``id > last`` of that attempt (one
+        range per partition when a parallel pull failed)."""
+        sent = list(self.sent if self.sent is not None else self.filter or [])
+        part = self.part if self.part is not None else self.frame
+        ids = part["id"].dropna() if "id" in part.columns else None
+        if ids is None or ids.empty:
+            return sent or None
+        if self.ranges:
+            return [*sent, _rest_of_partitions(ids.astype("int64"), self.ranges)]
+        return [*sent, {"op": "gt", "field": "id", "value": int(ids.max())}]
+
+
+def _rest_of_partitions(ids: pandas.Series, ranges: list[tuple[int, int | None]]) -> dict[str, Any]:
+    """``(id > last_1 and id < hi_1) or … or id > last_n``: each partition from its own last id."""
+    items: list[dict[str, Any]] = []
+    for lo, hi in ranges:
+        inside = ids[(ids >= lo) & (ids < hi)] if hi is not None else ids[ids >= lo]
+        after = int(inside.max()) if len(inside) else lo - 1
+        cond = [{"op": "gt", "field": "id", "value": after}]
+        if hi is not None:
+            if after >= hi - 1:
+                continue  # this partition was complete
+            cond.append({"op": "lt", "field": "id", "value": hi})
+        items.append(cond[0] if len(cond) == 1 else {"op": "and", "items": cond})
+    if not items:
+        return {"op": "gt", "field": "id", "value": int(ids.max())}
+    return items[0] if len(items) == 1 else {"op": "or", "items": items}
 
 
 class ResumeStore:

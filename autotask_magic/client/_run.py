@@ -80,7 +80,7 @@ def run_query(
                 client, entity, pull_filter, fields, left, builder=builder, parallel=parallel, on_page=on_page
             )
     except (KeyboardInterrupt, IncompletePullError) as exc:
-        _keep_state(client, key, exc, entity, flt, state, parallel, started)
+        _keep_state(key, exc, entity, flt, pull_filter, state, parallel, started, client)
         raise
     if state is not None:
         df = _joined(state, df)
@@ -106,14 +106,15 @@ def run_query(
 
 
 def _keep_state(
-    client: AutotaskClient,
     key: str,
     exc: BaseException,
     entity: str,
     flt: list[dict[str, Any]] | None,
+    sent: list[dict[str, Any]] | None,
     previous: ResumeState | None,
     parallel: bool,
     started: _dt.datetime,
+    client: AutotaskClient,
 ) -> None:
     """Remember a stopped pull (the frame of every record so far, a resumed attempt's earlier part included)."""
     frame = getattr(exc, "frame", None)
@@ -121,15 +122,16 @@ def _keep_state(
         return
     pages = int(getattr(exc, "pages", 0) or 0)
     requests = pages
+    part = frame
     if previous is not None:
         frame = _joined(previous, frame)
         exc.frame = frame  # type: ignore[attr-defined]
         pages += previous.pages
         requests += previous.requests
     first_start = previous.started_at if previous is not None else started
-    store_of(client).save(
-        key, ResumeState(entity, flt, frame, pages, requests, parallel, client.page_size, first_start)
-    )
+    ranges = getattr(exc, "partitions", None)
+    state = ResumeState(entity, flt, frame, pages, requests, parallel, first_start, ranges, sent, part)
+    store_of(client).save(key, state)
 
 
 def _joined(state: ResumeState, rest: pandas.DataFrame) -> pandas.DataFrame:

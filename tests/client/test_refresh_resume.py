@@ -142,3 +142,45 @@ def test_a_stopped_resume_can_be_resumed_again(sandbox_factory: Any) -> None:
                 client.query("Tickets", on_page=stop, resume=at == 6)
         df = client.query("Tickets", resume=True)
         pd.testing.assert_frame_equal(df, client.query("Tickets"))
+
+
+def test_a_failed_parallel_pull_resumes_each_partition_from_its_own_last_id(sandbox_factory: Any) -> None:
+    from autotask_magic import IncompletePullError
+
+    sb = sandbox_factory(tickets=4000)
+    with oauth_client(sb, max_retry_sleep=0.01) as client:
+        client.page_size = 100
+
+        def break_server(info: Any) -> None:
+            if info.pages == 8:  # the partitions are under way: every request from now on fails
+                sb.faults.error_rate = 1.0
+
+        with pytest.raises(IncompletePullError) as caught:
+            client.query("Tickets", RECENT, parallel=True, on_page=break_server)
+        assert len(caught.value.partitions) >= 2  # type: ignore[attr-defined]
+        held = len(caught.value.frame)  # type: ignore[attr-defined]
+        sb.faults.error_rate = 0.0
+        sb.reset_stats()
+        df = client.query("Tickets", RECENT, parallel=True, resume=True)
+        by = sb.stats.requests_by_endpoint
+        sent = by.get("POST /Tickets/query", 0) + by.get("POST /Tickets/query/next", 0)
+        pd.testing.assert_frame_equal(df, _fresh(client, df))
+        # Only what was missing is fetched again: its pages, plus a short page per partition at most.
+        assert sent <= math.ceil((len(df) - held) / 100) + 4
+
+
+def test_rest_of_partitions_filter() -> None:
+    from autotask_magic.client._resume import _rest_of_partitions
+
+    ids = pd.Series([1, 2, 3, 10, 11, 20, 21, 22, 29], dtype="int64")
+    got = _rest_of_partitions(ids, [(10, 20), (20, 30), (30, None)])
+    assert got == {
+        "op": "or",
+        "items": [
+            {
+                "op": "and",
+                "items": [{"op": "gt", "field": "id", "value": 11}, {"op": "lt", "field": "id", "value": 20}],
+            },
+            {"op": "gt", "field": "id", "value": 29},
+        ],
+    }
