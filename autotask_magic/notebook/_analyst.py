@@ -14,7 +14,7 @@ from IPython.core.error import UsageError
 if TYPE_CHECKING:  # pragma: no cover
     from ._commands import QueryCommand
 
-__all__ = ["check_analyst_options", "refresh_text", "resolution_note"]
+__all__ = ["check_analyst_options", "default_expand", "refresh_text", "resolution_note"]
 
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -76,3 +76,14 @@ def resolution_note(cmd: QueryCommand, filter_: list[dict[str, Any]], default_tz
     if not notes:
         return ""
     return f"\n(resolved now, in {cmd.tz or default_tz}: " + "; ".join(notes) + ")"
+
+
+def default_expand(specs: str, fields: Any) -> str:
+    """``%config AutotaskMagic.expand`` for one entity: only the fields that are references of it (a default
+    naming ``companyID`` must not fail a query of ``Resources``, which has none)."""
+    keep = []
+    for spec in (s.strip() for s in specs.split(",")):
+        info = fields.get(spec.split("=", 1)[0].strip(), udf=False) if spec and fields is not None else None
+        if info is not None and getattr(info, "is_reference", False):
+            keep.append(spec)
+    return ",".join(keep)

@@ -17,7 +17,7 @@ from .._exceptions import (
     WriteOutcomeUnknownError,
 )
 from . import _display
-from ._analyst import refresh_text, resolution_note
+from ._analyst import default_expand, refresh_text, resolution_note
 from ._commands import ENTITY_RE, FieldsCommand, QueryCommand, RequestCommand
 from ._output import store_and_show, summary_text
 from ._session import ClientLike, Session
@@ -141,7 +141,7 @@ class Runner:
                     raise
                 return result
             extra: dict[str, Any] = {}  # only what is asked for: a ClientLike need not know these
-            expand = self.options.expand if cmd.expand is None else cmd.expand
+            expand = default_expand(self.options.expand, fields) if cmd.expand is None else cmd.expand
             if expand:
                 extra["expand"] = expand
             if cmd.resume:

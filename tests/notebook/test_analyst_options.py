@@ -34,6 +34,8 @@ def test_expand_option_and_config_default(sandbox_ip: InteractiveShell, magic: A
     run(ip, "%config AutotaskMagic.expand = 'companyID'")
     assert run(ip, "%autotask query Tickets --limit 3 -o u").success
     assert list(ip.user_ns["u"].columns).count("companyID_name") == 1
+    assert run(ip, "%autotask query Resources --limit 3 -o r").success  # no companyID: the default skips it
+    assert "companyID_name" not in ip.user_ns["r"].columns
     result = run(ip, "%autotask query Tickets --count --expand companyID")
     assert not result.success and "--expand adds columns" in str(result.error_in_exec)
 
