@@ -68,9 +68,8 @@ def refresh_frame(
             "pull it again"
         )
     started = _dt.datetime.now(_dt.UTC)
-    mark = _dt.datetime.fromisoformat(info["started_at"]) - _dt.timedelta(
-        seconds=DEFAULT_MARGIN if margin is None else margin
-    )
+    mark_margin = DEFAULT_MARGIN if margin is None else float(margin)
+    mark = _dt.datetime.fromisoformat(info["started_at"]) - _dt.timedelta(seconds=mark_margin)
     since = {"op": "gte", "field": lm, "value": mark.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
     flt = list(info.get("filter") or [])
     counter = [0]
@@ -81,7 +80,7 @@ def refresh_frame(
     counter[0] += 1
     expanded = [spec.split("=", 1)[0].strip() + "_name" for spec in info.get("expand") or ()]
     out, stats = _merge(df.drop(columns=[c for c in expanded if c in df.columns]), changed)
-    stats.update(changed=len(changed), since=since["value"], field=lm)
+    stats.update(changed=len(changed), since=since["value"], field=lm, margin_s=mark_margin)
     if len(out) != server_rows:
         ids = {int(r["id"]) for r in client.records(entity, [since], ["id"], _counter=counter)}
         gone = ids - set(changed["id"].tolist()) if "id" in changed.columns else ids
