@@ -52,6 +52,39 @@ def refresh_frame(
 ) -> pandas.DataFrame:
     """A frame equal to a fresh pull of ``df``'s resolved query; ``attrs["autotask"]["refresh"]`` says how."""
     info = dict(df.attrs.get("autotask") or {})
+    entity, meta, lm = _refreshable(client, info)
+    started = _dt.datetime.now(_dt.UTC)
+    mark_margin = DEFAULT_MARGIN if margin is None else float(margin)
+    mark = _dt.datetime.fromisoformat(info["started_at"]) - _dt.timedelta(seconds=mark_margin)
+    since = {"op": "gte", "field": lm, "value": mark.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    flt = list(info.get("filter") or [])
+    counter = [0]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-refresh") as pool:
+        count = pool.submit(client.count, entity, flt or None)  # (c) goes out with (a)
+        changed = _pull(client, entity, [*flt, since], info)
+        server_rows = count.result()
+    counter[0] += 1
+    expanded = [spec.split("=", 1)[0].strip() + "_name" for spec in info.get("expand") or ()]
+    out, stats = _merge(df.drop(columns=[c for c in expanded if c in df.columns]), changed)
+    stats.update(changed=len(changed), since=since["value"], field=lm, margin_s=mark_margin)
+    if len(out) != server_rows:  # (b): rows left over; which changed rows no longer match?
+        ids = {int(r["id"]) for r in client.records(entity, [since], ["id"], _counter=counter)}
+        gone = ids - set(changed["id"].tolist()) if "id" in changed.columns else ids
+        out = out[~out["id"].isin(gone)].reset_index(drop=True)
+        stats["dropped"] = len(gone & set(df["id"].tolist()))
+    if len(out) != server_rows:
+        return _deleted(client, info, out, stats, len(out) - server_rows, fallback=fallback)
+    if info.get("expand"):
+        from ._expand import expand_frame
+
+        stats["expand_requests"] = expand_frame(client, out, meta, info["expand"], parallel=bool(info.get("parallel")))
+    stats["requests"] = counter[0] + int(changed.attrs.get("autotask", {}).get("requests", 0))
+    out.attrs["autotask"] = {**info, "started_at": started.isoformat(), "records": len(out), "refresh": stats}
+    return out
+
+
+def _refreshable(client: AutotaskClient, info: dict[str, Any]) -> tuple[str, EntityFields, str]:
+    """The entity, its metadata and last-modified field; refuses a frame a refresh cannot bring up to date."""
     entity = info.get("entity")
     if not entity or "started_at" not in info or info.get("partial"):
         raise ConfigurationError(
@@ -67,51 +100,37 @@ def refresh_frame(
             f"{entity} has no last-modified field (lastActivityDate, lastModifiedDate…), so it cannot be refreshed; "
             "pull it again"
         )
-    started = _dt.datetime.now(_dt.UTC)
-    mark_margin = DEFAULT_MARGIN if margin is None else float(margin)
-    mark = _dt.datetime.fromisoformat(info["started_at"]) - _dt.timedelta(seconds=mark_margin)
-    since = {"op": "gte", "field": lm, "value": mark.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    flt = list(info.get("filter") or [])
-    counter = [0]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-refresh") as pool:
-        count = pool.submit(client.count, entity, flt or None)
-        changed = _pull(client, entity, [*flt, since], info)
-        server_rows = count.result()
-    counter[0] += 1
-    expanded = [spec.split("=", 1)[0].strip() + "_name" for spec in info.get("expand") or ()]
-    out, stats = _merge(df.drop(columns=[c for c in expanded if c in df.columns]), changed)
-    stats.update(changed=len(changed), since=since["value"], field=lm, margin_s=mark_margin)
-    if len(out) != server_rows:
-        ids = {int(r["id"]) for r in client.records(entity, [since], ["id"], _counter=counter)}
-        gone = ids - set(changed["id"].tolist()) if "id" in changed.columns else ids
-        out = out[~out["id"].isin(gone)].reset_index(drop=True)
-        stats["dropped"] = len(gone & set(df["id"].tolist()))
-    if len(out) != server_rows:
-        stale = len(out) - server_rows
-        stats["deleted"] = stale
-        if not fallback:
-            log.warning("%s: %d rows of the refreshed frame were deleted on the server", entity, stale)
-            out.attrs["autotask"] = {**info, "refresh": {**stats, "stale": stale}}
-            return out
-        log.info("%s: %d rows were deleted on the server; pulling again", entity, stale)
-        fresh = client.query(
-            entity,
-            filter=flt or None,
-            fields=info.get("fields"),
-            labels=bool(info.get("labels")),
-            tz=info.get("tz") or "UTC",
-            parallel=bool(info.get("parallel")),
-            expand=info.get("expand") or None,
-        )
-        fresh.attrs["autotask"].update(where=info.get("where"), refresh={**stats, "fallback": "full pull"})
-        return fresh
-    if info.get("expand"):
-        from ._expand import expand_frame
+    return entity, meta, lm
 
-        stats["expand_requests"] = expand_frame(client, out, meta, info["expand"], parallel=bool(info.get("parallel")))
-    stats["requests"] = counter[0] + int(changed.attrs.get("autotask", {}).get("requests", 0))
-    out.attrs["autotask"] = {**info, "started_at": started.isoformat(), "records": len(out), "refresh": stats}
-    return out
+
+def _deleted(
+    client: AutotaskClient,
+    info: dict[str, Any],
+    out: pandas.DataFrame,
+    stats: dict[str, Any],
+    stale: int,
+    *,
+    fallback: bool,
+) -> pandas.DataFrame:
+    """Rows were deleted on the server (no query shows them): a full pull, or the frame with ``stale`` said."""
+    entity = info["entity"]
+    stats["deleted"] = stale
+    if not fallback:
+        log.warning("%s: %d rows of the refreshed frame were deleted on the server", entity, stale)
+        out.attrs["autotask"] = {**info, "refresh": {**stats, "stale": stale}}
+        return out
+    log.info("%s: %d rows were deleted on the server; pulling again", entity, stale)
+    fresh = client.query(
+        entity,
+        filter=list(info.get("filter") or []) or None,
+        fields=info.get("fields"),
+        labels=bool(info.get("labels")),
+        tz=info.get("tz") or "UTC",
+        parallel=bool(info.get("parallel")),
+        expand=info.get("expand") or None,
+    )
+    fresh.attrs["autotask"].update(where=info.get("where"), refresh={**stats, "fallback": "full pull"})
+    return fresh
 
 
 def _pull(client: AutotaskClient, entity: str, flt: list[dict[str, Any]], info: dict[str, Any]) -> pandas.DataFrame:

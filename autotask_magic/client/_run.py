@@ -85,7 +85,29 @@ def run_query(
     if state is not None:
         df = _joined(state, df)
     assert df is not None
-    info = df.attrs.setdefault("autotask", {"entity": entity})
+    first_start = (state.started_at or started) if state is not None else started
+    info = _provenance(df, entity, where, flt, fields, limit, labels, tz, parallel, specs, first_start, state)
+    if specs:
+        info["expand_requests"] = expand_frame(client, df, meta, specs, parallel=parallel)
+    return df
+
+
+def _provenance(
+    df: pandas.DataFrame,
+    entity: str,
+    where: str | None,
+    flt: list[dict[str, Any]] | None,
+    fields: list[str] | None,
+    limit: int | None,
+    labels: bool,
+    tz: str,
+    parallel: bool,
+    specs: list[str],
+    started: _dt.datetime,
+    state: ResumeState | None,
+) -> dict[str, Any]:
+    """``df.attrs["autotask"]``: what was asked (typed and resolved) and how, for readers and refresh."""
+    info: dict[str, Any] = df.attrs.setdefault("autotask", {"entity": entity})
     if where is not None:
         info["where"] = where
     info.update(
@@ -96,13 +118,11 @@ def run_query(
         tz=tz,
         parallel=parallel,
         expand=specs,
-        started_at=((state.started_at or started) if state is not None else started).isoformat(),
+        started_at=started.isoformat(),
     )
     if state is not None:
         info.update(resumed=True, requests=info.get("requests", 0) + state.requests, pages=info["pages"] + state.pages)
-    if specs:
-        info["expand_requests"] = expand_frame(client, df, meta, specs, parallel=parallel)
-    return df
+    return info
 
 
 def _keep_state(
