@@ -20,49 +20,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ._analyst import rows_analyst, rows_cold_pull
+from ._common import CheckFailed, Config, Result, _check, _client, _date_columns
 from ._server import SandboxProcess, records_digest
 from .handwritten import ALL_ROWS, byte_floor, handwritten_frame, handwritten_pull
 from .writes import rows_writes
 
 PAGE = 500
-
-
-@dataclass
-class Result:
-    """One line of the table."""
-
-    row: str
-    measure: str
-    value: float | None
-    target: str
-    ok: bool | None
-    detail: str = ""
-
-
-@dataclass
-class Config:
-    """Sizes and repeats for one run."""
-
-    quick: bool
-    check: bool
-    repeats: int
-    full_tickets: int
-    latency_pages: int
-    latency_ms: int
-    startup_repeats: int
-    rows: set[int] = field(default_factory=lambda: {1, 2, 3, 4, 5, 6, 7})
-
-
-class CheckFailed(AssertionError):
-    """A correctness check failed."""
-
-
-def _check(cond: bool, message: str) -> None:
-    if not cond:
-        raise CheckFailed(message)
 
 
 def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -98,24 +64,6 @@ def _query_requests(stats: dict[str, Any], entity: str = "Tickets") -> dict[str,
     counts = sum(v for k, v in by.items() if k.endswith(f"/{entity}/query/count"))
     other = sum(by.values()) - pages - counts
     return {"pages": pages, "count": counts, "other": other}
-
-
-def _date_columns(client: Any, entity: str) -> list[str]:
-    """Every date column a careful analyst would convert: standard fields and date-typed UDFs."""
-    fields = client.fields(entity)
-    udf_dates = [f"udf.{f.name}" for f in fields.udfs if f.kind in ("date", "datetime")]
-    return list(fields.date_fields) + udf_dates
-
-
-def _client(sp: SandboxProcess, warm: str | None = None) -> Any:
-    """A new client. Each client has its own 600 requests/minute window, so repeated timed pulls use a
-    fresh one (as a new notebook session would); ``warm`` pre-fetches that entity's metadata."""
-    from autotask_magic import AutotaskClient
-
-    client = AutotaskClient.from_env(sp.env("api_user"))
-    if warm:
-        client.fields(warm)
-    return client
 
 
 # ---------------------------------------------------------------------------------------------- rows 1, 2, 6
@@ -531,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, one or two repeats (a minute or so)")
     parser.add_argument("--check", action="store_true", help="correctness only: no timings, exit 1 on failure")
-    parser.add_argument("--rows", default="1,2,3,4,5,6,7", help="comma-separated rows to run (default all)")
+    parser.add_argument("--rows", default="1,2,3,4,5,6,7,8,9,10,11", help="comma-separated rows to run (default all)")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per timing (median is reported)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
@@ -555,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         ({4}, rows_startup),
         ({5}, rows_memory),
         ({7}, rows_write_frame),
+        ({8, 9, 10}, rows_analyst),
+        ({11}, rows_cold_pull),
     ]
     t_start = time.perf_counter()
     for rows, fn in steps:
@@ -566,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         except CheckFailed as exc:
             failures.append(f"{fn.__name__}: {exc}")
         print(f"  {fn.__name__} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    results.sort(key=lambda r: r.row)
+    results.sort(key=lambda r: int(r.row.split()[0]))
     if results:
         print(render(results))
     print(f"total {time.perf_counter() - t_start:.0f} s", file=sys.stderr)

@@ -5,7 +5,8 @@ an in-process sandbox would compete with the client for the GIL and make every p
 is (and would inflate the memory figure with the sandbox's own store).
 
 Run as ``python -m benchmarks._server --tickets N``; it prints ``{"ready": ...}`` and then answers
-commands: ``stats``, ``reset_stats``, ``faults`` (set attributes), ``ground_truth`` (ids and a digest).
+commands: ``stats``, ``reset_stats``, ``faults`` (set attributes), ``ground_truth`` (ids and a digest),
+``touch`` (edit records as a colleague would, for the refresh row).
 """
 
 from __future__ import annotations
@@ -102,9 +103,27 @@ def _handle(sb: Any, cmd: dict[str, Any]) -> dict[str, Any]:
         # Round-trip through JSON so the digest matches what a client parses off the wire.
         recs = json.loads(json.dumps(recs, default=str))
         return {"ids": [r["id"] for r in recs], "digest": records_digest(recs)}
+    if name == "touch":
+        return {"touched": _touch(sb, cmd.get("entity", "Tickets"), cmd["ids"])}
     if name == "stop":
         return {"ok": True}
     raise ValueError(f"unknown command {name!r}")
+
+
+def _touch(sb: Any, entity: str, ids: list[int]) -> int:
+    """Change ``ids`` as a colleague's edits would (title and last-activity time), without 1,000 PATCHes."""
+    import datetime as _dt
+
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    table = sb.store[entity]
+    n = 0
+    for rid in ids:
+        old = table.get(rid)
+        if old is not None:
+            # Replace, never mutate: a concurrent reader may be serialising the old record.
+            table[rid] = {**old, "title": f"{old.get('title', '')} (edited)", "lastActivityDate": now}
+            n += 1
+    return n
 
 
 @dataclass
@@ -169,6 +188,10 @@ class SandboxProcess:
     def ground_truth(self, entity: str = "Tickets", filter: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """``{"ids": [...], "digest": "..."}`` of the records matching ``filter``, in id order."""
         return self._call({"cmd": "ground_truth", "entity": entity, "filter": filter})
+
+    def touch(self, ids: list[int], entity: str = "Tickets") -> int:
+        """Edit these records on the server (title and last activity), as a colleague would."""
+        return int(self._call({"cmd": "touch", "entity": entity, "ids": ids})["touched"])
 
     def env(self, mode: str = "api_user") -> dict[str, str]:
         """The ``AUTOTASK_*`` variables for one auth mode."""

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -76,6 +77,9 @@ class AutotaskClient:
     >>> with AutotaskClient.from_env() as client:
     ...     n = client.count("Tickets")
     """
+
+    #: Seconds names fetched for ``expand=`` are reused (``_expand``).
+    expand_ttl: float = 300.0
 
     def __init__(
         self,
@@ -440,8 +444,12 @@ class AutotaskClient:
             cached = self._fields.get(key)
         if cached is not None:
             return cached
-        fields_json = self.request("GET", f"{entity}/entityInformation/fields")
-        udf_json = self.request("GET", f"{entity}/entityInformation/userDefinedFields")
+        # The two metadata calls go out together: a cold pull waits one round trip for them, not two.
+        self.base_url  # noqa: B018 - zone discovery (API-user mode) first, once, not in both threads
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-metadata") as pool:
+            udf_future = pool.submit(self.request, "GET", f"{entity}/entityInformation/userDefinedFields")
+            fields_json = self.request("GET", f"{entity}/entityInformation/fields")
+            udf_json = udf_future.result()
         result = EntityFields.from_api(entity, fields_json, udf_json)
         with self._fields_lock:
             self._fields[key] = result
@@ -460,6 +468,9 @@ class AutotaskClient:
         tz: str = "UTC",
         parallel: bool = False,
         on_page: Callable[[PageInfo], None] | None = None,
+        expand: Sequence[str] | str | None = None,
+        resume: bool = False,
+        _key: str | None = None,
     ) -> pandas.DataFrame:
         """Run a query and return a DataFrame (the Python mirror of ``%%autotask query``).
 
@@ -468,20 +479,36 @@ class AutotaskClient:
         or ``KeyboardInterrupt``), the exception carries everything fetched: ``.frame``, a DataFrame of
         every record fetched (``attrs["autotask"]["partial"]`` is True), and ``.records``, the raw
         records not yet converted when it stopped (every record fetched when that was within the first
-        chunk); ``.pages`` as usual.
-        """
-        from ..query import parse_where, validate_filter
-        from ._frames import FrameBuilder
-        from ._pull import pull_frame
+        chunk); ``.pages`` as usual. ``resume=True`` then continues the same query from the last id
+        fetched and returns the whole frame (``_resume``).
 
-        if where is not None and filter is not None:
-            raise ConfigurationError("give either where= or filter=, not both")
-        meta = self.fields(entity)
-        flt = list(filter) if filter is not None else (parse_where(where, params) if where else None)
-        if flt:
-            flt = validate_filter(flt, meta, entity=entity)
-        builder = FrameBuilder(fields=meta, include_fields=fields, labels=labels, tz=tz)
-        return pull_frame(self, entity, flt, fields, limit, builder=builder, parallel=parallel, on_page=on_page)
+        ``where`` may use relative dates (``createDate >= today - 30d``), resolved now in ``tz``.
+        ``expand=["companyID", "assignedResourceID"]`` adds ``<field>_name`` columns (``_expand``).
+        """
+        from ._run import run_query
+
+        return run_query(
+            self,
+            entity,
+            where,
+            filter=filter,
+            fields=fields,
+            limit=limit,
+            labels=labels,
+            params=params,
+            tz=tz,
+            parallel=parallel,
+            on_page=on_page,
+            expand=expand,
+            resume=resume,
+            key=_key,
+        )
+
+    def refresh(self, df: pandas.DataFrame, *, fallback: bool = True, margin: float | None = None) -> pandas.DataFrame:
+        """``df`` (from :meth:`query`) brought up to date with requests proportional to what changed (``_refresh``)."""
+        from ._refresh import refresh_frame
+
+        return refresh_frame(self, df, fallback=fallback, margin=margin)
 
     # ------------------------------------------------------------------ writes from a DataFrame
 

@@ -21,7 +21,7 @@ from .. import _redact
 from .._exceptions import AuthenticationError, AutotaskError, ConfigurationError
 from ._auth import ApiUserFlow, OAuthFlow
 from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
-from ._discovery import discover_zone, read_thresholds
+from ._discovery import Zone, discover_zone, read_thresholds
 from ._errors import SOLUTION_401, server_messages
 from ._limits import Clock, Limits, SlidingWindow, SystemClock
 from ._retry import RetryPolicy
@@ -36,6 +36,7 @@ from ._settings import (
     origin,
 )
 from ._tokens import AccessToken, TokenEndpoint, fetch_token, is_invalid_client
+from ._zones import known_zone, remember_zone
 
 __all__ = ["CredentialManager", "ManagerConfig", "ManagerStatus", "TokenState"]
 
@@ -159,6 +160,7 @@ class CredentialManager:
         self._http = httpx.Client(
             verify=self.ssl_context, timeout=cfg.timeout, follow_redirects=False, transport=transport, trust_env=False
         )
+        self._shared_zones = transport is None  # a mock transport answers for itself (``_zones``)
         self.retry = RetryPolicy(
             attempts=_AUTH_ATTEMPTS,
             base=_AUTH_BACKOFF,
@@ -372,8 +374,9 @@ class CredentialManager:
                 return self._base_url
             creds = self.require_credentials()
             assert isinstance(creds, ApiUserCredentials) and self.zone_url is not None
+            known = known_zone(self.zone_url, creds.username) if self._shared_zones else None
             try:
-                zone = discover_zone(self._http, self.zone_url, creds, self.retry)
+                zone = Zone(*known) if known else discover_zone(self._http, self.zone_url, creds, self.retry)
             except AutotaskError as err:
                 if err.status is not None:  # the zone endpoint answered: show it in the status panel
                     with self._lock:
@@ -382,6 +385,8 @@ class CredentialManager:
                 raise
             with self._lock:
                 self._base_url, self.zone, self._discovered = zone.api_root, zone.name, True
+            if self._shared_zones and not known:
+                remember_zone(self.zone_url, creds.username, zone.api_root, zone.name)
         self._notify()
         return zone.api_root
 

@@ -451,4 +451,7 @@ class _ParallelPull:
         if not isinstance(cause, AutotaskError):
             raise cause
         total = len(fetched) + (0 if self.keep_records else self.records_done)
-        raise self.incomplete(fetched, pages, cause, total) from cause
+        err = self.incomplete(fetched, pages, cause, total)
+        # What was fetched is not one id range; each partition's own range lets a resume go on from each.
+        err.partitions = [(w.part.lo, w.part.hi) for w in self.workers]  # type: ignore[attr-defined]
+        raise err from cause

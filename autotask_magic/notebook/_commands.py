@@ -23,6 +23,7 @@ from IPython.core.magic_arguments import MagicArgumentParser
 from .._exceptions import ConfigurationError, QuerySyntaxError
 from ..entities._names import COMMON_ENTITIES, suggest_entity
 from . import _line
+from ._analyst import check_analyst_options
 
 __all__ = [
     "METHODS",
@@ -53,8 +54,9 @@ USAGE = textwrap.dedent(  # IPython's dedent keeps the first line's indent
                    update: --nulls leave|clear --force;  create: --match COLS   (writes from a DataFrame)
 
     query options: --fields a,b,c  --limit N  --count  -o NAME  --labels  --parallel  --tz ZONE
-                   --where TEXT  --dry-run  --raw
-    condition:     status != 5 and createDate >= '2026-01-01' and (priority in (1, 2)
+                   --where TEXT  --dry-run  --raw  --expand companyID,assignedResourceID
+                   --refresh NAME [--no-fallback]  --resume
+    condition:     status != 'Complete' and createDate >= today - 30d and (priority in (1, 2)
                    or title contains 'printer') and udf."Root Cause" = :cause
     values:        only through :name, also in paths (GET /Companies/:cid/Contacts); options count
                    anywhere on the line; a trailing '  # comment' is ignored
@@ -81,6 +83,10 @@ class QueryCommand:
     tz: str | None = None  # None: the AutotaskMagic.timezone default
     dry_run: bool = False
     raw: bool = False
+    expand: str | None = None  # None: the AutotaskMagic.expand default
+    refresh: str | None = None  # the variable holding the frame to refresh
+    no_fallback: bool = False
+    resume: bool = False
 
     @property
     def line(self) -> str:
@@ -159,6 +165,10 @@ def _query_parser() -> MagicArgumentParser:
     p.add_argument("--tz", default=None, help="time zone for date columns (default: UTC)")
     p.add_argument("--dry-run", action="store_true", help="show the request, send nothing")
     p.add_argument("--raw", action="store_true", help="return the records as a list of dicts")
+    p.add_argument("--expand", default=None, help="reference fields to name: companyID,assignedResourceID")
+    p.add_argument("--refresh", default=None, help="bring the frame in this variable up to date")
+    p.add_argument("--no-fallback", action="store_true", help="with --refresh: report deleted rows, no full pull")
+    p.add_argument("--resume", action="store_true", help="continue this query's stopped pull")
     return p
 
 
@@ -229,9 +239,13 @@ _QUERY_OPTIONS = (
     "tz",
     "dry-run",
     "raw",
+    "expand",
+    "refresh",
+    "no-fallback",
+    "resume",
 )
 _REQUEST_OPTIONS = ("body", "dry-run", "raw", "output")
-_QUERY_VALUED = frozenset({"--where", "--fields", "--limit", "-o", "--output", "--tz"})
+_QUERY_VALUED = frozenset({"--where", "--fields", "--limit", "-o", "--output", "--tz", "--expand", "--refresh"})
 _REQUEST_VALUED = frozenset({"--body", "-o", "--output"})
 
 
@@ -250,6 +264,7 @@ def _check_query_options(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"--count and {clash} do not go together (a count returns a number, not rows); drop one of them"
             )
+    check_analyst_options(args)
     if args.raw and args.labels:  # --no-labels is what --raw does anyway
         raise UsageError("--raw and --labels do not go together (raw records have no label columns); drop one")
 
@@ -363,6 +378,10 @@ def parse_query(rest: str, cell: str | None, user_ns: Mapping[str, Any]) -> Quer
         tz=args.tz,
         dry_run=args.dry_run,
         raw=args.raw,
+        expand=args.expand,
+        refresh=args.refresh,
+        no_fallback=args.no_fallback,
+        resume=args.resume,
     )
 
 

@@ -89,6 +89,10 @@ class AutotaskMagic(Magics, Configurable):
     confirm_above = Int(
         50, help="Writes (%autotask update/create/delete) above this many rows ask once before sending (--yes skips)."
     ).tag(config=True)
+    expand = Unicode("", help="Reference fields named by default, e.g. 'companyID,assignedResourceID'.").tag(
+        config=True
+    )
+    expand_ttl = Float(300.0, help="Seconds names fetched for --expand are reused.").tag(config=True)
     summary_rows = Int(5, help="Rows shown under the summary after -o NAME (0: summary line only).").tag(config=True)
     autologin = Bool(True, help="Log in from the environment on the first %autotask call.").tag(config=True)
     sandbox_tickets = Int(2000, help="Tickets in the sandbox started by %autotask_login --sandbox.").tag(config=True)
@@ -431,9 +435,17 @@ class AutotaskMagic(Magics, Configurable):
         from IPython.core.completer import SimpleCompletion
 
         from ._complete import completions, in_autotask
+        from ._complete_values import value_completions
 
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
+            values = value_completions(context, self._picklist)
+            if values is not None and values[0]:
+                return {
+                    "completions": [SimpleCompletion(c, type="autotask") for c in values[0]],
+                    "suppress": True,
+                    "matched_fragment": values[1],
+                }
             entities = sorted(set(COMMON_ENTITIES) | self.session.known_entities)
             candidates = completions(context, entities, self._field_names)
             if not candidates and in_autotask(context) and context.token:
@@ -450,6 +462,10 @@ class AutotaskMagic(Magics, Configurable):
             "suppress": True,
             "matched_fragment": context.token,
         }
+
+    def _picklist(self, entity: str, field: str) -> dict[Any, str]:
+        fields = self.session.cached_fields(entity)
+        return fields.picklist(field) if fields is not None else {}
 
     def _field_names(self, entity: str) -> list[str]:
         fields = self.session.cached_fields(entity)

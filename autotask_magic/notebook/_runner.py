@@ -17,6 +17,7 @@ from .._exceptions import (
     WriteOutcomeUnknownError,
 )
 from . import _display
+from ._analyst import default_expand, refresh_text, resolution_note
 from ._commands import ENTITY_RE, FieldsCommand, QueryCommand, RequestCommand
 from ._output import store_and_show, summary_text
 from ._session import ClientLike, Session
@@ -35,6 +36,8 @@ class RunOptions(Protocol):
     progress: str
     page_size: int
     summary_rows: int
+    expand: str
+    expand_ttl: float
 
 
 class Runner:
@@ -71,6 +74,10 @@ class Runner:
             self._dry_run_query(cmd)
             return None
         client = session.ensure_client()
+        if hasattr(client, "expand_ttl"):
+            client.expand_ttl = self.options.expand_ttl
+        if cmd.refresh is not None:
+            return self._refresh(client, cmd)
         fields = session.entity_fields(client, cmd.entity)
         filter_ = self._prepare(cmd, fields)
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
@@ -133,6 +140,14 @@ class Runner:
                         exc.records, exc.pages = result, progress.pages  # type: ignore[attr-defined]
                     raise
                 return result
+            extra: dict[str, Any] = {}  # only what is asked for: a ClientLike need not know these
+            expand = default_expand(self.options.expand, fields) if cmd.expand is None else cmd.expand
+            if expand:
+                extra["expand"] = expand
+            if cmd.resume:
+                extra["resume"] = True
+            if cmd.resume or hasattr(client, "refresh"):
+                extra["_key"] = f"%autotask {cmd.line} labels={labels} tz={tz}"
             return client.query(
                 cmd.entity,
                 filter=filter_ or None,
@@ -142,6 +157,7 @@ class Runner:
                 tz=tz,
                 parallel=parallel,
                 on_page=progress.update,
+                **extra,
             )
         except KeyboardInterrupt as exc:
             progress.finish()
@@ -174,6 +190,7 @@ class Runner:
             message = (
                 f"{entity}: {what} after {len(partial):,} records in {pages} pages; "
                 f"the records fetched so far are in {PARTIAL_NAME}"
+                + ("; run the same line with --resume to continue" if not cmd.raw else "")
             )
         else:
             message = f"{entity}: {what} after {pages} pages; no records were kept"
@@ -185,15 +202,37 @@ class Runner:
         err.cause = cause
         return err
 
+    def _refresh(self, client: ClientLike, cmd: QueryCommand) -> None:
+        """``--refresh NAME``: the frame in NAME brought up to date (stored back, or in ``-o``), one line said."""
+        name = cmd.refresh
+        assert name is not None
+        df = self.user_ns().get(name)
+        info = getattr(df, "attrs", {}).get("autotask") if df is not None else None
+        if not isinstance(info, dict) or "started_at" not in info:
+            raise ConfigurationError(
+                f"--refresh {name}: no frame from %autotask query in that variable", hint="pull it first with -o NAME"
+            )
+        if str(info.get("entity", "")).lower() != cmd.entity.lower():
+            raise ConfigurationError(f"--refresh {name}: that frame holds {info.get('entity')}, not {cmd.entity}")
+        typed = " ".join(str(info.get("where") or "").split())
+        if cmd.text.strip() and " ".join(cmd.text.split()) != typed:
+            raise ConfigurationError(
+                f"--refresh {name}: the condition differs from the one it was pulled with", hint=f"it was: {typed}"
+            )
+        with _interruptible(f"POST /{cmd.entity}/query", write=False):
+            out = client.refresh(df, fallback=not cmd.no_fallback)  # type: ignore[attr-defined]
+        self.say(refresh_text(name, out.attrs["autotask"]))
+        self.user_ns()[cmd.output or name] = out
+
     def _prepare(self, cmd: QueryCommand, fields: Any) -> list[dict[str, Any]]:
         """The filter as it is sent: checked against the metadata, date literals read for the zone."""
         from ..query import validate_filter
-        from ..query._dates import localize_dates
+        from ..query._relative import resolve_dates
         from ..query._types import check_value_types
 
         filter_ = validate_filter(cmd.filter, fields, entity=cmd.entity)
         check_value_types(cmd.filter, filter_, fields)
-        return localize_dates(filter_, fields, cmd.tz or self.options.timezone)
+        return resolve_dates(filter_, fields, cmd.tz or self.options.timezone)
 
     def _dry_run_query(self, cmd: QueryCommand) -> None:
         """Show exactly the request a real run sends: the same checks, labels resolved, the same body.
@@ -217,6 +256,7 @@ class Runner:
                     "the real run checks them first)"
                 )
         filter_ = self._prepare(cmd, fields) if fields is not None else list(cmd.filter)
+        note = resolution_note(cmd, filter_, self.options.timezone) + note
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
         body = query_body(filter_, field_list, cmd.limit, self.options.page_size)
         if cmd.count:

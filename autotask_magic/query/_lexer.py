@@ -142,10 +142,11 @@ def op_hint(hint: str | None) -> str:
 # ---------------------------------------------------------------------------------------------- lexer
 
 
-def lex(text: str) -> Iterator[Lexeme]:
-    """Lexemes of ``text`` one by one, ending with an END lexeme; raises QuerySyntaxError at a bad character."""
+def lex(text: str, start: int = 0) -> Iterator[Lexeme]:
+    """Lexemes of ``text`` from offset ``start`` one by one, ending with an END lexeme; raises
+    QuerySyntaxError at a bad character."""
     n = len(text)
-    i = 0
+    i = start
     while True:
         m = _WS.match(text, i)
         if m:

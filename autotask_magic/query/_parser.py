@@ -49,6 +49,7 @@ from ._lexer import (
     short,
     syntax_error,
 )
+from ._relative import ANCHORS, RelativeDate, match_relative
 from ._validate import normalize
 
 __all__ = ["BIND_HINT", "is_listlike", "parse_where"]
@@ -397,6 +398,8 @@ class _Parser:
             if word == "null":
                 self.advance()
                 return None
+            if word in ANCHORS:
+                return self.relative(tok)
             raise self.fail(
                 tok,
                 f"unquoted value {short(tok.text)!r}",
@@ -407,6 +410,18 @@ class _Parser:
         raise self.fail(
             tok, f"expected a value, found {self.describe(tok)}", "use a number, 'text', true/false, null or :name"
         )
+
+    def relative(self, tok: Lexeme) -> RelativeDate:
+        """``today - 30d`` (``_relative``): read from the text, then the lexer resumes after it."""
+        found = match_relative(self.text, tok.pos)
+        if found is None:
+            raise self.fail(
+                tok, f"incomplete relative date after {tok.text!r}", "write e.g. today - 30d (units m h d w)"
+            )
+        value, end = found
+        self._stream = lex(self.text, end)
+        self.prev, self.tok = tok, next(self._stream)
+        return value
 
     def bind(self, tok: Lexeme, *, as_list: bool) -> Any:
         """The JSON value of parameter ``:name`` (a list of them for ``in``)."""

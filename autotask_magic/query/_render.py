@@ -9,6 +9,7 @@ from typing import Any
 from .._exceptions import QuerySyntaxError
 from ._lexer import GROUPS, LIST_OPS, MAX_DEPTH, OP_CANON, OPERATOR_HELP, PLAIN_IDENT, RESERVED, short
 from ._parser import BIND_HINT, is_listlike
+from ._relative import RelativeDate
 
 __all__ = ["render_where"]
 
@@ -85,6 +86,8 @@ def _render_value(value: Any) -> str:
         if not math.isfinite(value):
             raise QuerySyntaxError(f"{value!r} cannot be sent to Autotask", hint="use a finite number")
         return repr(float(value))
+    if isinstance(value, RelativeDate):
+        return str(value)  # bare: "today - 30d" reads back as the same relative date
     if isinstance(value, str):
         return _quote(value, "'")
     raise QuerySyntaxError(

@@ -20,6 +20,7 @@ from ..entities import EntityFields
 from ._filter import ParsedFilter
 from ._lexer import short as _short
 from ._lexer import syntax_error as _error
+from ._relative import RelativeDate
 
 __all__ = ["check_value_types"]
 
@@ -56,6 +57,8 @@ def _problem(kind: str, picklist: bool, value: Any) -> tuple[str, str] | None:
     if kind == "string" and not picklist and isinstance(value, (int, float)):  # bool is an int too
         return "is a text field", f"quote the value if text is meant: '{value}'"
     if kind in ("date", "datetime") and isinstance(value, str) and not _real_date(value.strip()):
+        if isinstance(value, RelativeDate):
+            return None  # resolved at send time (``_relative``)
         return "is a date field and this is no real date", "write a real day like '2026-01-31' (month 01-12)"
     return None
 

@@ -7,6 +7,7 @@ when the filter was parsed from text (``ParsedFilter``), else at the item's path
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .._exceptions import QuerySyntaxError
 from ._filter import ParsedFilter
 from ._lexer import GROUPS, LIST_OPS, MAX_DEPTH, NO_VALUE, OP_CANON, OPERATORS, short, syntax_error
+from ._relative import RelativeDate
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
@@ -206,6 +208,16 @@ class _Checker:
         if info is None:
             return value
         kind = info.kind
+        if isinstance(value, RelativeDate):
+            if kind in ("date", "datetime"):
+                return value
+            raise self.fail(
+                node,
+                path,
+                f"{info.name} is not a date field, got the relative date {value!r}",
+                "compare a date field",
+                "value",
+            )
         if isinstance(value, str) and info.picklist and kind in ("integer", "float"):
             matches = [k for k, label in info.picklist.items() if label.casefold() == value.strip().casefold()]
             if len(matches) == 1:
@@ -221,9 +233,8 @@ class _Checker:
         if kind in ("integer", "float") and (isinstance(value, bool) or not isinstance(value, (int, float))):
             if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
                 return value
-            raise self.fail(
-                node, path, f"{info.name} is a number field, got {short(repr(value))}", _number_hint(info), "value"
-            )
+            what = "has no picklist label" if info.picklist and isinstance(value, str) else "is a number field, got"
+            raise self.fail(node, path, f"{info.name} {what} {short(repr(value))}", _number_hint(info, value), "value")
         if kind == "boolean" and not isinstance(value, bool):
             if value in (0, 1):
                 return bool(value)
@@ -267,10 +278,15 @@ class _Checker:
         raise self.fail(node, path, f"unknown field {short(name)!r} for {entity}", hint)
 
 
-def _number_hint(info: FieldInfo) -> str:
+def _number_hint(info: FieldInfo, value: Any = None) -> str:
     if not info.picklist:
         return "write a number"
     labels = list(dict.fromkeys(info.picklist.values()))
+    if isinstance(value, str):  # a near miss of a label: "did you mean"
+        folded = {label.casefold(): label for label in reversed(labels)}
+        near = difflib.get_close_matches(value.strip().casefold(), list(folded), n=1, cutoff=0.6)
+        if near:
+            return f"did you mean {folded[near[0]]!r}? (labels are matched case-insensitively)"
     return f"use a number or one of the labels: {', '.join(labels[:6])}{', …' if len(labels) > 6 else ''}"
 
 

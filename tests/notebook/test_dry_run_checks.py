@@ -21,7 +21,8 @@ def test_first_dry_run_resolves_labels_like_the_real_run(ip: Any, magic: Any, sh
     assert magic.cached_fields("Tickets") is None
     assert run(ip, "%autotask query Tickets --dry-run where status = 'Complete'").success
     text = shown.text()
-    assert '"value": 5' in text and "Complete" not in text
+    assert '"value": 5' in text and '"Complete"' not in text
+    assert "status 'Complete' = 5" in text  # issue 15 point 5: the dry run says what the label became
     assert "the field metadata of Tickets was loaded" in text
     assert not any("query" in k for k in sandbox.stats.requests_by_endpoint)  # the query itself not sent
 

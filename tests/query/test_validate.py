@@ -249,7 +249,15 @@ class TestValueTypes:
         with pytest.raises(QuerySyntaxError) as info:
             validate_filter(parse_where("status = 'Done'"), fields, entity="Tickets")
         assert str(info.value) == (
-            "status is a number field, got 'Done' at column 10 — use a number or one of the labels: New, Complete, Old"
+            "status has no picklist label 'Done' at column 10 — use a number or one of the labels: New, Complete, Old"
+        )
+
+    def test_a_near_miss_label_gets_did_you_mean(self, fields: EntityFields) -> None:
+        with pytest.raises(QuerySyntaxError) as info:
+            validate_filter(parse_where("status in (1, 'compleet')"), fields, entity="Tickets")
+        assert str(info.value) == (
+            "status has no picklist label 'compleet' at column 11 — did you mean 'Complete'? "
+            "(labels are matched case-insensitively)"
         )
 
     def test_ambiguous_label(self) -> None:

@@ -183,6 +183,8 @@ def test_key_outputs(executed: tuple[Path, nbformat.NotebookNode]) -> None:
         assert tables >= 5
         assert "now = newest ticket's createDate: 2026-06-" in plain
         assert "tickets: 10,000 rows" in plain
+        assert "tickets: 10,000 rows, 2 updated, 0 added, 0 dropped" in plain  # issue 15: --refresh
+        assert re.search(r"touched: [1-9]\d* rows", plain)  # issue 15: relative dates, --expand
         assert re.search(r"time: [\d,]+ rows", plain)
     elif path.name.startswith("03-"):
         assert "No complete Autotask credentials" in plain and "AUTOTASK_SECRET" in plain
