@@ -21,7 +21,7 @@ from .._exceptions import (
 )
 from ..entities import MAX_PAGE_SIZE
 from ._credentials import Credentials
-from ._errors import TLS_HINT, error_for, server_messages
+from ._errors import TLS_HINT, error_for, missing_item, server_messages
 from ._limits import Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
 from ._paging import Page, PageInfo, iter_records, scan_page
@@ -343,7 +343,11 @@ class AutotaskClient:
         """Send one request (path relative to the API root) and return the parsed JSON."""
         url = self._url(path)
         response = self._send(method, url, json=json, params=params)
-        return self._result(response, f"{method.upper()} /{self._relative(url)}")
+        label = f"{method.upper()} /{self._relative(url)}"
+        result = self._result(response, label)
+        if method.upper() == "GET" and isinstance(result, dict) and "item" in result and result["item"] is None:
+            raise missing_item(label)
+        return result
 
     # ------------------------------------------------------------------ queries
 

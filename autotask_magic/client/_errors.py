@@ -18,7 +18,15 @@ from .._exceptions import (
 )
 from ._retry import parse_retry_after
 
-__all__ = ["SOLUTION_400", "SOLUTION_401", "SOLUTION_403", "TLS_HINT", "error_for", "server_messages"]
+__all__ = [
+    "SOLUTION_400",
+    "SOLUTION_401",
+    "SOLUTION_403",
+    "TLS_HINT",
+    "error_for",
+    "missing_item",
+    "server_messages",
+]
 
 # The spec's "Solution" column.
 SOLUTION_401 = "Solution: Invalid or expired token"
@@ -83,6 +91,12 @@ def error_for(response: httpx.Response, label: str) -> AutotaskError:
     if status >= 500:
         return ServerError(f"Autotask server error (HTTP {status})", hint="try again later", **common)
     return AutotaskError(f"unexpected HTTP {status}", hint="check the request", **common)
+
+
+def missing_item(label: str) -> NotFoundError:
+    """A GET of one record answered HTTP 200 ``{"item": null}``: what live tenants send for a missing id
+    (other answers show 404); both are "not found" to the user."""
+    return NotFoundError("no record with that id", request=label, hint="check the entity name and the id")
 
 
 def _has_errors_list(response: httpx.Response) -> bool:

@@ -394,8 +394,12 @@ def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
 
 
 def _nullable_int(info: FieldInfo | None) -> bool:
-    """An integer field that may be empty: not required and not the id."""
-    return info is not None and info.kind == "integer" and not info.is_required and info.name.lower() != "id"
+    """An integer field is nullable ``Int64``, except ``id``, which every record has.
+
+    Required or not does not matter: required facts differ per tenant and change over time, and
+    older records may lack a value a field now requires.
+    """
+    return info is not None and info.kind == "integer" and info.name.lower() != "id"
 
 
 def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
@@ -530,14 +534,26 @@ def _integers(values: Values, types: set[type], has_none: bool) -> Any:
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 
+# Booleans as records and UDF values send them: true/false, Contacts' isActive 1/0, UDF text "Yes"/"No".
+_BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
+
+
 def _booleans(values: Values, types: set[type], has_none: bool) -> Any:
+    """Always the nullable ``boolean`` dtype: a page with a gap and one without must not differ."""
     if types <= {bool}:
-        if not has_none:
-            return np.array(values, dtype=bool)
         return pd.array(values, dtype="boolean")
-    if types <= {bool, str, int}:
-        table = {"true": True, "false": False, "1": True, "0": False, True: True, False: False}  # 1 == True
-        return pd.array([table.get(v.lower() if isinstance(v, str) else v) for v in values], dtype="boolean")
+    if types <= {bool, str, int, float}:
+        table: dict[Any, bool] = {True: True, False: False}  # 1 == True and 0 == False hash alike
+        out = []
+        for v in values:
+            if isinstance(v, str):
+                word = v.strip().lower()
+                if word and word not in _BOOLEAN_WORDS:
+                    raise ValueError(f"not a yes/no value: {v!r}")
+                out.append(_BOOLEAN_WORDS.get(word))
+            else:
+                out.append(table.get(v) if v is not None else None)
+        return pd.array(out, dtype="boolean")
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 
