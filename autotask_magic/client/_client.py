@@ -25,6 +25,7 @@ from ._errors import TLS_HINT, error_for, missing_item, server_messages
 from ._limits import Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
 from ._paging import Page, PageInfo, iter_records, scan_page
+from ._published import check_published
 from ._retry import (
     RetryPolicy,
     is_read_only,
@@ -340,8 +341,16 @@ class AutotaskClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one request (path relative to the API root) and return the parsed JSON."""
+        """Send one request (path relative to the API root) and return the parsed JSON.
+
+        A request the published API does not offer (``POST /Tasks``: Tasks are created under
+        ``POST /Projects/{id}/Tasks``) is refused first, naming the right path (``_published``).
+        """
+        if isinstance(path, str) and "://" not in path:
+            check_published(method, path)  # before _url: zone discovery is a request too
         url = self._url(path)
+        if "://" in path:
+            check_published(method, self._relative(url))
         response = self._send(method, url, json=json, params=params)
         label = f"{method.upper()} /{self._relative(url)}"
         result = self._result(response, label)
@@ -368,6 +377,7 @@ class AutotaskClient:
             return iter(())
         body = query_body(filter, fields, limit, self.page_size, parallel=parallel)
         entity = entity.strip("/")
+        check_published("POST", f"{entity}/query")
         first_url = self._url(f"{entity}/query")
         counter = _counter if _counter is not None else [0]
         if parallel:
@@ -480,6 +490,7 @@ class AutotaskClient:
 
         if where is not None and filter is not None:
             raise ConfigurationError("give either where= or filter=, not both")
+        check_published("POST", f"{entity}/query")  # before the metadata: the query is what is asked
         meta = self.fields(entity)
         flt = list(filter) if filter is not None else (parse_where(where, params) if where else None)
         if flt:

@@ -229,6 +229,9 @@ class Runner:
     # ------------------------------------------------------------------------------ raw requests
     def request(self, cmd: RequestCommand) -> Any:
         """Send ``cmd``; a response holding items becomes a DataFrame unless ``--raw``."""
+        from ..client._published import check_published
+
+        check_published(cmd.method, cmd.path)  # a dry run of a path the API lacks says so too
         if cmd.dry_run:
             self.say(self.render_request(cmd.method, cmd.path, cmd.body, cmd.params))
             return None

@@ -1,0 +1,47 @@
+"""Issue 13 in the notebook: the published surface (write paths, completion, ``fields``, dtypes) and the
+quickstart's commands, against the sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autotask_magic import ConfigurationError, NotFoundError
+from autotask_magic.sandbox import Sandbox
+from tests._support.shell import run
+
+
+def login(ip: Any, magic: Any, sb: Sandbox, mode: str = "oauth") -> None:
+    magic._environ = sb.env(mode)
+    assert run(ip, "%autotask_login").success
+    sb.reset_stats()
+
+
+def _complete(ip: Any, text: str) -> list[str]:
+    from IPython.core.completer import provisionalcompleter
+
+    with provisionalcompleter():
+        return [c.text for c in ip.Completer.completions(text, len(text))]
+
+
+# -- point 1: writes on paths the API does not have -------------------------------------------------------
+
+
+def test_a_write_on_a_path_the_api_lacks_is_one_line_naming_the_right_path(
+    ip: Any, magic: Any, sandbox: Sandbox, capsys: Any
+) -> None:
+    login(ip, magic, sandbox)
+    for cell in ('%%autotask POST /Tasks\n{"title": "x"}', '%%autotask POST /Tasks --dry-run\n{"title": "x"}'):
+        result = run(ip, cell)
+        assert isinstance(result.error_in_exec, ConfigurationError)
+        out = capsys.readouterr().out.strip()
+        assert len(out.splitlines()) == 1
+        assert "the API has no POST /Tasks — create Tasks with POST /Projects/{id}/Tasks; nothing was sent" in out
+    assert sandbox.stats.api_requests == 0
+
+
+def test_a_missing_id_is_one_line_not_found_in_the_magic(ip: Any, magic: Any, sandbox: Sandbox, capsys: Any) -> None:
+    login(ip, magic, sandbox, "api_user")
+    result = run(ip, "%autotask GET /Companies/999999")
+    assert isinstance(result.error_in_exec, NotFoundError)
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "no record with that id (GET /Companies/999999)" in out
