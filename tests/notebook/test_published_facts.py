@@ -45,3 +45,28 @@ def test_a_missing_id_is_one_line_not_found_in_the_magic(ip: Any, magic: Any, sa
     assert isinstance(result.error_in_exec, NotFoundError)
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and "no record with that id (GET /Companies/999999)" in out
+
+
+# -- point 2: completion and "did you mean" know the whole surface ------------------------------------------
+
+
+def test_completion_knows_every_published_entity_and_its_child_paths(ip: Any, magic: Any) -> None:
+    from autotask_magic.entities import api_surface, entity_names
+
+    assert len(entity_names()) == len(api_surface()) == 167
+    for stale in ("ContractRoles", "DomainRegistrars", "ProductCategories", "Version"):  # never published
+        assert stale not in entity_names()
+    assert "ConfigurationItemCategoryUdfAssociations" in _complete(ip, "%autotask query ConfigurationItemCat")
+    assert "/ServiceLevelAgreements" in _complete(ip, "%autotask GET /ServiceLevelAg")
+    assert set(_complete(ip, "%autotask GET /Companies/174/")) >= {"/Companies/174/Contacts", "/Companies/174/Notes"}
+    assert _complete(ip, "%autotask POST /Projects/5/Ta") == ["/Projects/5/Tasks"]
+    assert "/Tickets/9/Notes" in _complete(ip, "%autotask GET /Tickets/9/N")
+
+
+def test_did_you_mean_knows_every_published_entity(ip: Any, magic: Any) -> None:
+    from autotask_magic.entities import suggest_entity
+
+    assert suggest_entity("ContractExclusionRole") == "ContractExclusionRoles"
+    assert suggest_entity("configurationitems") == "ConfigurationItems"
+    result = run(ip, "%autotask InvoicePDFs")
+    assert "did you mean %autotask query InvoicePDF?" in str(result.error_in_exec)
