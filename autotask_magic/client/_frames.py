@@ -28,12 +28,35 @@ from ._tz import check_timezone
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
 
-__all__ = ["UDF_KEY", "FrameBuilder", "to_frame"]
+__all__ = ["DTYPES", "UDF_KEY", "FrameBuilder", "dtype_name", "to_frame"]
 
 logger = logging.getLogger("autotask_magic.frames")
 
 #: The key under which records carry their user-defined fields.
 UDF_KEY = "userDefinedFields"
+
+#: The DataFrame dtype of each field kind (``FieldInfo.kind``), whatever the values of one result:
+#: an empty result, a page with gaps and one without all give these. Values that do not fit the
+#: type (a text in a number field) leave the column as objects rather than lose them.
+DTYPES = {
+    "integer": "Int64",  # int32/int64, integer/long: nullable; ``id`` alone is int64 (every record has one)
+    "float": "float64",  # double/decimal, also when one record sends 50 and the next 30.0
+    "boolean": "boolean",  # nullable; true/false, 1/0, and UDF text Yes/No, True/False
+    "datetime": "datetime64[us, {tz}]",  # tz-aware, in --tz / AutotaskMagic.timezone (UTC by default)
+    "date": "datetime64[us, {tz}]",  # a date-only field: midnight of its calendar day in that zone
+    "string": "str",  # text, and byte strings (attachment ``data``) as sent: base64
+    "object": "object",  # Swagger arrays and objects, as parsed from JSON
+}
+
+
+def dtype_name(info: FieldInfo | None, tz: str = "UTC") -> str:
+    """The dtype a field's column gets (``DTYPES``); ``"inferred"`` when nothing says the type."""
+    if info is None:
+        return "inferred"
+    if info.kind == "integer" and info.name.lower() == "id":
+        return "int64"
+    return DTYPES[info.kind].format(tz=tz)
+
 
 #: One column's raw values: a list while gathering, a numpy object array once gathered.
 Values = Sequence[Any] | np.ndarray
@@ -52,12 +75,14 @@ def to_frame(
     labels: bool = False,
     tz: str = "UTC",
     udf_prefix: str = "udf.",
+    entity: str | None = None,
 ) -> pd.DataFrame:
     """Convert Autotask records to a DataFrame: one row per record, columns in API order.
 
-    ``userDefinedFields`` become ``<udf_prefix><name>`` columns; date/time fields become tz-aware
-    datetimes in ``tz``; integer fields with gaps become nullable ``Int64``; ``labels=True`` adds a
-    categorical ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
+    ``userDefinedFields`` become ``<udf_prefix><name>`` columns; each column gets the dtype of its
+    field's type (:data:`DTYPES`: the tenant's metadata first, the published surface of ``entity``
+    for fields the metadata lacks, the values themselves last); ``labels=True`` adds a categorical
+    ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
     """
     if isinstance(records, Mapping):
         records = [records]
@@ -69,7 +94,7 @@ def to_frame(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        columns = _to_columns(records, fields, include_fields, labels, tzinfo, udf_prefix)
+        columns = _to_columns(records, fields, include_fields, labels, tzinfo, udf_prefix, _fallback(fields, entity))
         return pd.DataFrame(columns, index=pd.RangeIndex(len(records)), copy=False)
     finally:
         if gc_was_enabled:
@@ -99,8 +124,10 @@ class FrameBuilder:
         labels: bool = False,
         tz: str = "UTC",
         udf_prefix: str = "udf.",
+        entity: str | None = None,
     ) -> None:
-        self._opts = (fields, include_fields, labels, _check_tz(tz), udf_prefix)
+        self._opts = (fields, include_fields, labels, _check_tz(tz), udf_prefix, _fallback(fields, entity))
+        self._entity = entity
         self._tz = tz
         self._chunks: list[tuple[int, dict[str, Any]]] = []
         self._joined: dict[str, Any] = {}  # columns joined so far by an unfinished join
@@ -130,9 +157,15 @@ class FrameBuilder:
     def frame(self) -> pd.DataFrame:
         """The DataFrame of every chunk added, in order; the builder is empty afterwards."""
         if not self._chunks:
-            fields, include_fields, labels, _, udf_prefix = self._opts
+            fields, include_fields, labels, _, udf_prefix, _ = self._opts
             return to_frame(
-                [], fields=fields, include_fields=include_fields, labels=labels, tz=self._tz, udf_prefix=udf_prefix
+                [],
+                fields=fields,
+                include_fields=include_fields,
+                labels=labels,
+                tz=self._tz,
+                udf_prefix=udf_prefix,
+                entity=self._entity,
             )
         self._collapse()
         n, columns = self._chunks[0]
@@ -200,6 +233,7 @@ def _to_columns(
     labels: bool,
     tzinfo: Any,
     udf_prefix: str,
+    fallback: EntityFields | None = None,
 ) -> dict[str, Any]:
     n = len(records)
     # -- collect raw columns in one pass (C-level when the records share their keys, as API pages do)
@@ -216,6 +250,8 @@ def _to_columns(
     columns: dict[str, Any] = {}
     for key in std_keys:
         info = fields.get(key, udf=False) if fields is not None else None
+        if info is None and fallback is not None:
+            info = fallback.get(key, udf=False)
         values = raw.get(key)
         if values is None:
             values = [None] * n
@@ -235,6 +271,14 @@ def _to_columns(
 
 
 # ---------------------------------------------------------------------------------------------- columns
+
+
+def _fallback(fields: EntityFields | None, entity: str | None) -> EntityFields | None:
+    """The published surface's field types of the entity: for fields the tenant's metadata lacks."""
+    from ..entities._metadata import surface_fields
+
+    name = entity or (fields.entity if fields is not None else None)
+    return surface_fields(name) if name else None
 
 
 def _check_tz(tz: str | None) -> Any:
@@ -404,6 +448,8 @@ def _nullable_int(info: FieldInfo | None) -> bool:
 
 def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     kind = info.kind if info is not None else None
+    if kind == "object":
+        return _objects(values)
     if kind is not None and kind != "boolean":
         # Metadata says what the column holds: convert straight away (one pass over the values) and
         # only fall back to scanning the value types when that fails.
@@ -526,10 +572,11 @@ def _integers(values: Values, types: set[type], has_none: bool) -> Any:
             raise OverflowError("integers beyond 64 bits")
         return fast
     if types <= {int, float, str, bool}:
+        # UDF values arrive as text ("20.6400"); whole numbers stay integers (nullable), else floats.
         nums = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
         finite = nums.dropna()
         if (finite == finite.round()).all():
-            return nums.astype("Int64") if nums.isna().any() else nums.astype(np.int64)
+            return pd.array(nums, dtype="Int64")
         return nums.to_numpy(dtype=np.float64)
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 

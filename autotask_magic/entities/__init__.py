@@ -8,7 +8,16 @@ model fields), shipped as ``api_surface.json``; ``MAX_PAGE_SIZE`` is the API's p
 
 from ._api import MAX_PAGE_SIZE
 from ._dates import DATE_ONLY_FIELDS, is_date_only
-from ._metadata import BOOLEAN_TYPES, DATE_TYPES, FLOAT_TYPES, INTEGER_TYPES, EntityFields, FieldInfo
+from ._metadata import (
+    BOOLEAN_TYPES,
+    DATE_TYPES,
+    FLOAT_TYPES,
+    INTEGER_TYPES,
+    OBJECT_TYPES,
+    EntityFields,
+    FieldInfo,
+    surface_fields,
+)
 from ._names import child_segments, entity_names, is_published_entity, suggest_entity
 from ._surface import ApiSurface, ChildPath, EntitySurface, api_surface, field_kind
 
@@ -19,6 +28,7 @@ __all__ = [
     "FLOAT_TYPES",
     "INTEGER_TYPES",
     "MAX_PAGE_SIZE",
+    "OBJECT_TYPES",
     "ApiSurface",
     "ChildPath",
     "EntityFields",
@@ -31,4 +41,5 @@ __all__ = [
     "is_date_only",
     "is_published_entity",
     "suggest_entity",
+    "surface_fields",
 ]

@@ -70,3 +70,33 @@ def test_did_you_mean_knows_every_published_entity(ip: Any, magic: Any) -> None:
     assert suggest_entity("configurationitems") == "ConfigurationItems"
     result = run(ip, "%autotask InvoicePDFs")
     assert "did you mean %autotask query InvoicePDF?" in str(result.error_in_exec)
+
+
+# -- point 3: %autotask fields shows type, required, read-only, reference and picklist ---------------------
+
+
+def test_fields_is_indexed_by_name_with_marks_references_and_picklists(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    df = run(ip, "%autotask fields Tickets").result
+    assert df.index.name == "field" and df.index[0] == "id" and df.index.is_unique
+    assert df.columns.tolist() == ["type", "dtype", "marks", "reference", "picklist"]
+    assert all(str(t) == "str" for t in df.dtypes)  # no True/False columns: compact marks instead
+    assert df.loc["id", "marks"] == "req ro" and df.loc["id", "dtype"] == "int64"
+    assert df.loc["title", "marks"] == "req" and df.loc["title", "dtype"] == "str"
+    assert df.loc["status", "marks"] == "req pick" and df.loc["status", "picklist"].startswith("1 New, 5 Complete")
+    assert df.loc["companyID", "marks"] == "req ref" and df.loc["companyID", "reference"] == "Company"
+    assert df.loc["createDate", "dtype"] == "datetime64[us, UTC]"
+    assert (
+        df.loc["udf.Root Cause", "marks"] == "pick udf" and "Hardware Failure" in df.loc["udf.Root Cause", "picklist"]
+    )
+    assert df.loc["udf.Customer Satisfaction", "dtype"] == "Int64"  # the UDF's `type`, as tenants send it
+
+
+def test_fields_dtype_column_follows_the_time_zone_and_date_only_fields(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    df = run(ip, "%autotask fields TimeEntries").result
+    assert df.loc["dateWorked", "type"] == "datetime (date only)"
+    magic.timezone = "Europe/Berlin"
+    magic.session.fields_cache.clear()
+    df = run(ip, "%autotask fields TimeEntries").result
+    assert df.loc["startDateTime", "dtype"] == "datetime64[us, Europe/Berlin]"

@@ -45,7 +45,7 @@ def test_an_entity_the_server_does_not_serve(ip: Any, magic: Any, sandbox: Sandb
 def test_fields_accepts_udfs_as_the_listing_shows_them(ip: Any, magic: Any, sandbox: Sandbox, spelling: str) -> None:
     login(ip, magic, sandbox)
     listed = run(ip, "%autotask fields Tickets").result
-    assert "udf.Root Cause" in set(listed["name"])
+    assert "udf.Root Cause" in set(listed.index)
     if "root_cause" in spelling:  # not the listing's spelling: refused with the right one
         result = run(ip, f"%autotask query Tickets --fields {spelling} --limit 5")
         assert isinstance(result.error_in_exec, QuerySyntaxError)
