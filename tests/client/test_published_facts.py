@@ -3,6 +3,9 @@ shapes) and the published surface (write paths, dtypes), against the sandbox."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import pytest
 
 from autotask_magic import NotFoundError
@@ -82,3 +85,140 @@ def test_an_entity_the_surface_does_not_know_is_left_to_the_server(sandbox: Sand
     with oauth_client(sandbox) as client, pytest.raises(NotFoundError, match=r"HTTP 404"):
         client.request("POST", "BrandNewEntities", json={"x": 1})
     assert sandbox.stats.api_requests >= 1
+
+
+# -- point 4: every published data type has a stated dtype ----------------------------------------------------
+
+
+def test_every_surface_type_converts_to_its_stated_dtype_without_metadata() -> None:
+    from autotask_magic.client._frames import to_frame
+
+    records = [
+        {
+            "id": 1,
+            "projectID": 7,
+            "estimatedHours": 5,
+            "isTaskBillable": True,
+            "createDateTime": "2026-01-02T03:04:05Z",
+        },
+        {"id": 2, "projectID": None, "estimatedHours": 2.5, "isTaskBillable": None, "createDateTime": None},
+    ]
+    df = to_frame(records, entity="Tasks")  # no tenant metadata: the published surface types the columns
+    assert {c: str(t) for c, t in df.dtypes.items()} == {
+        "id": "int64",
+        "projectID": "Int64",
+        "estimatedHours": "float64",
+        "isTaskBillable": "boolean",
+        "createDateTime": "datetime64[us, UTC]",
+    }
+    one = to_frame([{"id": 1, "projectID": 7, "estimatedHours": 5, "isTaskBillable": True}], entity="Tasks")
+    assert str(one["projectID"].dtype) == "Int64" and str(one["estimatedHours"].dtype) == "float64"
+    attachment = to_frame([{"id": 3, "data": "aGVsbG8="}], entity="TicketAttachments")
+    assert attachment["data"].dtype == "str" and attachment["data"][0] == "aGVsbG8="  # base64 text as sent
+    udf_def = to_frame(
+        [{"id": 4, "defaultValue": {"a": 1}}, {"id": 5, "defaultValue": None}], entity="UserDefinedFieldDefinitions"
+    )
+    assert udf_def["defaultValue"].dtype == object and udf_def["defaultValue"][0] == {"a": 1}
+    info = to_frame([{"id": 6, "entityDescriptions": [{"x": 1}]}], entity="EntityInformation")
+    assert info["entityDescriptions"].dtype == object and info["entityDescriptions"][0] == [{"x": 1}]
+
+
+def test_the_stated_dtype_table_covers_every_kind() -> None:
+    from autotask_magic.client._frames import DTYPES, dtype_name
+    from autotask_magic.entities import FieldInfo, api_surface, surface_fields
+
+    tables = [surface_fields(name) for name in api_surface()]
+    kinds = {f.kind for table in tables if table is not None for f in table.fields}
+    assert kinds <= set(DTYPES) and {"integer", "float", "boolean", "datetime", "string", "object"} <= kinds
+    assert dtype_name(FieldInfo("id", "long")) == "int64"
+    assert (
+        dtype_name(FieldInfo("dueDate", "datetime", date_only=True), "Europe/Berlin") == "datetime64[us, Europe/Berlin]"
+    )
+
+
+def test_every_entity_pulls_with_the_stated_dtypes_empty_or_not(sandbox: Sandbox) -> None:
+    from autotask_magic.client._frames import dtype_name
+    from autotask_magic.entities import api_surface
+
+    checked = 0
+    with oauth_client(sandbox) as client:
+        for name, ent in api_surface().items():
+            if not (ent.allows("query") and ent.allows("metadata")):
+                continue
+            meta = client.fields(name)
+            full = client.query(name, limit=20)
+            empty = client.query(name, "id < 0")
+            assert len(empty) == 0
+            assert empty.dtypes.to_dict() == full.dtypes.to_dict(), name
+            for column, dtype in full.dtypes.items():
+                info = meta.get(column[4:], udf=True) if column.startswith("udf.") else meta.get(column, udf=False)
+                assert str(dtype) == dtype_name(info), (name, column, str(dtype))
+            checked += 1
+    assert checked > 140
+
+
+# -- point 5: UDF types from `type`, UDF values parsed from text, int/float decimals, 1/0 booleans -----------
+
+UDF_META = {
+    "fields": [
+        {"name": "Seats", "type": "integer", "label": "Seats", "description": "", "defaultValue": None},
+        {"name": "Budget", "type": "decimal", "label": "Budget"},
+        {"name": "Renewal", "type": "datetime", "label": "Renewal"},
+        {"name": "Audited", "type": "boolean", "label": "Audited"},
+        {"name": "Tier", "type": "string", "label": "Tier"},
+    ]
+}
+FIELD_META = {
+    "fields": [
+        {"name": "id", "dataType": "long", "isRequired": True, "isReadOnly": True},
+        {"name": "isActive", "dataType": "boolean"},
+        {"name": "hours", "dataType": "decimal"},
+    ]
+}
+
+
+def _udfs(seats: str | None, budget: str | None, renewal: str | None, audited: str | None) -> list[dict[str, Any]]:
+    values = {"Seats": seats, "Budget": budget, "Renewal": renewal, "Audited": audited, "Tier": "Gold"}
+    return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def test_udf_types_come_from_type_and_text_values_are_parsed() -> None:
+    from autotask_magic.client._frames import to_frame
+    from autotask_magic.entities import EntityFields
+
+    meta = EntityFields.from_api("Contacts", FIELD_META, UDF_META)
+    assert [u.kind for u in meta.udfs] == ["integer", "float", "datetime", "boolean", "string"]
+    records = [
+        {
+            "id": 1,
+            "isActive": 1,
+            "hours": 50,
+            "userDefinedFields": _udfs("10", "20.6400", "2027-01-01T00:00:00Z", "Yes"),
+        },
+        {"id": 2, "isActive": 0, "hours": 30.25, "userDefinedFields": _udfs(None, "3", "2027-02-01T10:00:00.5Z", "No")},
+        {"id": 3, "isActive": None, "hours": None, "userDefinedFields": _udfs("7", None, None, "True")},
+    ]
+    df = to_frame(records, fields=meta)
+    assert str(df["udf.Seats"].dtype) == "Int64" and df["udf.Seats"].tolist() == [10, pd.NA, 7]
+    assert df["udf.Budget"].dtype == "float64" and df["udf.Budget"].sum() == pytest.approx(23.64)
+    assert str(df["udf.Renewal"].dtype) == "datetime64[us, UTC]"
+    assert df["udf.Audited"].dtype == "boolean" and df["udf.Audited"].tolist() == [True, False, True]
+    assert df["udf.Tier"].dtype == "str"
+    assert df["isActive"].dtype == "boolean" and df["isActive"].tolist() == [True, False, pd.NA]  # 1/0 as sent
+    assert df["hours"].dtype == "float64" and df["hours"].tolist()[:2] == [50.0, 30.25]  # int in one, float next
+
+
+def test_udf_values_from_the_sandbox_are_typed_by_their_metadata(sandbox: Sandbox) -> None:
+    with api_user_client(sandbox) as client:
+        raw = client.request("POST", "Companies/query", json={"filter": [{"op": "gte", "field": "id", "value": 0}]})
+        seats = [u["value"] for r in raw["items"] for u in r["userDefinedFields"] if u["name"] == "Seats"]
+        assert any(isinstance(v, str) for v in seats)  # text on the wire, as tenants send it
+        df = client.query("Companies")
+        assert str(df["udf.Seats"].dtype) == "Int64" and df["udf.Seats"].sum() > 0
+        assert str(df["udf.Onboarding Date"].dtype) == "datetime64[us, UTC]"
+        assert df["assetValue"].dtype == "float64"  # whole decimals come as int in even-id records
+        tickets = client.query("Tickets", limit=600)
+        assert (
+            tickets["estimatedHours"].dtype == "float64"
+            and tickets["serviceLevelAgreementHasBeenMet"].dtype == "boolean"
+        )
