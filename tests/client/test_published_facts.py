@@ -222,3 +222,37 @@ def test_udf_values_from_the_sandbox_are_typed_by_their_metadata(sandbox: Sandbo
             tickets["estimatedHours"].dtype == "float64"
             and tickets["serviceLevelAgreementHasBeenMet"].dtype == "boolean"
         )
+
+
+# -- point 6: the real API's auth answers ------------------------------------------------------------------
+
+
+def test_a_bad_integration_code_is_an_authentication_error_never_retried(sandbox: Sandbox) -> None:
+    from autotask_magic import AuthenticationError, AutotaskClient
+    from autotask_magic.client._credentials import ApiUserCredentials
+
+    wrong = "WRONGCODE" + "0" * 17
+    creds = ApiUserCredentials(sandbox.username, wrong, sandbox.secret)
+    with AutotaskClient(creds, zone_url=sandbox.zone_url) as client:
+        sandbox.reset_stats()
+        with pytest.raises(AuthenticationError) as got:
+            client.count("Tickets")
+        text = str(got.value)
+        assert got.value.status == 500 and "the API rejected the integration code (HTTP 500)" in text
+        assert "server says: IntegrationCode is invalid." in text and "AUTOTASK_INTEGRATION_CODE" in text
+        assert wrong not in text and sandbox.secret not in text
+        assert sandbox.stats.api_requests == 1  # a 500 naming the code is the user's to fix: not retried
+        with pytest.raises(AuthenticationError, match="integration code"):
+            client.manager.refresh()  # the login check (ThresholdInformation) says the same
+
+
+def test_an_unknown_user_at_zone_discovery_names_the_username(sandbox: Sandbox) -> None:
+    from autotask_magic import AuthenticationError, AutotaskClient
+    from autotask_magic.client._credentials import ApiUserCredentials
+
+    creds = ApiUserCredentials("nobody-at-all@example.com", sandbox.integration_code, sandbox.secret)
+    with AutotaskClient(creds, zone_url=sandbox.zone_url) as client, pytest.raises(AuthenticationError) as got:
+        client.count("Tickets")
+    text = str(got.value)
+    assert "unknown API user" in text and "server says: Zone information could not be determined" in text
+    assert "AUTOTASK_USERNAME" in text

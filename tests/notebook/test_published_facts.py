@@ -100,3 +100,21 @@ def test_fields_dtype_column_follows_the_time_zone_and_date_only_fields(ip: Any,
     magic.session.fields_cache.clear()
     df = run(ip, "%autotask fields TimeEntries").result
     assert df.loc["startDateTime", "dtype"] == "datetime64[us, Europe/Berlin]"
+
+
+# -- point 6: a wrong integration code at login ------------------------------------------------------------
+
+
+def test_login_with_a_wrong_integration_code_says_so_in_one_line(
+    ip: Any, magic: Any, sandbox: Sandbox, capsys: Any
+) -> None:
+    from autotask_magic import AuthenticationError
+
+    env = sandbox.env("api_user")
+    env["AUTOTASK_INTEGRATION_CODE"] = "WRONGCODE" + "0" * 17
+    magic._environ = env
+    result = run(ip, "%autotask_login")
+    assert isinstance(result.error_in_exec, AuthenticationError)
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "the API rejected the integration code" in out
+    assert env["AUTOTASK_INTEGRATION_CODE"] not in out and sandbox.secret not in out
