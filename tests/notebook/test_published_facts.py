@@ -118,3 +118,25 @@ def test_login_with_a_wrong_integration_code_says_so_in_one_line(
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and "the API rejected the integration code" in out
     assert env["AUTOTASK_INTEGRATION_CODE"] not in out and sandbox.secret not in out
+
+
+# -- point 7: the quickstart's commands in the sandbox -----------------------------------------------------
+
+
+def test_quickstart_commands_work_in_the_sandbox(ip: Any, magic: Any) -> None:
+    assert run(ip, "%autotask_login --sandbox --tickets 50").success
+    try:
+        cis = run(ip, "%autotask query ConfigurationItems")
+        assert cis.success, cis.error_in_exec
+        assert len(cis.result) > 0 and str(cis.result["id"].dtype) == "int64"
+        assert str(cis.result["companyID"].dtype) == "Int64"
+        contacts = run(ip, "%autotask fields Contacts")
+        assert contacts.success, contacts.error_in_exec
+        assert {"id", "companyID", "firstName", "isActive"} <= set(contacts.result.index)
+        assert contacts.result.loc["companyID", "reference"] == "Company"
+        owner = run(ip, "%autotask GET /Companies/0/Contacts")
+        assert owner.success, owner.error_in_exec
+        df = owner.result
+        assert len(df) > 0 and (df["companyID"] == 0).all() and df.attrs["autotask"]["entity"] == "Contacts"
+    finally:
+        run(ip, "%autotask_logout")
