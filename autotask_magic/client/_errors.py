@@ -117,7 +117,7 @@ def bad_integration_code(response: httpx.Response, label: str) -> Authentication
 def missing_item(label: str) -> NotFoundError:
     """A GET of one record answered HTTP 200 ``{"item": null}``: what live tenants send for a missing id
     (other answers show 404); both are "not found" to the user."""
-    return NotFoundError("no record with that id", request=label, hint="check the entity name and the id")
+    return NotFoundError("not found (no record with that id)", request=label, hint="check the entity name and the id")
 
 
 def _has_errors_list(response: httpx.Response) -> bool:

@@ -17,7 +17,9 @@ def test_a_missing_id_is_not_found_whether_200_null_or_404(sandbox: Sandbox) -> 
     with oauth_client(sandbox) as client:
         with pytest.raises(NotFoundError) as got:
             client.request("GET", "Tickets/1")  # the sandbox answers 200 {"item": null}, as tenants do
-        assert str(got.value) == "no record with that id (GET /Tickets/1) — check the entity name and the id"
+        assert (
+            str(got.value) == "not found (no record with that id) (GET /Tickets/1) — check the entity name and the id"
+        )
         with pytest.raises(NotFoundError, match=r"HTTP 404"):
             client.request("GET", "Tickets/1/Nothing")
         assert client.request("GET", f"Tickets/{sandbox.store['Tickets'].ids[0]}")["item"]["id"] > 0

@@ -44,7 +44,7 @@ def test_a_missing_id_is_one_line_not_found_in_the_magic(ip: Any, magic: Any, sa
     result = run(ip, "%autotask GET /Companies/999999")
     assert isinstance(result.error_in_exec, NotFoundError)
     out = capsys.readouterr().out.strip()
-    assert len(out.splitlines()) == 1 and "no record with that id (GET /Companies/999999)" in out
+    assert len(out.splitlines()) == 1 and "not found (no record with that id) (GET /Companies/999999)" in out
 
 
 # -- point 2: completion and "did you mean" know the whole surface ------------------------------------------
