@@ -18,7 +18,7 @@ from ._metadata import (
     FieldInfo,
     surface_fields,
 )
-from ._names import child_segments, entity_names, is_published_entity, suggest_entity
+from ._names import child_entity, child_segments, entity_names, is_published_entity, suggest_entity
 from ._surface import ApiSurface, ChildPath, EntitySurface, api_surface, field_kind
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "EntitySurface",
     "FieldInfo",
     "api_surface",
+    "child_entity",
     "child_segments",
     "entity_names",
     "field_kind",

@@ -17,7 +17,7 @@ from functools import cache
 
 from ._surface import api_surface
 
-__all__ = ["child_segments", "entity_names", "is_published_entity", "suggest_entity"]
+__all__ = ["child_entity", "child_segments", "entity_names", "is_published_entity", "suggest_entity"]
 
 
 @cache
@@ -35,6 +35,15 @@ def child_segments(parent: str) -> list[str]:
     """The child collections under ``PARENT/{id}/`` (``Companies`` -> Alerts, Attachments, Contacts…), sorted."""
     ent = api_surface().lookup(parent)
     return sorted(ent.children) if ent is not None else []
+
+
+def child_entity(parent: str, segment: str) -> str | None:
+    """The entity of the records at ``PARENT/{id}/SEGMENT`` (``Tickets``, ``Notes`` -> ``TicketNotes``), or None."""
+    ent = api_surface().lookup(parent)
+    if ent is None:
+        return None
+    child = {seg.lower(): c for seg, c in ent.children.items()}.get(segment.lower())
+    return child.entity if child is not None else None
 
 
 def suggest_entity(name: str, known: Iterable[str] = ()) -> str | None:

@@ -255,9 +255,11 @@ class Runner:
 
         records = [result["item"]] if "item" in result else list(result.get("items") or [])
         entity = segments[0] if segments else ""
-        # A child path (Companies/1/Contacts) holds the child's records.
+        # A child path holds the child's records: Companies/1/Contacts -> Contacts, Tickets/1/Notes -> TicketNotes.
         if len(segments) >= 3 and ENTITY_RE.match(segments[2]):
-            entity = segments[2]
+            from ..entities import child_entity
+
+            entity = child_entity(segments[0], segments[2]) or segments[2]
         fields = None
         if entity and ENTITY_RE.match(entity) and records:
             try:

@@ -140,3 +140,17 @@ def test_quickstart_commands_work_in_the_sandbox(ip: Any, magic: Any) -> None:
         assert len(df) > 0 and (df["companyID"] == 0).all() and df.attrs["autotask"]["entity"] == "Contacts"
     finally:
         run(ip, "%autotask_logout")
+
+
+def test_a_child_path_frame_is_typed_as_the_child_entity(ip: Any, magic: Any, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    ticket = sandbox.store["Tickets"].ids[0]
+    assert run(
+        ip,
+        f'%%autotask POST /Tickets/{ticket}/Notes\n{{"title": "t", "description": "d", "noteType": 1, "publish": 1}}',
+    ).success
+    result = run(ip, f"%autotask GET /Tickets/{ticket}/Notes")
+    assert result.success, result.error_in_exec
+    df = result.result
+    assert df.attrs["autotask"]["entity"] == "TicketNotes"  # the segment "Notes" is the TicketNotes entity
+    assert str(df["ticketID"].dtype) == "Int64" and (df["ticketID"] == ticket).all()
