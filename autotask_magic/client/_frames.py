@@ -23,40 +23,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._dtypes import DTYPES, booleans, dtype_name, nullable_int
 from ._tz import check_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
 
-__all__ = ["DTYPES", "UDF_KEY", "FrameBuilder", "dtype_name", "to_frame"]
+__all__ = ["DTYPES", "UDF_KEY", "FrameBuilder", "dtype_name", "to_frame"]  # DTYPES and dtype_name live in _dtypes
 
 logger = logging.getLogger("autotask_magic.frames")
 
 #: The key under which records carry their user-defined fields.
 UDF_KEY = "userDefinedFields"
-
-#: The DataFrame dtype of each field kind (``FieldInfo.kind``), whatever the values of one result:
-#: an empty result, a page with gaps and one without all give these. Values that do not fit the
-#: type (a text in a number field) leave the column as objects rather than lose them.
-DTYPES = {
-    "integer": "Int64",  # int32/int64, integer/long: nullable; ``id`` alone is int64 (every record has one)
-    "float": "float64",  # double/decimal, also when one record sends 50 and the next 30.0
-    "boolean": "boolean",  # nullable; true/false, 1/0, and UDF text Yes/No, True/False
-    "datetime": "datetime64[us, {tz}]",  # tz-aware, in --tz / AutotaskMagic.timezone (UTC by default)
-    "date": "datetime64[us, {tz}]",  # a date-only field: midnight of its calendar day in that zone
-    "string": "str",  # text, and byte strings (attachment ``data``) as sent: base64
-    "object": "object",  # Swagger arrays and objects, as parsed from JSON
-}
-
-
-def dtype_name(info: FieldInfo | None, tz: str = "UTC") -> str:
-    """The dtype a field's column gets (``DTYPES``); ``"inferred"`` when nothing says the type."""
-    if info is None:
-        return "inferred"
-    if info.kind == "integer" and info.name.lower() == "id":
-        return "int64"
-    return DTYPES[info.kind].format(tz=tz)
-
 
 #: One column's raw values: a list while gathering, a numpy object array once gathered.
 Values = Sequence[Any] | np.ndarray
@@ -430,20 +408,11 @@ def _udf_order(
 
 def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     column = _convert_values(values, info, name, tz)
-    if _nullable_int(info) and isinstance(column, np.ndarray) and column.dtype == np.int64:
+    if nullable_int(info) and isinstance(column, np.ndarray) and column.dtype == np.int64:
         # An integer field that may be empty is nullable Int64 whether this page, or an empty result,
         # has a gap or not: every result of a query has the same dtypes.
         return pd.arrays.IntegerArray(column, np.zeros(len(column), dtype=bool))
     return column
-
-
-def _nullable_int(info: FieldInfo | None) -> bool:
-    """An integer field is nullable ``Int64``, except ``id``, which every record has.
-
-    Required or not does not matter: required facts differ per tenant and change over time, and
-    older records may lack a value a field now requires.
-    """
-    return info is not None and info.kind == "integer" and info.name.lower() != "id"
 
 
 def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
@@ -474,7 +443,7 @@ def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) 
                 return np.array(values, dtype=np.float64)
             return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
         if kind == "boolean":
-            return _booleans(values, types, has_none)
+            return booleans(values, types)
         if kind in ("datetime", "date"):
             return _dates(values, types, kind, tz, name)
         if kind == "string":
@@ -578,29 +547,6 @@ def _integers(values: Values, types: set[type], has_none: bool) -> Any:
         if (finite == finite.round()).all():
             return pd.array(nums, dtype="Int64")
         return nums.to_numpy(dtype=np.float64)
-    raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
-
-
-# Booleans as records and UDF values send them: true/false, Contacts' isActive 1/0, UDF text "Yes"/"No".
-_BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
-
-
-def _booleans(values: Values, types: set[type], has_none: bool) -> Any:
-    """Always the nullable ``boolean`` dtype: a page with a gap and one without must not differ."""
-    if types <= {bool}:
-        return pd.array(values, dtype="boolean")
-    if types <= {bool, str, int, float}:
-        table: dict[Any, bool] = {True: True, False: False}  # 1 == True and 0 == False hash alike
-        out = []
-        for v in values:
-            if isinstance(v, str):
-                word = v.strip().lower()
-                if word and word not in _BOOLEAN_WORDS:
-                    raise ValueError(f"not a yes/no value: {v!r}")
-                out.append(_BOOLEAN_WORDS.get(word))
-            else:
-                out.append(table.get(v) if v is not None else None)
-        return pd.array(out, dtype="boolean")
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 

@@ -29,7 +29,7 @@ def fields_frame(fields: Any, tz: str = "UTC") -> Any:
     """The table ``%autotask fields`` shows for an ``EntityFields``."""
     import pandas as pd
 
-    from ..client._frames import dtype_name
+    from ..client._dtypes import dtype_name
 
     named = [(name, fields.get(name, udf=False)) for name in fields.names]
     named += [(f"udf.{name}", fields.get(name, udf=True)) for name in getattr(fields, "udf_names", [])]

@@ -126,7 +126,7 @@ def test_every_surface_type_converts_to_its_stated_dtype_without_metadata() -> N
 
 
 def test_the_stated_dtype_table_covers_every_kind() -> None:
-    from autotask_magic.client._frames import DTYPES, dtype_name
+    from autotask_magic.client._dtypes import DTYPES, dtype_name
     from autotask_magic.entities import FieldInfo, api_surface, surface_fields
 
     tables = [surface_fields(name) for name in api_surface()]
@@ -139,7 +139,7 @@ def test_the_stated_dtype_table_covers_every_kind() -> None:
 
 
 def test_every_entity_pulls_with_the_stated_dtypes_empty_or_not(sandbox: Sandbox) -> None:
-    from autotask_magic.client._frames import dtype_name
+    from autotask_magic.client._dtypes import dtype_name
     from autotask_magic.entities import api_surface
 
     checked = 0
