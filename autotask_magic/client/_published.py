@@ -57,6 +57,9 @@ def check_published(method: str, path: str) -> None:
         return
     shown = "/" + "/".join(["{id}" if p.isdigit() else p for p in parts])
     elsewhere = operation_paths(target, operation, surface)
+    if not elsewhere and operation in ("get_all", "list"):
+        # GET /Tickets lists nothing on the API: reading them all is a query.
+        operation, elsewhere = "query", operation_paths(target, "query", surface)
     if elsewhere:
         # No query, but the records can be listed (InvoicePDF, a child collection): say "list".
         verb = "list" if operation == "query" and not any("/query" in p for p in elsewhere) else _VERBS[operation]

@@ -43,6 +43,12 @@ def test_a_missing_child_id_is_not_found_too(sandbox: Sandbox) -> None:
         ("POST", "Companies/{cid}/Tasks", "the API has no POST /Companies/{id}/Tasks — create Tasks with POST"),
         ("DELETE", "Tickets/{tid}", "the API has no DELETE /Tickets/{id} — the API does not delete Tickets at all"),
         ("POST", "Expenses/query", "the API has no POST /Expenses/query — the API does not query Expenses at all"),
+        ("GET", "Tickets", "the API has no GET /Tickets — query Tickets with POST /Tickets/query"),
+        (
+            "GET",
+            "Companies/{cid}/Tasks",
+            "the API has no GET /Companies/{id}/Tasks — list Tasks with GET /Projects/{id}/Tasks",
+        ),
         ("GET", "TaskNotes/{tid}", None),  # published: sent (the server answers)
     ],
 )
