@@ -22,10 +22,11 @@ from .._exceptions import (
 )
 from ..entities import MAX_PAGE_SIZE
 from ._credentials import Credentials
-from ._errors import TLS_HINT, error_for, server_messages
+from ._errors import TLS_HINT, error_for, missing_item, server_messages
 from ._limits import Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
 from ._paging import Page, PageInfo, iter_records, scan_page
+from ._published import check_published
 from ._retry import (
     RetryPolicy,
     is_read_only,
@@ -344,10 +345,22 @@ class AutotaskClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one request (path relative to the API root) and return the parsed JSON."""
+        """Send one request (path relative to the API root) and return the parsed JSON.
+
+        A request the published API does not offer (``POST /Tasks``: Tasks are created under
+        ``POST /Projects/{id}/Tasks``) is refused first, naming the right path (``_published``).
+        """
+        if isinstance(path, str) and "://" not in path:
+            check_published(method, path)  # before _url: zone discovery is a request too
         url = self._url(path)
+        if "://" in path:
+            check_published(method, self._relative(url))
         response = self._send(method, url, json=json, params=params)
-        return self._result(response, f"{method.upper()} /{self._relative(url)}")
+        label = f"{method.upper()} /{self._relative(url)}"
+        result = self._result(response, label)
+        if method.upper() == "GET" and isinstance(result, dict) and "item" in result and result["item"] is None:
+            raise missing_item(label)
+        return result
 
     # ------------------------------------------------------------------ queries
 
@@ -368,6 +381,7 @@ class AutotaskClient:
             return iter(())
         body = query_body(filter, fields, limit, self.page_size, parallel=parallel)
         entity = entity.strip("/")
+        check_published("POST", f"{entity}/query")
         first_url = self._url(f"{entity}/query")
         counter = _counter if _counter is not None else [0]
         if parallel:

@@ -9,7 +9,7 @@ import httpx
 from .. import _redact
 from .._exceptions import AuthenticationError, AutotaskError, ServerError, TransportError
 from ._credentials import ApiUserCredentials
-from ._errors import TLS_HINT, server_messages
+from ._errors import TLS_HINT, bad_integration_code, server_messages
 from ._retry import RetryPolicy, is_retryable_exception, is_tls_error
 from ._settings import api_root, check_url
 
@@ -112,6 +112,9 @@ def read_thresholds(http: httpx.Client, url: str, auth: httpx.Auth) -> Threshold
         kind = type(exc).__name__
         _redact.detach(exc)  # its request holds the Secret and ApiIntegrationCode headers
         raise TransportError(f"validation request failed: {kind}", request=request) from None
+    bad_code = bad_integration_code(response, request)
+    if bad_code is not None:
+        raise bad_code
     if response.status_code == 401:
         raise AuthenticationError(
             "the API rejected the API-user credentials",

@@ -18,7 +18,16 @@ from .._exceptions import (
 )
 from ._retry import parse_retry_after
 
-__all__ = ["SOLUTION_400", "SOLUTION_401", "SOLUTION_403", "TLS_HINT", "error_for", "server_messages"]
+__all__ = [
+    "SOLUTION_400",
+    "SOLUTION_401",
+    "SOLUTION_403",
+    "TLS_HINT",
+    "bad_integration_code",
+    "error_for",
+    "missing_item",
+    "server_messages",
+]
 
 # The spec's "Solution" column.
 SOLUTION_401 = "Solution: Invalid or expired token"
@@ -50,6 +59,9 @@ def error_for(response: httpx.Response, label: str) -> AutotaskError:
     """Map an error response to the exception users catch (one line, the server's words, what to do)."""
     status = response.status_code
     common: dict[str, Any] = {"status": status, "request": label, "server_messages": server_messages(response)}
+    bad_code = bad_integration_code(response, label)
+    if bad_code is not None:
+        return bad_code
     if status == 401:
         return AuthenticationError(
             "not authenticated (HTTP 401)", hint=f"{SOLUTION_401} — check the credentials, then log in again", **common
@@ -83,6 +95,29 @@ def error_for(response: httpx.Response, label: str) -> AutotaskError:
     if status >= 500:
         return ServerError(f"Autotask server error (HTTP {status})", hint="try again later", **common)
     return AutotaskError(f"unexpected HTTP {status}", hint="check the request", **common)
+
+
+def bad_integration_code(response: httpx.Response, label: str) -> AuthenticationError | None:
+    """The real API's answer to a wrong integration code, HTTP 500 ``{"errors":["IntegrationCode is
+    invalid."]}``, as the AuthenticationError it is (a 500 like this is never retried), else None."""
+    if response.status_code not in (401, 500):
+        return None
+    words = server_messages(response)
+    if not any("integrationcodeisinvalid" in w.lower().replace(" ", "") for w in words):
+        return None
+    return AuthenticationError(
+        f"the API rejected the integration code (HTTP {response.status_code})",
+        status=response.status_code,
+        request=label,
+        server_messages=words,
+        hint="check AUTOTASK_INTEGRATION_CODE (the API user's tracking identifier in Autotask)",
+    )
+
+
+def missing_item(label: str) -> NotFoundError:
+    """A GET of one record answered HTTP 200 ``{"item": null}``: what live tenants send for a missing id
+    (other answers show 404); both are "not found" to the user."""
+    return NotFoundError("not found (no record with that id)", request=label, hint="check the entity name and the id")
 
 
 def _has_errors_list(response: httpx.Response) -> bool:

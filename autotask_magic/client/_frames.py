@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._dtypes import DTYPES, booleans, dtype_name, nullable_int
 from ._tz import check_timezone
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
 
-__all__ = ["UDF_KEY", "FrameBuilder", "to_frame"]
+__all__ = ["DTYPES", "UDF_KEY", "FrameBuilder", "dtype_name", "to_frame"]  # DTYPES and dtype_name live in _dtypes
 
 logger = logging.getLogger("autotask_magic.frames")
 
@@ -52,12 +53,14 @@ def to_frame(
     labels: bool = False,
     tz: str = "UTC",
     udf_prefix: str = "udf.",
+    entity: str | None = None,
 ) -> pd.DataFrame:
     """Convert Autotask records to a DataFrame: one row per record, columns in API order.
 
-    ``userDefinedFields`` become ``<udf_prefix><name>`` columns; date/time fields become tz-aware
-    datetimes in ``tz``; integer fields with gaps become nullable ``Int64``; ``labels=True`` adds a
-    categorical ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
+    ``userDefinedFields`` become ``<udf_prefix><name>`` columns; each column gets the dtype of its
+    field's type (:data:`DTYPES`: the tenant's metadata first, the published surface of ``entity``
+    for fields the metadata lacks, the values themselves last); ``labels=True`` adds a categorical
+    ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
     """
     if isinstance(records, Mapping):
         records = [records]
@@ -69,7 +72,7 @@ def to_frame(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        columns = _to_columns(records, fields, include_fields, labels, tzinfo, udf_prefix)
+        columns = _to_columns(records, fields, include_fields, labels, tzinfo, udf_prefix, _fallback(fields, entity))
         return pd.DataFrame(columns, index=pd.RangeIndex(len(records)), copy=False)
     finally:
         if gc_was_enabled:
@@ -99,8 +102,10 @@ class FrameBuilder:
         labels: bool = False,
         tz: str = "UTC",
         udf_prefix: str = "udf.",
+        entity: str | None = None,
     ) -> None:
-        self._opts = (fields, include_fields, labels, _check_tz(tz), udf_prefix)
+        self._opts = (fields, include_fields, labels, _check_tz(tz), udf_prefix, _fallback(fields, entity))
+        self._entity = entity
         self._tz = tz
         self._chunks: list[tuple[int, dict[str, Any]]] = []
         self._joined: dict[str, Any] = {}  # columns joined so far by an unfinished join
@@ -130,9 +135,15 @@ class FrameBuilder:
     def frame(self) -> pd.DataFrame:
         """The DataFrame of every chunk added, in order; the builder is empty afterwards."""
         if not self._chunks:
-            fields, include_fields, labels, _, udf_prefix = self._opts
+            fields, include_fields, labels, _, udf_prefix, _ = self._opts
             return to_frame(
-                [], fields=fields, include_fields=include_fields, labels=labels, tz=self._tz, udf_prefix=udf_prefix
+                [],
+                fields=fields,
+                include_fields=include_fields,
+                labels=labels,
+                tz=self._tz,
+                udf_prefix=udf_prefix,
+                entity=self._entity,
             )
         self._collapse()
         n, columns = self._chunks[0]
@@ -200,6 +211,7 @@ def _to_columns(
     labels: bool,
     tzinfo: Any,
     udf_prefix: str,
+    fallback: EntityFields | None = None,
 ) -> dict[str, Any]:
     n = len(records)
     # -- collect raw columns in one pass (C-level when the records share their keys, as API pages do)
@@ -216,6 +228,8 @@ def _to_columns(
     columns: dict[str, Any] = {}
     for key in std_keys:
         info = fields.get(key, udf=False) if fields is not None else None
+        if info is None and fallback is not None:
+            info = fallback.get(key, udf=False)
         values = raw.get(key)
         if values is None:
             values = [None] * n
@@ -235,6 +249,14 @@ def _to_columns(
 
 
 # ---------------------------------------------------------------------------------------------- columns
+
+
+def _fallback(fields: EntityFields | None, entity: str | None) -> EntityFields | None:
+    """The published surface's field types of the entity: for fields the tenant's metadata lacks."""
+    from ..entities._metadata import surface_fields
+
+    name = entity or (fields.entity if fields is not None else None)
+    return surface_fields(name) if name else None
 
 
 def _check_tz(tz: str | None) -> Any:
@@ -386,20 +408,17 @@ def _udf_order(
 
 def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     column = _convert_values(values, info, name, tz)
-    if _nullable_int(info) and isinstance(column, np.ndarray) and column.dtype == np.int64:
+    if nullable_int(info) and isinstance(column, np.ndarray) and column.dtype == np.int64:
         # An integer field that may be empty is nullable Int64 whether this page, or an empty result,
         # has a gap or not: every result of a query has the same dtypes.
         return pd.arrays.IntegerArray(column, np.zeros(len(column), dtype=bool))
     return column
 
 
-def _nullable_int(info: FieldInfo | None) -> bool:
-    """An integer field that may be empty: not required and not the id."""
-    return info is not None and info.kind == "integer" and not info.is_required and info.name.lower() != "id"
-
-
 def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:
     kind = info.kind if info is not None else None
+    if kind == "object":
+        return _objects(values)
     if kind is not None and kind != "boolean":
         # Metadata says what the column holds: convert straight away (one pass over the values) and
         # only fall back to scanning the value types when that fails.
@@ -424,7 +443,7 @@ def _convert_values(values: Values, info: FieldInfo | None, name: str, tz: Any) 
                 return np.array(values, dtype=np.float64)
             return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
         if kind == "boolean":
-            return _booleans(values, types, has_none)
+            return booleans(values, types)
         if kind in ("datetime", "date"):
             return _dates(values, types, kind, tz, name)
         if kind == "string":
@@ -522,22 +541,12 @@ def _integers(values: Values, types: set[type], has_none: bool) -> Any:
             raise OverflowError("integers beyond 64 bits")
         return fast
     if types <= {int, float, str, bool}:
+        # UDF values arrive as text ("20.6400"); whole numbers stay integers (nullable), else floats.
         nums = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
         finite = nums.dropna()
         if (finite == finite.round()).all():
-            return nums.astype("Int64") if nums.isna().any() else nums.astype(np.int64)
+            return pd.array(nums, dtype="Int64")
         return nums.to_numpy(dtype=np.float64)
-    raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
-
-
-def _booleans(values: Values, types: set[type], has_none: bool) -> Any:
-    if types <= {bool}:
-        if not has_none:
-            return np.array(values, dtype=bool)
-        return pd.array(values, dtype="boolean")
-    if types <= {bool, str, int}:
-        table = {"true": True, "false": False, "1": True, "0": False, True: True, False: False}  # 1 == True
-        return pd.array([table.get(v.lower() if isinstance(v, str) else v) for v in values], dtype="boolean")
     raise TypeError(f"mixed types {sorted(t.__name__ for t in types)}")
 
 

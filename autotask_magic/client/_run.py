@@ -50,10 +50,12 @@ def run_query(
     from ..query._relative import resolve_dates
     from ._expand import expand_frame, parse_expand
     from ._frames import FrameBuilder
+    from ._published import check_published
     from ._pull import pull_frame
 
     if where is not None and filter is not None:
         raise ConfigurationError("give either where= or filter=, not both")
+    check_published("POST", f"{entity}/query")  # before the metadata: the query is what is asked
     specs = parse_expand(expand)
     meta = client.fields(entity)
     fields = list(fields) if fields else None

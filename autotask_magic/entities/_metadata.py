@@ -13,19 +13,37 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from ._dates import is_date_only
 
-__all__ = ["DATE_TYPES", "FLOAT_TYPES", "INTEGER_TYPES", "EntityFields", "FieldInfo"]
+__all__ = ["DATE_TYPES", "FLOAT_TYPES", "INTEGER_TYPES", "OBJECT_TYPES", "EntityFields", "FieldInfo", "surface_fields"]
 
-#: ``dataType`` values whose records hold whole numbers.
+# Field metadata says ``dataType`` (integer, long, decimal, datetime, string, boolean on live tenants);
+# UDF metadata says ``type``, in words a UDF editor uses (number, date, text…), so both are read here.
+#: Type names whose records hold whole numbers.
 INTEGER_TYPES = frozenset({"integer", "long", "short", "byte", "int", "int32", "int64"})
-#: ``dataType`` values whose records hold real numbers.
-FLOAT_TYPES = frozenset({"double", "decimal", "float", "single", "currency"})
-#: ``dataType`` values whose records hold ISO 8601 text.
+#: Type names whose records hold real numbers.
+FLOAT_TYPES = frozenset({"double", "decimal", "float", "single", "currency", "number", "numeric", "money"})
+#: Type names whose records hold ISO 8601 text.
 DATE_TYPES = frozenset({"datetime", "date"})
-BOOLEAN_TYPES = frozenset({"boolean", "bool"})
+BOOLEAN_TYPES = frozenset({"boolean", "bool", "yesno", "yes/no", "checkbox"})
+#: Type names whose values are lists or objects (Swagger ``array`` / ``object``): kept as Python objects.
+OBJECT_TYPES = frozenset({"array", "object"})
+
+# Swagger type (the published surface) -> the metadata's name for it; byte strings are base64 text.
+_SURFACE_TYPES = {
+    "integer/int32": "integer",
+    "integer/int64": "long",
+    "number/double": "double",
+    "boolean": "boolean",
+    "string": "string",
+    "string/date-time": "datetime",
+    "string/byte": "base64",
+    "array": "array",
+    "object": "object",
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,7 @@ class FieldInfo:
 
     @property
     def kind(self) -> str:
-        """The field's broad kind: integer, float, date, datetime, boolean or string."""
+        """The field's broad kind: integer, float, date, datetime, boolean, object or string."""
         dt = self.data_type.lower()
         if self.date_only and dt in DATE_TYPES:
             return "date"
@@ -60,13 +78,15 @@ class FieldInfo:
             return "datetime"
         if dt in BOOLEAN_TYPES:
             return "boolean"
+        if dt in OBJECT_TYPES:
+            return "object"
         return "string"
 
     @classmethod
     def from_api(cls, item: Mapping[str, Any], *, is_udf: bool = False) -> FieldInfo:
         """Build from one element of the API's ``fields`` list."""
         name = str(item.get("name") or "")
-        data_type = str(item.get("dataType") or "string")
+        data_type = str(item.get("dataType") or item.get("type") or "string")
         info = cls(name=name, data_type=data_type)
         picklist: dict[Any, str] = {}
         for entry in item.get("picklistValues") or ():
@@ -200,3 +220,23 @@ def _closest(name: str, candidates: Sequence[str]) -> str | None:
     folded = {c.casefold(): c for c in reversed(candidates)}
     match = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
     return folded[match[0]] if match else None
+
+
+@cache
+def surface_fields(entity: str) -> EntityFields | None:
+    """The published model's fields of ``entity`` typed from the surface (no required, read-only,
+    reference or picklist facts: those are the tenant's), or None for an entity the surface lacks.
+
+    The fallback when a tenant's metadata is missing, or lacks a field a record carries.
+    """
+    from ._surface import api_surface
+
+    ent = api_surface().lookup(entity)
+    if ent is None:
+        return None
+    infos = [
+        FieldInfo(name, _SURFACE_TYPES.get(swagger, "string"))
+        for name, swagger in ent.fields.items()
+        if name != "userDefinedFields"
+    ]
+    return EntityFields(ent.name, infos)

@@ -1,114 +1,54 @@
-"""Names of common Autotask REST entities, for tab completion and "did you mean" hints.
+"""Entity names and child paths of the published API, for tab completion and "did you mean" hints.
 
-Not authoritative: the server is. Entities learned from metadata during the session are added to
-these by the magics, and nothing is refused because it is missing here.
+    >>> "ConfigurationItems" in entity_names(), suggest_entity("TicketNote")
+    (True, 'TicketNotes')
+    >>> child_segments("Companies")[:3]
+    ['Alerts', 'Attachments', 'Contacts']
+
+Every name comes from the packaged surface (``_surface.api_surface``: 167 entities). Not a gate: a
+tenant may serve newer entities, so nothing is refused because it is missing here.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import cache
 
-__all__ = ["COMMON_ENTITIES", "suggest_entity"]
+from ._surface import api_surface
 
-COMMON_ENTITIES: tuple[str, ...] = (
-    "ActionTypes",
-    "AdditionalInvoiceFieldValues",
-    "Appointments",
-    "BillingCodes",
-    "BillingItems",
-    "ChangeRequestLinks",
-    "ChecklistLibraries",
-    "ClassificationIcons",
-    "ClientPortalUsers",
-    "Companies",
-    "CompanyAlerts",
-    "CompanyLocations",
-    "CompanyNotes",
-    "CompanySiteConfigurations",
-    "CompanyTeams",
-    "CompanyToDos",
-    "ConfigurationItemCategories",
-    "ConfigurationItemNotes",
-    "ConfigurationItems",
-    "ConfigurationItemTypes",
-    "ContactGroups",
-    "Contacts",
-    "ContractBillingRules",
-    "ContractBlocks",
-    "ContractCharges",
-    "ContractExclusionSets",
-    "ContractMilestones",
-    "ContractNotes",
-    "ContractRates",
-    "ContractRoles",
-    "Contracts",
-    "ContractServices",
-    "Countries",
-    "Currencies",
-    "Departments",
-    "DomainRegistrars",
-    "ExpenseItems",
-    "ExpenseReports",
-    "HolidaySets",
-    "Invoices",
-    "InvoiceTemplates",
-    "Opportunities",
-    "OrganizationalLevel1s",
-    "OrganizationalLevel2s",
-    "PaymentTerms",
-    "Phases",
-    "PriceListProducts",
-    "ProductCategories",
-    "Products",
-    "ProductVendors",
-    "Projects",
-    "ProjectNotes",
-    "PurchaseOrderItems",
-    "PurchaseOrders",
-    "QuoteItems",
-    "QuoteLocations",
-    "Quotes",
-    "QuoteTemplates",
-    "Resources",
-    "ResourceRoles",
-    "Roles",
-    "SalesOrders",
-    "ServiceCalls",
-    "ServiceCallTickets",
-    "Services",
-    "ServiceBundles",
-    "ServiceLevelAgreementResults",
-    "Skills",
-    "Subscriptions",
-    "SurveyResults",
-    "TaskNotes",
-    "Tasks",
-    "TaxCategories",
-    "Taxes",
-    "TaxRegions",
-    "TicketAdditionalConfigurationItems",
-    "TicketAdditionalContacts",
-    "TicketCategories",
-    "TicketChangeRequestApprovals",
-    "TicketChecklistItems",
-    "TicketHistory",
-    "TicketNotes",
-    "TicketRmaCredits",
-    "Tickets",
-    "TicketSecondaryResources",
-    "TimeEntries",
-    "UserDefinedFieldDefinitions",
-    "WorkTypeModifiers",
-    "ThresholdInformation",
-    "Version",
-    "ZoneInformation",
-)
+__all__ = ["child_entity", "child_segments", "entity_names", "is_published_entity", "suggest_entity"]
+
+
+@cache
+def entity_names() -> tuple[str, ...]:
+    """Every entity of the published surface, sorted."""
+    return tuple(sorted(api_surface()))
+
+
+def is_published_entity(name: str) -> bool:
+    """Whether ``name`` (exact spelling) is an entity of the published surface."""
+    return name in api_surface()
+
+
+def child_segments(parent: str) -> list[str]:
+    """The child collections under ``PARENT/{id}/`` (``Companies`` -> Alerts, Attachments, Contacts…), sorted."""
+    ent = api_surface().lookup(parent)
+    return sorted(ent.children) if ent is not None else []
+
+
+def child_entity(parent: str, segment: str) -> str | None:
+    """The entity of the records at ``PARENT/{id}/SEGMENT`` (``Tickets``, ``Notes`` -> ``TicketNotes``), or None."""
+    ent = api_surface().lookup(parent)
+    if ent is None:
+        return None
+    child = {seg.lower(): c for seg, c in ent.children.items()}.get(segment.lower())
+    return child.entity if child is not None else None
 
 
 def suggest_entity(name: str, known: Iterable[str] = ()) -> str | None:
-    """The closest entity name to ``name`` (case-insensitive), or None."""
-    names = list(dict.fromkeys([*known, *COMMON_ENTITIES]))
+    """The closest entity name to ``name`` (case-insensitive), or None; never ``name`` itself."""
+    names = list(dict.fromkeys([*known, *entity_names()]))
     lowered = {n.lower(): n for n in names}
     if name.lower() in lowered and lowered[name.lower()] != name:
         return lowered[name.lower()]

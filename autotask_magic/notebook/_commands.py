@@ -21,7 +21,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
 from .._exceptions import ConfigurationError, QuerySyntaxError
-from ..entities._names import COMMON_ENTITIES, suggest_entity
+from ..entities._names import is_published_entity, suggest_entity
 from . import _line
 from ._analyst import check_analyst_options
 
@@ -529,7 +529,7 @@ def parse_fields(rest: str) -> FieldsCommand:
 def unknown_command(head: str, known_entities: set[str]) -> UsageError:
     """The error for ``%autotask WORD`` that is no command; an entity-like word earns "did you mean"."""
     hint = ""
-    if head in known_entities or head in COMMON_ENTITIES:
+    if head in known_entities or is_published_entity(head):
         entity: str | None = head  # an entity typed without "query"
     else:
         entity = suggest_entity(head, known_entities) if ENTITY_RE.match(head) else None

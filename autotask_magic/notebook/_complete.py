@@ -20,8 +20,16 @@ def in_autotask(context: Any) -> bool:
     return re.match(r"%{1,2}autotask\s", context.text_until_cursor.lstrip()) is not None
 
 
-def completions(context: Any, entity_names: list[str], field_names: Callable[[str], list[str]]) -> list[str]:
-    """Candidates for IPython's completer ``context`` (its ``token``, ``full_text``, ``cursor_line``…)."""
+def completions(
+    context: Any,
+    entity_names: list[str],
+    field_names: Callable[[str], list[str]],
+    child_names: Callable[[str], list[str]] = lambda parent: [],
+) -> list[str]:
+    """Candidates for IPython's completer ``context`` (its ``token``, ``full_text``, ``cursor_line``…).
+
+    ``child_names(PARENT)`` lists the child collections under ``PARENT/{id}/`` (completed in paths).
+    """
     token = context.token or ""
     lines = context.full_text.split("\n")
     first = lines[0].lstrip() if lines else ""
@@ -40,12 +48,20 @@ def completions(context: Any, entity_names: list[str], field_names: Callable[[st
         return [c for c in commands if c.lower().startswith(token.lower())]
     if re.fullmatch(r"(?i)(query|fields)\s+\S*", args):
         return [e for e in entity_names if e.lower().startswith(token.lower())]
-    if re.fullmatch(r"(?i)(GET|POST|PATCH|PUT|DELETE)\s+/?(?:[^\s/]+/)*[A-Za-z]*", args):
-        # The last segment of a path is an entity (Companies/174/Contacts): complete it with entity names.
-        # The token may include the leading "/" (it depends on the completer's delimiters).
+    path = re.fullmatch(r"(?i)(?:GET|POST|PATCH|PUT|DELETE)\s+/?((?:[^\s/]+/)*)[A-Za-z]*", args)
+    if path:
+        # The first segment is an entity; the third, under PARENT/{id}/, one of the parent's child
+        # collections (Companies/174/Contacts). The token may include the leading "/" (it depends on
+        # the completer's delimiters).
         prefix, _, stem = token.rpartition("/")
         prefix = prefix + "/" if _ else ""
-        return [prefix + e for e in entity_names if e.lower().startswith(stem.lower())]
+        before = [s for s in path.group(1).split("/") if s]
+        names: list[str] = []
+        if not before:
+            names = entity_names
+        elif len(before) == 2:  # a parent's own collections; an entity the surface lacks: any entity
+            names = child_names(before[0]) or entity_names
+        return [prefix + e for e in names if e.lower().startswith(stem.lower())]
     q = re.match(r"(?i)query\s+([A-Za-z][A-Za-z0-9]*)\s+(.*)$", args)
     if q:
         entity, tail = q.group(1), q.group(2)

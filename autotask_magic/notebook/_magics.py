@@ -27,7 +27,7 @@ from traitlets.config import Configurable
 from .._exceptions import AutotaskError, ConfigurationError
 from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
-from ..entities._names import COMMON_ENTITIES
+from ..entities._names import child_segments, entity_names
 from . import _commands, _display, _line, _write_commands
 from ._login import not_logged_in_error, request_line_credential, scrub_history
 from ._output import Text as _Text
@@ -446,8 +446,8 @@ class AutotaskMagic(Magics, Configurable):
                     "suppress": True,
                     "matched_fragment": values[1],
                 }
-            entities = sorted(set(COMMON_ENTITIES) | self.session.known_entities)
-            candidates = completions(context, entities, self._field_names)
+            entities = sorted(set(entity_names()) | self.session.known_entities)
+            candidates = completions(context, entities, self._field_names, child_segments)
             if not candidates and in_autotask(context) and context.token:
                 # Inside %autotask, IPython's other matchers only offer junk (%time for a field name,
                 # ConnectionError for a path). IPython suppresses them only for a non-empty answer, so

@@ -269,6 +269,9 @@ class Runner:
     # ------------------------------------------------------------------------------ raw requests
     def request(self, cmd: RequestCommand) -> Any:
         """Send ``cmd``; a response holding items becomes a DataFrame unless ``--raw``."""
+        from ..client._published import check_published
+
+        check_published(cmd.method, cmd.path)  # a dry run of a path the API lacks says so too
         if cmd.dry_run:
             self.say(self.render_request(cmd.method, cmd.path, cmd.body, cmd.params))
             return None
@@ -292,16 +295,18 @@ class Runner:
 
         records = [result["item"]] if "item" in result else list(result.get("items") or [])
         entity = segments[0] if segments else ""
-        # A child path (Companies/1/Contacts) holds the child's records.
+        # A child path holds the child's records: Companies/1/Contacts -> Contacts, Tickets/1/Notes -> TicketNotes.
         if len(segments) >= 3 and ENTITY_RE.match(segments[2]):
-            entity = segments[2]
+            from ..entities import child_entity
+
+            entity = child_entity(segments[0], segments[2]) or segments[2]
         fields = None
         if entity and ENTITY_RE.match(entity) and records:
             try:
                 fields = self.session.entity_fields(client, entity)
             except AutotaskError:
                 fields = None
-        df = to_frame(records, fields=fields, tz=self.options.timezone)
+        df = to_frame(records, fields=fields, tz=self.options.timezone, entity=entity or None)
         df.attrs["autotask"] = {
             "entity": entity,
             "request": f"GET /{'/'.join(segments)}",
@@ -338,25 +343,12 @@ class Runner:
 
     # ------------------------------------------------------------------------------ metadata
     def fields(self, cmd: FieldsCommand) -> Any:
-        """The entity's fields as a DataFrame: standard fields, then UDFs as ``udf.<name>``."""
-        import pandas as pd
+        """The entity's fields as a table indexed by field name (``_fields_table``): type, the column's
+        dtype, marks for required / read-only / picklist / reference / UDF, reference target, picklist."""
+        from ._fields_table import fields_frame
 
         fields = self.session.entity_fields(self.session.ensure_client(), cmd.entity)
-        named = [(name, fields.get(name, udf=False)) for name in fields.names]
-        named += [(f"udf.{name}", fields.get(name, udf=True)) for name in getattr(fields, "udf_names", [])]
-        rows = [
-            {
-                "name": name,
-                "data_type": getattr(info, "data_type", None),
-                "picklist": bool(getattr(info, "is_picklist", False)),
-                "reference": (getattr(info, "reference_entity", None) or "")
-                if getattr(info, "is_reference", False)
-                else "",
-                "udf": bool(getattr(info, "is_udf", False)),
-            }
-            for name, info in named
-        ]
-        df = pd.DataFrame(rows, columns=["name", "data_type", "picklist", "reference", "udf"])
+        df = fields_frame(fields, self.options.timezone)
         if cmd.output:
             self._store(cmd.output, df, rows=0)  # a field list: the summary line is enough
             return None

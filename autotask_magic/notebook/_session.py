@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._exceptions import ConfigurationError, NotFoundError
-from ..entities._names import COMMON_ENTITIES, suggest_entity
+from ..entities._names import is_published_entity, suggest_entity
 from ._commands import LoginCommand
 from ._login import not_logged_in_error, plan_login
 
@@ -389,7 +389,7 @@ class Session:
                 fields = client.fields(entity)
             except NotFoundError as exc:
                 guess = suggest_entity(entity, self.known_entities)
-                if entity in COMMON_ENTITIES or entity in self.known_entities:
+                if is_published_entity(entity) or entity in self.known_entities:
                     hint = (
                         f"{entity} is an Autotask entity, but this server does not serve it (check the user's rights)"
                     )

@@ -169,6 +169,7 @@ def _api(req: Request, rest: str) -> None:
     try:
         admit(req, endpoint)
         found, target = match(parts, req.sandbox.store)
+        _check_served(req.sandbox.hidden_entities, parts, target)
         # Sent inside the slot: the request counts as in flight until its response goes out.
         url = req.sandbox.root_url + req.path
         req.send(found.handler(req.method, target, url)(req, target))
@@ -187,6 +188,17 @@ def match(parts: list[str], store: Store) -> tuple[Route, Target]:
                     resolve(target, part, store)
             return candidate, target
     raise errors(404, "No such resource.")
+
+
+def _check_served(hidden: frozenset[str], parts: list[str], target: Target) -> None:
+    """A withheld entity (``Sandbox.hidden_entities``) answers as one the server does not know."""
+    if not hidden:
+        return
+    spec = target.spec
+    if spec is not None and spec.name in hidden:
+        raise errors(404, f"Entity '{parts[0]}' does not exist.")
+    if target.path is not None and target.path.entity in hidden:
+        raise errors(404, f"'{parts[2]}' is not a child collection of {target.entity.singular}.")
 
 
 def _entity(target: Target, part: str, store: Store) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ssl
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from ._filters import FilterError, compile_filter, match_ids
@@ -26,6 +27,9 @@ class Sandbox:
 
     >>> with Sandbox(tickets=2000) as sb:
     ...     env = sb.env("oauth")   # AUTOTASK_* variables for a client
+
+    ``hidden_entities`` (also an attribute) withholds entities of the published surface: their paths,
+    top level and under a parent, answer 404 as an entity the server does not know.
     """
 
     def __init__(
@@ -38,8 +42,12 @@ class Sandbox:
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
         tls: bool = False,
+        hidden_entities: Iterable[str] = (),
     ) -> None:
         self.seed = int(seed)
+        #: Entities this server does not serve (answered as unknown: 404 ``Entity 'X' does not exist.``),
+        #: like a tenant whose API user lacks them or an older API version; settable at any time.
+        self.hidden_entities: frozenset[str] = frozenset(hidden_entities)
         self.token_ttl = float(token_ttl)
         self.port = int(port)
         #: With ``tls=True``: the PEM file of the generated CA that signed the server's certificate.

@@ -93,7 +93,7 @@ class TestWithMetadata:
         assert df["id"].dtype == np.int64
         assert df["status"].dtype == "Int64"  # not required in META: nullable, with or without gaps
         assert df["estimatedHours"].dtype == np.float64
-        assert df["isVisible"].dtype == bool
+        assert df["isVisible"].dtype == "boolean"  # always nullable: a page with a gap must not differ
         assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
         assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00.5Z")
         assert df["udf.Seats"].dtype == "Int64" and df["udf.Seats"][0] == 10  # typed from UDF metadata

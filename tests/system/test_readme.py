@@ -361,7 +361,7 @@ def test_the_troubleshooting_table_quotes_real_messages(env_sandbox: Sandbox) ->
         "ConfigurationError: not logged in — run %autotask_login": f"ConfigurationError: {not_logged_in_error()}",
         "ConfigurationError: no Autotask credentials in the environment": message(lambda: AutotaskClient.from_env({})),
         "QuerySyntaxError: unknown operator '=~' at column 8": message(lambda: parse_where("status =~ 5")),
-        "NotFoundError: not found (HTTP 404) (GET /Companies/99999999)": message(no_such_company),
+        "NotFoundError: not found": message(no_such_company),
     }
     quotes = _troubleshooting_quotes()
     checked = 0
