@@ -164,6 +164,7 @@ def test_limit_501_asks_for_exactly_two_pages(ip: Any, magic: Any, sandbox: Sand
     result = run(ip, "x = %autotask query Tickets --limit 501")
     assert result.success
     assert len(ip.user_ns["x"]) == 501
+    # No query/count for progress either: the limit makes the second page the last.
     assert endpoint_counts(sandbox) == {"POST /Tickets/query": 1, "POST /Tickets/query/next": 1}
 
 
@@ -298,7 +299,9 @@ def test_progress_text_for_multi_page_pulls(ip: Any, magic: Any, shown: Shown, s
     login(ip, magic, sandbox)
     run(ip, "x = %autotask query Tickets --fields id")
     out = capsys.readouterr().out
-    assert "\rTickets: 1,000 records, 2 pages" in out and "\rTickets: 2,000 records, 4 pages" in out
+    # The count goes out with page 2; once it is in, the line has the total (the end: what arrived).
+    assert "\rTickets:  50% 1,000 of 2,000 records · " in out or "\rTickets: 1,000 records · " in out
+    assert "\rTickets: 100% 2,000 of 2,000 records · " in out and " · 4 pages" in out
     assert shown.text().splitlines()[-1].startswith("Tickets: 2,000 rows × 1 column — 4 pages, ")
     shown.clear()
     run(ip, "x = %autotask query Tickets --limit 3")
