@@ -121,7 +121,7 @@ def make_one_line(
 def error_detail(exc: BaseException, tb_text: str | None, secrets: Iterable[str] = ()) -> str:
     """The long form for ``%autotask_last_error``: every part of the error, its causes, the traceback."""
     lines = [error_line(exc)]
-    for attr in ("status", "request", "hint"):
+    for attr in ("status", "request", "hint", "detail"):
         value = getattr(exc, attr, None)
         if value not in (None, ""):
             lines.append(f"  {attr}: {value}")
