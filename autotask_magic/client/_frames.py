@@ -556,11 +556,23 @@ def _dates(values: Values, types: set[type], kind: str, tz: Any, name: str, *, s
         logger.warning("column %s: dates not ISO 8601, parsed leniently: %s", name, exc)
         parsed = pd.to_datetime(pd.Series(values, dtype=object), format="mixed", utc=True, errors="coerce")
         parsed = pd.DatetimeIndex(parsed)
-    parsed = parsed.as_unit("us")  # one resolution whatever the text's precision, so pages concat cleanly
+    parsed = _in_seconds(parsed)
     if kind == "date":
         # A calendar date (no time of day): keep the wall date in the target zone rather than shifting it.
         return parsed.tz_localize(None).tz_localize(tz) if tz != "UTC" else parsed
     return parsed.tz_convert(tz) if tz != "UTC" else parsed
+
+
+#: The unit of every date/time column. Autotask stamps carry milliseconds (``03:35:46.691``) that mean
+#: nothing to an analysis, and at ``us`` pandas shows all six digits, so a table's date columns wrap
+#: onto two lines. Whole seconds keep what a person reads; the data itself is in seconds (not a display
+#: format that differs from ``df``), and one unit for every column and page keeps chunks concatenating.
+DATETIME_UNIT = "s"
+
+
+def _in_seconds(parsed: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``parsed`` in :data:`DATETIME_UNIT`, sub-second parts dropped (floor, so a stamp never moves ahead)."""
+    return parsed.floor(DATETIME_UNIT).as_unit(DATETIME_UNIT)
 
 
 def _labels(values: Values, info: FieldInfo) -> pd.Categorical:

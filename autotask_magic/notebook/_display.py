@@ -200,9 +200,21 @@ def frame_summary(name: str | None, df: Any) -> str:
     elapsed = info.get("elapsed_s", info.get("elapsed"))
     if elapsed is not None:
         extra.append(f"{float(elapsed):.2f} s")
+    zone = _time_zone(df)
+    if zone:
+        extra.append(f"times in {zone}")  # said once here; the cells show the offset only
     if extra:
         text += " — " + ", ".join(extra)
     return text
+
+
+def _time_zone(df: Any) -> str | None:
+    """The zone of the frame's date/time columns (they share one: the query's), None without any."""
+    for dtype in getattr(getattr(df, "dtypes", None), "values", ()):
+        tz = getattr(dtype, "tz", None)
+        if tz is not None:
+            return str(tz)
+    return None
 
 
 def status_line(status: Any) -> str:

@@ -94,10 +94,11 @@ class TestWithMetadata:
         assert df["status"].dtype == "Int64"  # not required in META: nullable, with or without gaps
         assert df["estimatedHours"].dtype == np.float64
         assert df["isVisible"].dtype == bool
-        assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
-        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00.5Z")
+        assert str(df["createDate"].dtype) == "datetime64[s, UTC]"
+        # Whole seconds (issue 16): Autotask's milliseconds are dropped, in the data, not only on screen.
+        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00Z")
         assert df["udf.Seats"].dtype == "Int64" and df["udf.Seats"][0] == 10  # typed from UDF metadata
-        assert str(df["udf.Renewal"].dtype) == "datetime64[us, UTC]"
+        assert str(df["udf.Renewal"].dtype) == "datetime64[s, UTC]"
         assert pd.api.types.is_string_dtype(df["title"]) and pd.api.types.is_string_dtype(df["udf.Customer Tier"])
 
     def test_nullable_ints_and_booleans_when_missing(self) -> None:
@@ -112,10 +113,16 @@ class TestWithMetadata:
         df = to_frame([rec(1, contactID=big), rec(2, contactID=None)], fields=META)
         assert df["contactID"][0] == big and df["contactID"].dtype == "Int64"
 
+    def test_date_times_are_whole_seconds_so_tables_do_not_wrap(self) -> None:
+        df = to_frame([rec(1, createDate="2016-02-22T03:35:46.691Z"), rec(2)], fields=META, tz="Europe/Berlin")
+        assert str(df["createDate"].dtype) == "datetime64[s, Europe/Berlin]"
+        assert str(df["createDate"][0]) == "2016-02-22 04:35:46+01:00"  # no .691000 on screen or in df
+        assert "04:35:46+01:00" in df.to_html() and ".691" not in df.to_html()
+
     def test_time_zone_conversion(self) -> None:
         df = to_frame([rec(1)], fields=META, tz="America/New_York")
         assert str(df["createDate"].dt.tz) == "America/New_York"
-        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00.5Z")  # same instant
+        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00Z")  # same instant (whole seconds)
         assert df["createDate"][0].hour == 7
         # A date-only field keeps its calendar date in the target zone.
         assert df["dueDate"][0].date() == dt.date(2026, 3, 5) and str(df["dueDate"].dt.tz) == "America/New_York"
@@ -135,7 +142,7 @@ class TestWithMetadata:
         )
         assert df["createDate"].tolist()[:2] == [
             pd.Timestamp("2026-03-01T12:00:00Z"),
-            pd.Timestamp("2026-03-01T12:00:00.123456Z"),
+            pd.Timestamp("2026-03-01T12:00:00Z"),  # floored to the second, never rounded up
         ]
         assert pd.isna(df["createDate"][2])
 
@@ -178,7 +185,7 @@ class TestWithMetadata:
             "udf.Seats",
             "udf.Renewal",
         ]
-        assert str(df["createDate"].dtype) == "datetime64[us, Europe/Berlin]"
+        assert str(df["createDate"].dtype) == "datetime64[s, Europe/Berlin]"
 
     def test_include_fields_restricts_and_keeps_api_order(self) -> None:
         records = [{"status": 5, "id": 1}, {"status": 1, "id": 2}]
@@ -248,9 +255,9 @@ class TestWithoutMetadata:
             "udf.Tier",
         ]
         assert df["id"].dtype == np.int64
-        assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
-        assert str(df["lastActivityDate"].dtype) == "datetime64[us, UTC]"
-        assert str(df["dueDateTime"].dtype) == "datetime64[us, UTC]"
+        assert str(df["createDate"].dtype) == "datetime64[s, UTC]"
+        assert str(df["lastActivityDate"].dtype) == "datetime64[s, UTC]"
+        assert str(df["dueDateTime"].dtype) == "datetime64[s, UTC]"
         assert pd.api.types.is_string_dtype(df["note"])
         assert df["n"].dtype == np.float64
         assert df["flag"].dtype == "boolean"

@@ -35,7 +35,7 @@ def test_to_frame_matches_ground_truth(sandbox: Sandbox) -> None:
             want_ts = pd.to_datetime(pd.Series(want, dtype=object), utc=True, format="ISO8601")
             # Compared at one resolution: an all-null column (a published field the seed leaves empty)
             # parses to seconds on one side and microseconds on the other.
-            unit = "datetime64[us, UTC]"
+            unit = "datetime64[s, UTC]"
             got_utc = got.dt.tz_convert("UTC").astype(unit).reset_index(drop=True)
             assert got_utc.equals(want_ts.astype(unit).reset_index(drop=True)), name
         else:

@@ -228,7 +228,7 @@ def test_frame_matches_ground_truth_with_labels(ip: Any, magic: Any, sandbox: Sa
     picklist = fields.picklist("priority")
     assert df["priority_label"].tolist() == [picklist[r["priority"]] for r in truth]
     assert str(df["createDate"].dt.tz) == "UTC"
-    expected = pd.to_datetime([r["createDate"] for r in truth], utc=True)
+    expected = pd.to_datetime([r["createDate"] for r in truth], utc=True).floor("s")  # whole seconds
     assert (df["createDate"].reset_index(drop=True) == pd.Series(expected)).all()
     info = df.attrs["autotask"]
     assert info["entity"] == "Tickets" and info["records"] == len(truth) and info["request"] == "POST /Tickets/query"

@@ -578,3 +578,14 @@ def test_complete_fields_once_known(ip: Any, magic: Any) -> None:
     assert "status" in _complete(ip, "%%autotask query Tickets\nsta")
     assert "title" in _complete(ip, "%autotask query Tickets --fields id,ti")
     assert "status" in _complete(ip, "%autotask query Tickets where id > 1 and sta")
+
+
+def test_summary_line_says_the_time_zone_once() -> None:
+    import pandas as pd
+
+    from autotask_magic.client._frames import to_frame
+
+    df = to_frame([{"id": 1, "createDate": "2016-02-22T03:35:46.691Z"}], tz="Europe/Berlin")
+    df.attrs["autotask"] = {"entity": "Tickets", "pages": 1, "elapsed_s": 0.25}
+    assert _display.frame_summary("t", df) == "t: 1 row × 2 columns — Tickets, 1 page, 0.25 s, times in Europe/Berlin"
+    assert "times in" not in _display.frame_summary("t", pd.DataFrame({"id": [1]}))
