@@ -56,8 +56,9 @@ def to_frame(
     """Convert Autotask records to a DataFrame: one row per record, columns in API order.
 
     ``userDefinedFields`` become ``<udf_prefix><name>`` columns; date/time fields become tz-aware
-    datetimes in ``tz``; integer fields with gaps become nullable ``Int64``; ``labels=True`` adds a
-    categorical ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
+    datetimes in ``tz`` (whole seconds); integer fields with gaps become nullable ``Int64``; ``labels=True``
+    adds a categorical ``<field>_label`` for every picklist field, after all the fields. A single record
+    (a mapping) gives one row.
     """
     if isinstance(records, Mapping):
         records = [records]
@@ -214,6 +215,7 @@ def _to_columns(
     udf_order = _udf_order(fields, udf_raw, include_fields, udf_prefix)
 
     columns: dict[str, Any] = {}
+    label_columns: dict[str, Any] = {}
     for key in std_keys:
         info = fields.get(key, udf=False) if fields is not None else None
         values = raw.get(key)
@@ -221,7 +223,7 @@ def _to_columns(
             values = [None] * n
         columns[key] = _convert(values, info, key, tzinfo)
         if labels and info is not None and info.picklist:
-            columns[key + "_label"] = _labels(values, info)
+            label_columns[key + "_label"] = _labels(values, info)
     for name in udf_order:
         info = fields.get(name, udf=True) if fields is not None else None
         values = udf_raw.get(name)
@@ -230,7 +232,18 @@ def _to_columns(
         col = udf_prefix + name
         columns[col] = _convert(values, info, name, tzinfo)
         if labels and info is not None and info.picklist:
-            columns[col + "_label"] = _labels(values, info)
+            label_columns[col + "_label"] = _labels(values, info)
+    return _labels_last(columns, label_columns)
+
+
+def _labels_last(columns: dict[str, Any], label_columns: dict[str, Any]) -> dict[str, Any]:
+    """The label columns after every field, in field order.
+
+    A label beside each picklist id doubled a table's width (titles wrapped, dates clipped); after the
+    fields, the requested fields read as asked and the labels follow. The ids stay in their own columns
+    (``df.status == 5`` matches as it does without labels), the labels are ``<field>_label``.
+    """
+    columns.update(label_columns)
     return columns
 
 

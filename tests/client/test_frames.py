@@ -158,9 +158,12 @@ class TestWithMetadata:
             labels=True,
         )
         cols = list(df.columns)
-        assert cols[cols.index("status") + 1] == "status_label"
-        assert cols[cols.index("udf.Customer Tier") + 1] == "udf.Customer Tier_label"
+        # Labels after all the fields (issue 16: side by side they doubled the table's width).
+        assert cols[-2:] == ["status_label", "udf.Customer Tier_label"]
+        assert cols[cols.index("status") + 1] == "contactID"
         assert "contactID_label" not in cols
+        # The ids stay ids: comparing with a picklist value matches, never silently nothing.
+        assert df["status"].tolist()[:2] == [5, 1] and (df.status == 5).sum() == 1
         assert df["status_label"].dtype == "category"
         assert list(df["status_label"].cat.categories) == ["New", "Complete", "Waiting"]
         assert df["status_label"].tolist()[:2] == ["Complete", "New"]
@@ -174,16 +177,16 @@ class TestWithMetadata:
             "id",
             "title",
             "status",
-            "status_label",
             "contactID",
             "createDate",
             "dueDate",
             "estimatedHours",
             "isVisible",
             "udf.Customer Tier",
-            "udf.Customer Tier_label",
             "udf.Seats",
             "udf.Renewal",
+            "status_label",
+            "udf.Customer Tier_label",
         ]
         assert str(df["createDate"].dtype) == "datetime64[s, Europe/Berlin]"
 
