@@ -600,3 +600,21 @@ def test_config_refresh_margin_reaches_the_token_manager(ip: Any, magic: Any, sa
         assert magic.client.manager.status().refresh_margin == 1800.0
     finally:
         ip.run_line_magic("config", "AutotaskMagic.refresh_margin = None")
+
+
+def test_single_record_is_a_clean_field_value_card(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    result = run(ip, "%autotask GET /Companies/0")
+    assert result.success
+    df = result.result
+    assert isinstance(df, pd.DataFrame) and len(df) == 1  # still the data: one row, typed columns
+    assert df.loc[0, "id"] == 0 and df.isna().any().any()  # the sandbox's company 0 has missing values
+    html, text = df._repr_html_(), repr(df)
+    for marker in ("NaN", "&lt;NA&gt;", "<NA>", "NaT", "<th>0</th>", "None"):
+        assert marker not in html and marker not in text, marker
+    assert '<th style="text-align:left">id</th><td style="text-align:left">0</td>' in html
+    first = text.splitlines()[0]
+    assert first.split() == ["id", "0"]  # field, value: no row number, no "0" header line above
+    assert type(df.head()) is pd.DataFrame  # anything derived is a plain frame, drawn as usual
+    run(ip, "%autotask GET /Companies/0 -o company")
+    assert any(getattr(obj, "_autotask_card", False) for obj in shown)
