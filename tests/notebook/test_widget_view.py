@@ -81,7 +81,7 @@ def test_api_user_mode_shows_zone_and_hourly_threshold() -> None:
     manager.set(hourly_requests=2500, hourly_threshold=10000, label=None)
     v = view(manager, clock)
     assert v.mode_text == "API user"
-    assert v.host_text == "127.0.0.1:5555 (zone Sandbox Zone)"
+    assert (v.host_text, v.zone_text) == ("127.0.0.1:5555", "Sandbox Zone")  # not nested in one text
     assert v.expires_text == "no token expiry" and v.countdown_text == "—"
     assert v.budget_text == "2,500 / 10,000 requests this hour (25%)"
     assert v.budget_fraction == 0.25
@@ -120,9 +120,11 @@ def test_plain_text_rendering() -> None:
     clock = FakeClock()
     manager = FakeManager(clock, ttl=90)
     text = render_text(view(manager, clock))
-    assert text.splitlines()[0] == "Autotask: valid  [OAuth · sandbox]"
-    assert "expires  : 2025-03-01 12:01:30 UTC (in 1m 30s)" in text
-    assert "budget   : 0 / 600 requests in the last minute" in text
+    assert text.splitlines()[0] == (
+        "Autotask: valid · OAuth · sandbox · fake…-zz9 · 127.0.0.1:5555 · expires in 1m 30s · 0/600 per min"
+    )
+    assert "  expires   : 2025-03-01 12:01:30 UTC" in text and "  countdown : in 1m 30s" in text
+    assert "  requests  : 0 / 600 requests in the last minute" in text
     assert CLIENT_ID not in text
 
 
