@@ -320,6 +320,14 @@ class StatusPanel(widgets.VBox):
         self.logout_button.disabled = not view.can_logout
         self.redraws += 1
 
+    def _refresh_output(self) -> None:
+        handle = self._handle
+        if handle is not None:
+            try:
+                handle.update(self)
+            except Exception:
+                logger.exception("status panel: updating its output failed")
+
     def _listener(self, manager: _Manager) -> Callable[[ManagerStatus], None]:
         # Events from a manager the panel no longer follows (in flight during follow()) are dropped.
         def on_status(status: ManagerStatus) -> None:
@@ -334,6 +342,13 @@ class StatusPanel(widgets.VBox):
             if self._closed:
                 return
             name = _state_name(status.state)
+            if name == "LOGGED_OUT" and threading.current_thread() is threading.main_thread():
+                # A logout from the kernel (a cell, or the button's comm message): redraw now and
+                # rewrite the output's snapshot too, so a saved notebook says "as of …, logged out"
+                # even where the widget state is not saved. Never from a thread (displays would stray).
+                self.update(status)
+                self._refresh_output()
+                return
             if self.ticking:
                 # Let the ticker thread redraw: coalesces bursts and keeps the caller's thread fast.
                 self._pending = status

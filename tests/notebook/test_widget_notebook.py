@@ -48,13 +48,18 @@ def test_notebook_shows_the_live_panel(sandbox_env: Any, tmp_path: Path) -> None
     panels = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
     assert len(panels) == 1, outputs(status)
     plain = panels[0]["data"]["text/plain"]
-    assert plain.startswith("Autotask: valid") and "requests in the last minute" in plain
-    # Beside the widget view, a static snapshot for viewers without widget JavaScript (issue 14, point 24).
-    assert 'class="autotask-status-snapshot" data-state="VALID"' in panels[0]["data"]["text/html"]
+    assert "requests in the last minute" in plain  # the details in the text form
+    # Beside the widget view, a static snapshot for viewers without widget JavaScript (issue 14, point 24);
+    # the last cell logged out, which rewrote it (below).
+    assert 'class="autotask-status-snapshot" data-state="LOGGED_OUT"' in panels[0]["data"]["text/html"]
     model_id = panels[0]["data"][WIDGET_VIEW]["model_id"]
     assert any("text/html" in o["data"] and "dataframe" in o["data"]["text/html"] for o in outputs(query))
     text = "".join(o.get("text", "") for o in checks.outputs if o["output_type"] == "stream")
     assert f"KERNEL-CHECKS-OK {model_id}" in text
+    # The logout rewrote the panel's output: a saved notebook's snapshot says it is no longer live, and when.
+    (final,) = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
+    assert re.search(r"as of \d\d:\d\d:\d\d, logged out", final["data"]["text/html"]), final["data"]["text/html"]
+    assert re.match(r"Autotask: as of \d\d:\d\d:\d\d, logged out", final["data"]["text/plain"])
     assert "LOGOUT-CHECKS-OK" in "".join(o.get("text", "") for o in logout.outputs if o["output_type"] == "stream")
 
     # The saved notebook (outputs and widget state) holds no secret, token or full client id.
