@@ -142,7 +142,8 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
     if status.last_refresh_at is not None:
         ago = (now - status.last_refresh_at).total_seconds()
         stamp = _local(status.last_refresh_at, tz).strftime("%H:%M:%S")
-        refresh_text += f", last at {stamp} ({_duration(max(ago, 0.0))} ago)"
+        # "(3s ago)" would freeze in a panel that no longer updates (logged out, or a saved notebook).
+        refresh_text += f", last at {stamp}" + ("" if logged_out else f" ({_duration(max(ago, 0.0))} ago)")
 
     budget_text, budget_fraction = _budget(status, oauth)
     budget_short = (

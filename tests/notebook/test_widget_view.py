@@ -134,3 +134,14 @@ def test_view_is_pure() -> None:
     assert render_view(status, T0, tz=UTC) == render_view(status, T0, tz=UTC)
     later = dataclasses.replace(status, refresh_count=2)
     assert render_view(later, T0 + timedelta(seconds=1), tz=UTC).refresh_text == "2 refreshes"
+
+
+def test_a_logged_out_view_has_no_relative_times_that_would_freeze() -> None:
+    clock = FakeClock()
+    manager = FakeManager(clock)
+    manager.refresh()
+    clock.advance(12)
+    manager.logout()
+    v = view(manager, clock)
+    assert not v.live and "ago" not in render_text(v) and v.refresh_text.startswith("1 refresh, last at ")
+    assert render_text(v).startswith(f"Autotask: as of {v.as_of}, logged out · OAuth")
