@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.system.browser.test_status_panel_browser import NOTEBOOK_PANEL, _run_all
+from tests.system.browser.test_status_panel_browser import NOTEBOOK_PANEL, open_and_run
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +34,8 @@ def test_frame_with_dates_and_labels_reads_on_one_line(
     lab_page: Any, lab_server: Any, put_notebook: Any, artifacts: Path
 ) -> None:
     page = lab_page
-    name = put_notebook("status_panel_live.ipynb")
-    page.goto(lab_server.lab_url(name))
     try:
-        _run_all(page)
+        open_and_run(page, lab_server, put_notebook("status_panel_live.ipynb"))
         table = page.locator(NOTEBOOK_PANEL).locator("table.dataframe").first
         table.wait_for(state="visible", timeout=60_000)
         headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
@@ -70,8 +68,7 @@ def test_notebook_02_runs_and_draws_its_charts(lab_page: Any, lab_server: Any, a
     lab_server.api(
         "POST", "/api/sessions", {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}}
     )
-    page.goto(lab_server.lab_url(name))
-    _run_all(page)
+    open_and_run(page, lab_server, name)
     _wait_idle_after_run(page, "Autotask: logged out; token and credentials forgotten")
     images = page.locator(NOTEBOOK_PANEL).locator(".jp-OutputArea-output img")
     assert images.count() >= 5, images.count()

@@ -123,14 +123,19 @@ def _readme_screenshot(page: Any, artifacts: Path) -> None:
         internal.evaluate_all("cells => cells.forEach(c => { c.style.display = ''; })")
 
 
+def open_and_run(page: Any, lab_server: Any, name: str) -> None:
+    """Open the notebook ``name`` (already in the server's root) and run all its cells."""
+    page.goto(lab_server.lab_url(name))
+    _run_all(page)
+
+
 def test_status_panel_updates_itself_in_jupyterlab(
     lab_page: Any, lab_server: Any, put_notebook: Any, artifacts: Path
 ) -> None:
     page = lab_page
     name = put_notebook("status_panel_live.ipynb")
-    page.goto(lab_server.lab_url(name))
     try:
-        _run_all(page)
+        open_and_run(page, lab_server, name)
         panel = Panel(page)
         panel.root.wait_for(state="visible", timeout=60_000)
         page.locator(NOTEBOOK_PANEL).locator("table.dataframe").first.wait_for(state="visible", timeout=60_000)
