@@ -21,6 +21,17 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[3]
 
 
+def _put_as(lab_server: Any, source: str | Path, name: str) -> str:
+    """Copy a notebook (a name in ./notebooks, or a path) into the server's root as ``name``, with its own
+    kernel: a notebook path another test already opened would share that test's kernel."""
+    path = Path(source) if isinstance(source, Path) else Path(__file__).parent / "notebooks" / source
+    shutil.copy(path, lab_server.root / name)
+    lab_server.api(
+        "POST", "/api/sessions", {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}}
+    )
+    return name
+
+
 def _wait_idle_after_run(page: Any, marker: str, timeout_ms: int = 240_000) -> None:
     """Wait until the notebook's text shows ``marker`` (its last cell ran)."""
     page.wait_for_function(
@@ -30,12 +41,10 @@ def _wait_idle_after_run(page: Any, marker: str, timeout_ms: int = 240_000) -> N
     )
 
 
-def test_frame_with_dates_and_labels_reads_on_one_line(
-    lab_page: Any, lab_server: Any, put_notebook: Any, artifacts: Path
-) -> None:
+def test_frame_with_dates_and_labels_reads_on_one_line(lab_page: Any, lab_server: Any, artifacts: Path) -> None:
     page = lab_page
     try:
-        open_and_run(page, lab_server, put_notebook("status_panel_live.ipynb"))
+        open_and_run(page, lab_server, _put_as(lab_server, "status_panel_live.ipynb", "frame_dates_labels.ipynb"))
         table = page.locator(NOTEBOOK_PANEL).locator("table.dataframe").first
         table.wait_for(state="visible", timeout=60_000)
         headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
@@ -63,11 +72,7 @@ def test_frame_with_dates_and_labels_reads_on_one_line(
 
 def test_notebook_02_runs_and_draws_its_charts(lab_page: Any, lab_server: Any, artifacts: Path) -> None:
     page = lab_page
-    name = "02-ticket-analysis.ipynb"
-    shutil.copy(REPO / "notebooks" / name, lab_server.root / name)
-    lab_server.api(
-        "POST", "/api/sessions", {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}}
-    )
+    name = _put_as(lab_server, REPO / "notebooks" / "02-ticket-analysis.ipynb", "02-ticket-analysis.ipynb")
     open_and_run(page, lab_server, name)
     _wait_idle_after_run(page, "Autotask: logged out; token and credentials forgotten")
     images = page.locator(NOTEBOOK_PANEL).locator(".jp-OutputArea-output img")
