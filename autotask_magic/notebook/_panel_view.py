@@ -220,9 +220,10 @@ def detail_rows(view: PanelView) -> list[tuple[str, str, str]]:
     ]
     if view.zone_text:
         rows.append(("Zone", "zone", view.zone_text))
-    if view.oauth:
+    if view.oauth and view.live:  # logged out there is no token: "—" rows would be filler
         rows.append(("Expires", "expires", view.expires_text))
         rows.append(("Countdown", "countdown", view.countdown_text))
+    if view.oauth:
         rows.append(("Refreshes", "refreshes", view.refresh_text))
     rows.append(("Requests", "budget", view.budget_text))
     if view.has_error:

@@ -238,7 +238,7 @@ def test_status_panel_updates_itself_in_jupyterlab(
     assert max(observations["busy_refreshes"]) > min(observations["busy_refreshes"]), observations
     assert max(observations["busy_requests"]) > min(observations["busy_requests"]), observations
     assert len(set(observations["idle_countdowns"])) >= 2, observations
-    assert logged_out["state"] == "LOGGED_OUT" and logged_out["countdown"] == "—", observations
+    assert logged_out["state"] == "LOGGED_OUT" and logged_out["countdown"] == "", observations
     assert page.locator(NOTEBOOK_PANEL).locator("button.autotask-status-logout").first.is_disabled()
     assert kernel_tokens >= 2, observations  # the first token and at least one refresh during the pull
     # Compact until clicked, taller with the details.
@@ -249,4 +249,8 @@ def test_status_panel_updates_itself_in_jupyterlab(
     # Mid-pull, the bar's maximum was the real total and its value the records so far (not a full bar).
     mid = [p for p in progress if 0 < p["records"] < 4000 and p["total"] == 4000]
     assert mid, observations
-    assert all(abs(p["width"] - 100 * p["records"] / 4000) < 1.5 for p in mid), mid
+    # The label and the bar are two widgets updated by two messages: a sample may fall between them, so
+    # each is within one page (500 of 4,000 = 12.5 %) of its label, and most match it exactly.
+    assert all(abs(p["width"] - 100 * p["records"] / 4000) <= 13 for p in mid), mid
+    exact = [p for p in mid if abs(p["width"] - 100 * p["records"] / 4000) < 1]
+    assert len(exact) * 2 > len(mid), mid
