@@ -237,12 +237,8 @@ def _to_columns(
 
 
 def _labels_last(columns: dict[str, Any], label_columns: dict[str, Any]) -> dict[str, Any]:
-    """The label columns after every field, in field order.
-
-    A label beside each picklist id doubled a table's width (titles wrapped, dates clipped); after the
-    fields, the requested fields read as asked and the labels follow. The ids stay in their own columns
-    (``df.status == 5`` matches as it does without labels), the labels are ``<field>_label``.
-    """
+    """The ``<field>_label`` columns after all the fields (beside each id they doubled a table's width);
+    the ids stay in their own columns, so ``df.status == 5`` matches as without labels."""
     columns.update(label_columns)
     return columns
 
@@ -576,10 +572,9 @@ def _dates(values: Values, types: set[type], kind: str, tz: Any, name: str, *, s
     return parsed.tz_convert(tz) if tz != "UTC" else parsed
 
 
-#: The unit of every date/time column. Autotask stamps carry milliseconds (``03:35:46.691``) that mean
-#: nothing to an analysis, and at ``us`` pandas shows all six digits, so a table's date columns wrap
-#: onto two lines. Whole seconds keep what a person reads; the data itself is in seconds (not a display
-#: format that differs from ``df``), and one unit for every column and page keeps chunks concatenating.
+#: The unit of every date/time column: Autotask's milliseconds mean nothing to an analysis, and at ``us``
+#: pandas shows six digits (tables wrap). The data itself is in seconds, not only its display; one unit
+#: for every column and page keeps chunks concatenating.
 DATETIME_UNIT = "s"
 
 
