@@ -375,8 +375,13 @@ class AutotaskClient:
         parallel: bool = False,
         _counter: list[int] | None = None,
         _keep: bool = True,
+        _total: bool | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every record of a query, following every page; stops at ``limit`` without extra pages."""
+        """Every record of a query, following every page; stops at ``limit`` without extra pages.
+
+        With ``on_page``, a pull that needs a second page also sends one ``query/count`` (with that page)
+        so progress has a total; ``_total`` overrides whether it is sent.
+        """
         if limit is not None and limit <= 0:
             return iter(())
         body = query_body(filter, fields, limit, self.page_size, parallel=parallel)
@@ -395,6 +400,10 @@ class AutotaskClient:
         def fetch(url: str) -> Page:
             return self._fetch_page(url, body, counter)
 
+        def count() -> int:  # progress's total, sent with the second page (see iter_records)
+            counter[0] += 1
+            return self.count(entity, filter)
+
         return iter_records(
             lambda: fetch(first_url),
             fetch,
@@ -404,6 +413,7 @@ class AutotaskClient:
             check_next=self._check_next,
             request=f"POST /{entity}/query",
             keep_records=_keep,
+            count=count if (on_page is not None if _total is None else _total) else None,
         )
 
     def _fetch_page(self, url: str, body: dict[str, Any], counter: list[int]) -> Page:

@@ -1,7 +1,7 @@
 """The DataFrame dtype of every field type: one table (``DTYPES``) and the rules that keep it.
 
     >>> dtype_name(fields.get("contactID")), dtype_name(fields.get("createDate"), "Europe/Berlin")
-    ('Int64', 'datetime64[us, Europe/Berlin]')
+    ('Int64', 'datetime64[s, Europe/Berlin]')
 
 The kind comes from the tenant's metadata (``FieldInfo.kind``), else from the published surface
 (``entities.surface_fields``); ``_frames`` converts each column to its kind's dtype here.
@@ -27,8 +27,8 @@ DTYPES = {
     "integer": "Int64",  # int32/int64, integer/long: nullable; ``id`` alone is int64 (every record has one)
     "float": "float64",  # double/decimal, also when one record sends 50 and the next 30.0
     "boolean": "boolean",  # nullable; true/false, 1/0, and UDF text Yes/No, True/False
-    "datetime": "datetime64[us, {tz}]",  # tz-aware, in --tz / AutotaskMagic.timezone (UTC by default)
-    "date": "datetime64[us, {tz}]",  # a date-only field: midnight of its calendar day in that zone
+    "datetime": "datetime64[s, {tz}]",  # tz-aware, in --tz / AutotaskMagic.timezone (UTC by default)
+    "date": "datetime64[s, {tz}]",  # a date-only field: midnight of its calendar day in that zone
     "string": "str",  # text, and byte strings (attachment ``data``) as sent: base64
     "object": "object",  # Swagger arrays and objects, as parsed from JSON
 }

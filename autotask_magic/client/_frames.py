@@ -59,8 +59,9 @@ def to_frame(
 
     ``userDefinedFields`` become ``<udf_prefix><name>`` columns; each column gets the dtype of its
     field's type (:data:`DTYPES`: the tenant's metadata first, the published surface of ``entity``
-    for fields the metadata lacks, the values themselves last); ``labels=True`` adds a categorical
-    ``<field>_label`` after every picklist field. A single record (a mapping) gives one row.
+    for fields the metadata lacks, the values themselves last); date/time fields become tz-aware
+    datetimes in ``tz`` (whole seconds); ``labels=True`` adds a categorical ``<field>_label`` for every
+    picklist field, after all the fields. A single record (a mapping) gives one row.
     """
     if isinstance(records, Mapping):
         records = [records]
@@ -226,6 +227,7 @@ def _to_columns(
     udf_order = _udf_order(fields, udf_raw, include_fields, udf_prefix)
 
     columns: dict[str, Any] = {}
+    label_columns: dict[str, Any] = {}
     for key in std_keys:
         info = fields.get(key, udf=False) if fields is not None else None
         if info is None and fallback is not None:
@@ -235,7 +237,7 @@ def _to_columns(
             values = [None] * n
         columns[key] = _convert(values, info, key, tzinfo)
         if labels and info is not None and info.picklist:
-            columns[key + "_label"] = _labels(values, info)
+            label_columns[key + "_label"] = _labels(values, info)
     for name in udf_order:
         info = fields.get(name, udf=True) if fields is not None else None
         values = udf_raw.get(name)
@@ -244,7 +246,14 @@ def _to_columns(
         col = udf_prefix + name
         columns[col] = _convert(values, info, name, tzinfo)
         if labels and info is not None and info.picklist:
-            columns[col + "_label"] = _labels(values, info)
+            label_columns[col + "_label"] = _labels(values, info)
+    return _labels_last(columns, label_columns)
+
+
+def _labels_last(columns: dict[str, Any], label_columns: dict[str, Any]) -> dict[str, Any]:
+    """The ``<field>_label`` columns after all the fields (beside each id they doubled a table's width);
+    the ids stay in their own columns, so ``df.status == 5`` matches as without labels."""
+    columns.update(label_columns)
     return columns
 
 
@@ -565,11 +574,22 @@ def _dates(values: Values, types: set[type], kind: str, tz: Any, name: str, *, s
         logger.warning("column %s: dates not ISO 8601, parsed leniently: %s", name, exc)
         parsed = pd.to_datetime(pd.Series(values, dtype=object), format="mixed", utc=True, errors="coerce")
         parsed = pd.DatetimeIndex(parsed)
-    parsed = parsed.as_unit("us")  # one resolution whatever the text's precision, so pages concat cleanly
+    parsed = _in_seconds(parsed)
     if kind == "date":
         # A calendar date (no time of day): keep the wall date in the target zone rather than shifting it.
         return parsed.tz_localize(None).tz_localize(tz) if tz != "UTC" else parsed
     return parsed.tz_convert(tz) if tz != "UTC" else parsed
+
+
+#: The unit of every date/time column: Autotask's milliseconds mean nothing to an analysis, and at ``us``
+#: pandas shows six digits (tables wrap). The data itself is in seconds, not only its display; one unit
+#: for every column and page keeps chunks concatenating.
+DATETIME_UNIT = "s"
+
+
+def _in_seconds(parsed: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``parsed`` in :data:`DATETIME_UNIT`, sub-second parts dropped (floor, so a stamp never moves ahead)."""
+    return parsed.floor(DATETIME_UNIT).as_unit(DATETIME_UNIT)
 
 
 def _labels(values: Values, info: FieldInfo) -> pd.Categorical:

@@ -8,6 +8,7 @@ request goes out before the page is parsed.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -23,6 +24,8 @@ __all__ = ["Page", "PageInfo", "incomplete", "iter_records", "page_error", "scan
 # Hand-off of the next request to the prefetch worker (see _Pager.send_next): bounded waits, in seconds.
 _HANDOFF_WAIT = 0.05
 _HANDOFF_SLEEP = 0.001
+
+logger = logging.getLogger("autotask_magic.http")
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def iter_records(
     request: str | None = None,
     total_estimate: int | None = None,
     keep_records: bool = True,
+    count: Callable[[], int] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield every record, page by page, stopping at ``limit`` without fetching pages it does not need.
 
@@ -157,8 +161,13 @@ def iter_records(
     ``keep_records=False`` the caller keeps what it was given (``query()`` converts it as it goes), so
     the pager holds no record once yielded, and the error's ``.records`` (like the ``.records`` a Ctrl-C
     in ``on_page`` gets) are only those fetched but not yet yielded.
+
+    ``count`` (``query/count``) gives progress its total: it is sent together with the second page, so
+    it costs no wall time and a one-page answer never sends it. Its answer is used once it has arrived
+    (capped by ``limit``); the last report's total is what was fetched, whatever the count said.
     """
     pager = _Pager(fetch_next, entity, limit, on_page, check_next, request, total_estimate, keep_records)
+    pager.count = count if total_estimate is None else None
     page = fetch_first()  # the first page's errors are the user's errors: raise them as they are
     yield from pager.run(page)
 
@@ -190,6 +199,8 @@ class _Pager:
         self.pages = 0
         self.executor: ThreadPoolExecutor | None = None
         self.pending: Future[Page] | None = None
+        self.count: Callable[[], int] | None = None
+        self.counting: Future[int] | None = None  # the query/count sent with the second page
 
     def incomplete(self, cause: BaseException, pages: int) -> IncompletePullError:
         return incomplete(self.entity, self.fetched, pages, cause, request=self.request, total=self.total)
@@ -214,6 +225,8 @@ class _Pager:
         finally:
             if self.pending is not None:
                 self.pending.cancel()
+            if self.counting is not None:
+                self.counting.cancel()
             if self.executor is not None:
                 # Join the worker so no thread outlives the pull (it finishes its one in-flight request).
                 self.executor.shutdown(wait=True, cancel_futures=True)
@@ -221,6 +234,8 @@ class _Pager:
     def take(self, page: Page) -> tuple[list[dict[str, Any]], bool]:
         """Keep ``page``'s records (cut at the limit), report progress, and send the next request."""
         limit = self.limit
+        if limit is not None and self.total + 2 * page.size >= limit:
+            self.count = None  # the limit makes the next page the last: a total would say nothing new
         # nextPageUrl known from the bytes: the next request goes out now, and this page is parsed while
         # it is in flight (unless the limit ends the pull with this page).
         read_ahead = page.raw is not None and page.next_url and page.size
@@ -244,22 +259,38 @@ class _Pager:
         self.fetched.extend(items)
         self.total += len(items)
         done = not page.next_url or not items or (limit is not None and self.total >= limit)
-        self.report()
+        self.report(done)
         if not done and self.pending is None:
             assert page.next_url is not None
             self.pending = self.send_next(page.next_url)
         return items, done
 
-    def report(self) -> None:
+    def report(self, done: bool = False) -> None:
         if self.on_page is None:
             return
+        total = self.total if done else self.known_total()
         try:
-            self.on_page(PageInfo(self.pages, self.total, self.total_estimate))
+            self.on_page(PageInfo(self.pages, self.total, total))
         except KeyboardInterrupt as exc:
             # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
             exc.records = list(self.fetched)  # type: ignore[attr-defined]
             exc.pages = self.pages  # type: ignore[attr-defined]
             raise
+
+    def known_total(self) -> int | None:
+        """The total for progress: the count once it has arrived (never waited for), capped by the limit."""
+        counting = self.counting
+        if self.total_estimate is None and counting is not None and counting.done():
+            self.counting = None
+            try:
+                self.total_estimate = counting.result()
+            except Exception as exc:  # only progress needs it: the pull goes on without a total
+                logger.debug("query/count for progress failed (%s)", type(exc).__name__)
+        total = self.total_estimate
+        if total is not None and self.limit is not None:
+            total = min(total, self.limit)
+        # A count lower than what already arrived (records added meanwhile) is plainly wrong.
+        return None if total is None else max(total, self.total)
 
     def send_next(self, next_url: str) -> Future[Page]:
         if self.check_next is not None:
@@ -268,7 +299,8 @@ class _Pager:
             except AutotaskError as exc:
                 raise self.incomplete(exc, self.pages) from exc
         if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autotask-prefetch")
+            workers = 2 if self.count is not None else 1
+            self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autotask-prefetch")
         started = threading.Event()
         fetch_next = self.fetch_next
 
@@ -277,6 +309,9 @@ class _Pager:
             return fetch_next(next_url)
 
         future = self.executor.submit(task)
+        if self.count is not None:  # the second page: the count goes out with it, on its own thread
+            count, self.count = self.count, None
+            self.counting = self.executor.submit(count)
         # The caller parses the page next: json.loads holds the GIL for milliseconds, and a worker that
         # has not yet put its request on the wire would wait for it, adding that to every page's round
         # trip (latency-bound pulls measured 1.06x pages x latency instead of 1.03x). So let the worker

@@ -232,7 +232,15 @@ class _ParallelPull:
     def limit_reached(self) -> bool:
         return self.limit is not None and self.records_done >= self.limit
 
-    def emit(self, items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def progress_total(self, last: bool) -> int | None:
+        """The total progress shows: the count capped by the limit, never below what arrived; the last
+        report says what was fetched (the count may differ when records change during the pull)."""
+        if last or self.total is None:
+            return self.records_done if last else None
+        total = self.total if self.limit is None else min(self.total, self.limit)
+        return max(total, self.records_done)
+
+    def emit(self, items: list[dict[str, Any]], last: bool = False) -> Iterator[dict[str, Any]]:
         """Count one page, cut it at the limit, report progress, and yield its records."""
         self.pages_done += 1
         if self.limit is not None:
@@ -242,7 +250,8 @@ class _ParallelPull:
             self.yielded.extend(items)
         if self.on_page is not None:
             try:
-                self.on_page(PageInfo(self.pages_done, self.records_done, self.total))
+                done = last or self.limit_reached()
+                self.on_page(PageInfo(self.pages_done, self.records_done, self.progress_total(done)))
             except KeyboardInterrupt as exc:
                 # Ctrl-C in a progress callback: this page was fetched but not yet yielded; hand it over.
                 exc.records = list(self.yielded) if self.keep_records else list(items)  # type: ignore[attr-defined]
@@ -253,7 +262,7 @@ class _ParallelPull:
     def run(self) -> Iterator[dict[str, Any]]:
         try:
             first = self.first_page()
-            yield from self.emit(first.items)
+            yield from self.emit(first.items, last=first.next_url is None)
             if first.next_url is None or self.limit_reached():
                 return
             parts = self.plan(first)
@@ -318,7 +327,7 @@ class _ParallelPull:
             except (ValueError, AutotaskError) as exc:
                 err = page_error(exc)
                 raise self.incomplete(list(self.yielded), self.pages_done, err, self.records_done) from err
-            yield from self.emit(items)
+            yield from self.emit(items, last=page.next_url is None)
             url = page.next_url
 
     def incomplete(

@@ -56,7 +56,15 @@ def pull_frame(
     try:
         # _keep=False: the pager drops each record once yielded; this loop holds the only copy.
         it = client.records(
-            entity, flt, fields, limit, on_page=progress, parallel=parallel, _counter=counter, _keep=False
+            entity,
+            flt,
+            fields,
+            limit,
+            on_page=progress,
+            parallel=parallel,
+            _counter=counter,
+            _keep=False,
+            _total=on_page is not None,
         )
         while True:
             tail.extend(islice(it, chunk - len(tail)))  # keeps what arrived if Ctrl-C lands mid-way

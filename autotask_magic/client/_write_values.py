@@ -40,7 +40,6 @@ def is_missing(value: Any) -> bool:
 def encode(value: Any, info: FieldInfo) -> Any:
     """``value`` as the JSON the API expects for ``info`` (not missing: see :func:`is_missing`)."""
     value = _plain(value)
-    kind = info.kind
     if info.picklist and info.is_udf:
         # A UDF holds text, as pulled frames show it (a label on some tenants, a value on others): it is
         # checked against the picklist but sent as given.
@@ -48,6 +47,21 @@ def encode(value: Any, info: FieldInfo) -> Any:
         return str(value)
     if info.picklist:
         return _picklist(value, info)
+    if info.is_udf:
+        # UDF values travel as text both ways ("20.6400", "4"): check by the UDF's type, send as text.
+        checked = _typed(value, _not_udf(info))
+        return checked if checked is None or isinstance(checked, str) else str(checked)
+    return _typed(value, info)
+
+
+def _not_udf(info: FieldInfo) -> FieldInfo:
+    import dataclasses
+
+    return dataclasses.replace(info, is_udf=False)
+
+
+def _typed(value: Any, info: FieldInfo) -> Any:
+    kind = info.kind
     if kind == "integer":
         return whole_number(value)
     if kind == "float":

@@ -121,7 +121,7 @@ def make_one_line(
 def error_detail(exc: BaseException, tb_text: str | None, secrets: Iterable[str] = ()) -> str:
     """The long form for ``%autotask_last_error``: every part of the error, its causes, the traceback."""
     lines = [error_line(exc)]
-    for attr in ("status", "request", "hint"):
+    for attr in ("status", "request", "hint", "detail"):
         value = getattr(exc, attr, None)
         if value not in (None, ""):
             lines.append(f"  {attr}: {value}")
@@ -177,6 +177,15 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def _left(seconds: float) -> str:
+    """Time left, rounded the way a reader wants it: ``4 s``, ``2 min 05 s``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes} min {secs:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def frame_summary(name: str | None, df: Any) -> str:
     """``name: 1,200 rows × 14 columns — POST Tickets/query, 3 pages, 0.84 s``."""
     rows, cols = getattr(df, "shape", (len(df), 0))
@@ -191,9 +200,21 @@ def frame_summary(name: str | None, df: Any) -> str:
     elapsed = info.get("elapsed_s", info.get("elapsed"))
     if elapsed is not None:
         extra.append(f"{float(elapsed):.2f} s")
+    zone = _time_zone(df)
+    if zone:
+        extra.append(f"times in {zone}")  # said once here; the cells show the offset only
     if extra:
         text += " — " + ", ".join(extra)
     return text
+
+
+def _time_zone(df: Any) -> str | None:
+    """The zone of the frame's date/time columns (they share one: the query's), None without any."""
+    for dtype in getattr(getattr(df, "dtypes", None), "values", ()):
+        tz = getattr(dtype, "tz", None)
+        if tz is not None:
+            return str(tz)
+    return None
 
 
 def status_line(status: Any) -> str:
@@ -246,6 +267,7 @@ class Progress:
         stream: Any = None,
         limit: int | None = None,
         widgets: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.entity = entity
         self.widgets = widgets
@@ -264,7 +286,8 @@ class Progress:
         self.pages = 0
         self.records = 0
         self.total: int | None = None
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
 
     # --- callback -------------------------------------------------------------------------
     def update(self, info: Any) -> None:
@@ -299,11 +322,19 @@ class Progress:
         )
 
     def _text(self) -> str:
-        total = f"/{self.total:,}" if self.total is not None else ""
-        pct = ""
+        """``Tickets:  57% 11,500 of 20,000 records · 2,300 records/s · 4 s left · 23 pages`` (like tqdm)."""
+        elapsed = self._clock() - self._started
+        rate = self.records / elapsed if elapsed > 0 else None
         if self.total:
-            pct = f" {min(100, int(100 * self.records / self.total)):3d}%"
-        return f"{self.entity}:{pct} {self.records:,}{total} records, {_plural(self.pages, 'page')}"
+            pct = min(100, int(100 * self.records / self.total))
+            text = f"{self.entity}: {pct:3d}% {self.records:,} of {_plural(self.total, 'record')}"
+        else:
+            text = f"{self.entity}: {_plural(self.records, 'record')}"
+        if rate:
+            text += f" · {rate:,.0f} records/s"
+            if self.total and self.total > self.records:
+                text += f" · {_left((self.total - self.records) / rate)} left"
+        return text + f" · {_plural(self.pages, 'page')}"
 
     def _show(self) -> None:
         if not self._shown:
@@ -325,7 +356,7 @@ class Progress:
             pad = max(0, self._text_width - len(text))
             stream.write("\r" + text + " " * pad)
             stream.flush()
-            self._text_width = len(text)
+            self._text_width = max(self._text_width, len(text))  # finish() erases the longest line
 
     def _make_widget(self) -> Any:
         if not self.widgets:  # a terminal cannot show widgets
@@ -335,16 +366,21 @@ class Progress:
         except ImportError:
             return None
         self._bar = ipywidgets.IntProgress(value=0, min=0, max=max(self.total or 1, 1))
+        self._bar.add_class("autotask-progress-bar")
         self._label = ipywidgets.HTML(value="")
+        self._label.add_class("autotask-progress-label")
         return _progress_box_class(ipywidgets)([self._bar, self._label], progress=self)
 
     def finish(self) -> None:
         """Remove the bar (or erase the text line); the caller shows the compact summary."""
         with self._lock:
             if self._elapsed is None:
-                self._elapsed = time.monotonic() - self._started
+                self._elapsed = self._clock() - self._started
             if self._widget is not None:
                 try:
+                    # The count may differ from what arrived (records changed meanwhile): end full.
+                    self._bar.max = max(self.records, 1)
+                    self._bar.value = self.records
                     self._label.value = self.summary()
                     if self._handle is not None:
                         # A saved notebook keeps the bundle of the last display: make its text/plain

@@ -230,14 +230,16 @@ def _ask_for(var: str, text: str, ask: Callable[[str], str], mode: str) -> str:
 
 
 def not_logged_in_error() -> ConfigurationError:
-    """What ``%autotask`` says when there is no session and the environment cannot make one."""
-    return ConfigurationError(
-        "not logged in",
-        hint=(
-            "run %autotask_login (it asks for what is missing), or %autotask_login --sandbox to try "
-            f"the built-in sandbox, or set {_how_to(None)} before starting the kernel"
-        ),
+    """What ``%autotask`` says when there is no session and the environment cannot make one.
+
+    One short line (it must not wrap in a notebook); the variables a login reads are in ``.detail``,
+    which ``%autotask_last_error`` shows.
+    """
+    err = ConfigurationError(
+        "not logged in", hint="run %autotask_login (it asks for what is missing) or %autotask_login --sandbox"
     )
+    err.detail = f"without prompts, set {_how_to(None)} before starting the kernel"  # type: ignore[attr-defined]
+    return err
 
 
 SCRUBBED_LINE = "<removed by autotask_magic: the line carried a secret>"

@@ -345,7 +345,12 @@ class AutotaskMagic(Magics, Configurable):
                 factory = None
         if factory is not None:
             try:
-                self.display(factory(client.manager))
+                panel = factory(client.manager)
+                show = getattr(panel, "show", None)
+                if self.seams.display is None and callable(show):
+                    show()  # one panel per notebook: an earlier display of it becomes a snapshot line
+                else:
+                    self.display(panel)
                 if unchecked:
                     self._say(f"Autotask: {note}")
                 return

@@ -62,7 +62,7 @@ def store_and_show(
     if hasattr(result, "shape"):
         say(_display.frame_summary(name, result))
         if rows > 0 and len(result):
-            display(result.head(rows))
+            display(result if getattr(result, "_autotask_card", False) else result.head(rows))
     elif isinstance(result, int) and not isinstance(result, bool):
         say(f"{name}: {result:,} {noun}")
     else:

@@ -307,6 +307,10 @@ class Runner:
             except AutotaskError:
                 fields = None
         df = to_frame(records, fields=fields, tz=self.options.timezone, entity=entity or None)
+        if "item" in result:  # one record: a field/value card (still a one-row DataFrame)
+            from ._card import RecordFrame
+
+            df = RecordFrame(df)
         df.attrs["autotask"] = {
             "entity": entity,
             "request": f"GET /{'/'.join(segments)}",

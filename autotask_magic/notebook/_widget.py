@@ -2,9 +2,10 @@
 
 Two layers:
 
-* :func:`render_view` — pure: ``ManagerStatus`` + "now" -> :class:`PanelView` (texts and colours).
-  Tested with a controllable clock, no widgets involved.
-* :class:`StatusPanel` — the ipywidgets wiring: subscribes to the credential manager, ticks a daemon
+* ``_panel_view`` — pure: ``ManagerStatus`` + "now" -> :class:`PanelView` (texts and colours), and its
+  text and HTML renderings. Tested with a controllable clock, no widgets involved.
+* :class:`StatusPanel` — the ipywidgets wiring: one compact line that expands to the details and the
+  buttons on a click; subscribes to the credential manager, ticks a daemon
   thread for the countdown, and sets trait values (never displays or prints) from background threads.
   Setting traits from a thread reaches the browser live even while a long cell blocks the kernel.
 
@@ -14,18 +15,25 @@ saved into notebooks; the identity is masked once more here as defence in depth.
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
 import ipywidgets as widgets
 
-from .._redact import mask
+from ._panel_view import (
+    PanelView,
+    _html,
+    _state_name,
+    compact_html,
+    detail_rows,
+    render_html,
+    render_text,
+    render_view,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client._manager import ManagerStatus
@@ -40,18 +48,6 @@ TICK_SECONDS = 1.0
 #: per this many seconds, so the kernel does not flood the browser with comm messages.
 COALESCE_SECONDS = 0.2
 
-# Keyed by TokenState *name* so the view does not need to import the manager module.
-_STATE_STYLE: dict[str, tuple[str, str]] = {
-    "VALID": ("valid", "#2e7d32"),
-    "EXPIRING": ("expiring soon", "#f9a825"),
-    "REFRESHING": ("refreshing", "#1565c0"),
-    "EXPIRED": ("expired", "#c62828"),
-    "LOGGED_OUT": ("logged out", "#757575"),
-    "ERROR": ("error", "#b71c1c"),
-}
-_UNKNOWN_STYLE = ("unknown", "#757575")
-_MAX_ERROR_CHARS = 200
-
 
 class _Manager(Protocol):
     clock: Any
@@ -65,201 +61,24 @@ class _Manager(Protocol):
     def logout(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class PanelView:
-    """Everything the panel shows, as plain texts and colours (the output of :func:`render_view`)."""
-
-    state_key: str  # TokenState name as shown, e.g. "VALID"; may differ from the manager's (expiry noticed)
-    state_text: str
-    color: str
-    mode_text: str
-    identity: str
-    host_text: str
-    expires_text: str
-    countdown_text: str
-    refresh_text: str
-    budget_text: str
-    budget_fraction: float | None  # 0..1 for the bar, None when unknown
-    error_text: str
-    can_refresh: bool
-    can_logout: bool
-
-
-def _state_name(state: Any) -> str:
-    return str(getattr(state, "name", state)).upper()
-
-
-def _one_line(text: str, limit: int = _MAX_ERROR_CHARS) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(abs(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m {secs:02d}s"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def _local(moment: datetime, tz: tzinfo | None) -> datetime:
-    if moment.tzinfo is None:  # the contract says aware UTC; be lenient
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(tz)
-
-
-def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = None) -> PanelView:
-    """Turn a manager status into the panel's texts at ``now`` (aware); ``tz`` None means local time.
-
-    Pure: the same inputs always give the same view. Expiry is noticed here too: a token the manager
-    still calls valid is shown as expired once ``now`` passes ``expires_at`` (no event is needed for that).
-    """
-    name = _state_name(status.state)
-    expires_at = status.expires_at
-    remaining = (expires_at - now).total_seconds() if expires_at is not None else None
-    if name in ("VALID", "EXPIRING") and remaining is not None:
-        if remaining <= 0:
-            name = "EXPIRED"
-        elif name == "VALID" and remaining <= status.refresh_margin:
-            name = "EXPIRING"
-    state_text, color = _STATE_STYLE.get(name, _UNKNOWN_STYLE)
-    logged_out = name == "LOGGED_OUT"
-    oauth = status.mode == "oauth"
-
-    mode_text = "OAuth" if oauth else "API user" if status.mode == "api_user" else str(status.mode)
-    if status.label:
-        mode_text += f" · {status.label}"
-
-    host = status.api_host or "not discovered yet"
-    host_text = f"{host} (zone {status.zone})" if status.zone else host
-
-    if logged_out:
-        expires_text, countdown_text = "—", "—"
-    else:
-        expires_text, countdown_text = _expiry_texts(expires_at, remaining, oauth, tz)
-
-    count = status.refresh_count
-    refresh_text = f"{count} refresh" + ("" if count == 1 else "es")
-    if status.last_refresh_at is not None:
-        ago = (now - status.last_refresh_at).total_seconds()
-        stamp = _local(status.last_refresh_at, tz).strftime("%H:%M:%S")
-        refresh_text += f", last at {stamp} ({_duration(max(ago, 0.0))} ago)"
-
-    budget_text, budget_fraction = _budget(status, oauth)
-
-    return PanelView(
-        state_key=name,
-        state_text=state_text,
-        color=color,
-        mode_text=mode_text,
-        identity=status.identity if "…" in status.identity else mask(status.identity),  # masked already
-        host_text=host_text,
-        expires_text=expires_text,
-        countdown_text=countdown_text,
-        refresh_text=refresh_text,
-        budget_text=budget_text,
-        budget_fraction=budget_fraction,
-        error_text=_one_line(status.last_error) if status.last_error else "none",
-        can_refresh=not logged_out,
-        can_logout=not logged_out,
-    )
-
-
-def _expiry_texts(
-    expires_at: datetime | None, remaining: float | None, oauth: bool, tz: tzinfo | None
-) -> tuple[str, str]:
-    """(expiry time, countdown) for a session that is logged in."""
-    if expires_at is None or remaining is None:
-        return ("no token expiry" if not oauth else "no token yet"), "—"
-    expires_text = _local(expires_at, tz).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    countdown_text = f"in {_duration(remaining)}" if remaining > 0 else f"expired {_duration(remaining)} ago"
-    return expires_text, countdown_text
-
-
-def _budget(status: ManagerStatus, oauth: bool) -> tuple[str, float | None]:
-    """The request budget line and how full it is (0..1, None when unknown)."""
-    fraction: float | None
-    if oauth or status.hourly_threshold is None:
-        limit = status.requests_per_minute_limit
-        text = f"{status.requests_last_minute} / {limit} requests in the last minute"
-        fraction = status.requests_last_minute / limit if limit else None
-        if not oauth:
-            text += " (hourly threshold unknown)"
-    else:
-        used = status.hourly_requests
-        threshold = status.hourly_threshold
-        if used is None:
-            text, fraction = f"? / {threshold:,} requests this hour", None
-        else:
-            fraction = used / threshold if threshold else None
-            pct = f" ({fraction:.0%})" if fraction is not None else ""
-            text = f"{used:,} / {threshold:,} requests this hour{pct}"
-    if fraction is not None:
-        fraction = min(max(fraction, 0.0), 1.0)
-    return text, fraction
-
-
-def render_text(view: PanelView) -> str:
-    """The plain-text panel for terminal IPython and front ends without the widget manager."""
-    return "\n".join(
-        [
-            f"Autotask: {view.state_text}  [{view.mode_text}]",
-            f"  identity : {view.identity}",
-            f"  API host : {view.host_text}",
-            f"  expires  : {view.expires_text} ({view.countdown_text})",
-            f"  refreshes: {view.refresh_text}",
-            f"  budget   : {view.budget_text}",
-            f"  error    : {view.error_text}",
-        ]
-    )
-
-
-_ROWS = (
-    ("Mode", "mode_text"),
-    ("Identity", "identity"),
-    ("API host", "host_text"),
-    ("Expires", "expires_text"),
-    ("Countdown", "countdown_text"),
-    ("Refreshes", "refresh_text"),
-    ("Requests", "budget_text"),
-    ("Last error", "error_text"),
-)
-
-
-def render_html(view: PanelView) -> str:
-    """A static HTML snapshot of the panel: what exports and viewers without widget JavaScript show.
-
-    Built from the view's texts only (already masked and redacted), every one HTML-escaped.
-    """
-    # Rows are divs, not a <table>: a notebook's tables are its DataFrames (tests count them).
-    rows = "".join(
-        f'<div><b style="display:inline-block;width:7.5em">{key}</b>{_html(getattr(view, attr))}</div>'
-        for key, attr in _ROWS
-    )
-    width = f"{(view.budget_fraction or 0.0) * 100:.0f}%"
-    return (
-        f'<div class="autotask-status-snapshot" data-state="{_html(view.state_key)}" '
-        'style="border:1px solid #d0d0d0;padding:6px 10px;display:inline-block">'
-        f'<div><span style="color:{view.color}">&#9679;</span> <b>Autotask</b> '
-        f'<span style="color:{view.color}">{_html(view.state_text)}</span> '
-        '<span style="color:#757575">(snapshot; live in JupyterLab)</span></div>'
-        + rows
-        + '<div style="width:16em;height:0.6em;background:#eee">'
-        f'<div style="width:{width};height:100%;background:{view.color}"></div></div></div>'
-    )
-
-
 def _now(manager: _Manager) -> datetime:
     clock = getattr(manager, "clock", None)
     seconds = clock.time() if clock is not None else time.time()
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _html(text: str) -> str:
-    return html.escape(text, quote=True)
+_DETAILS = (
+    ("Mode", "mode"),
+    ("Identity", "identity"),
+    ("API host", "host"),
+    ("Zone", "zone"),
+    ("Expires", "expires"),
+    ("Countdown", "countdown"),
+    ("Refreshes", "refreshes"),
+    ("Requests", "budget"),
+    ("Last error", "error"),
+    ("As of", "asof"),
+)
 
 
 def _row(key: str, css: str) -> tuple[widgets.HBox, widgets.HTML]:
@@ -272,6 +91,7 @@ def _row(key: str, css: str) -> tuple[widgets.HBox, widgets.HTML]:
 class StatusPanel(widgets.VBox):
     """The live status panel of one credential manager. Get it with :func:`status_panel`.
 
+    One compact line; a click on "details" shows the rows that apply to the mode and the buttons.
     Updates itself from manager events and a 1 s ticker thread; both only set trait values.
     ``view`` holds the latest :class:`PanelView` for kernel-side checks.
     """
@@ -286,33 +106,31 @@ class StatusPanel(widgets.VBox):
         self._thread: threading.Thread | None = None
         self._closed = False
         self._action_note = ""
+        self._handle: Any = None  # where it was last displayed: a re-show replaces that output
         #: How many times the panel was redrawn (kernel-side checks in tests/notebooks).
         self.redraws = 0
 
         self._state = widgets.HTML(value="")
         self._state.add_class("autotask-status-state")
-        rows = [
-            _row("Mode", "mode"),
-            _row("Identity", "identity"),
-            _row("API host", "host"),
-            _row("Expires", "expires"),
-            _row("Countdown", "countdown"),
-            _row("Refreshes", "refreshes"),
-            _row("Requests", "budget"),
-            _row("Last error", "error"),
-        ]
+        self.toggle = widgets.ToggleButton(
+            value=False, description="details", tooltip="Show or hide the details and buttons", icon="chevron-down"
+        )
+        self.toggle.layout = widgets.Layout(width="auto", height="1.8em")
+        self.toggle.add_class("autotask-status-toggle")
+        rows = {css: _row(key, css) for key, css in _DETAILS}
+        self._rows = {css: box for css, (box, _) in rows.items()}
         (
             self._mode,
             self._identity,
             self._host,
+            self._zone,
             self._expires,
             self._countdown,
             self._refreshes,
             self._budget,
             self._error,
-        ) = (value for _, value in rows)
-        self._bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="16em"))
-        self._bar.add_class("autotask-status-bar")
+            self._asof,
+        ) = (value for _, value in rows.values())
         self.refresh_button = widgets.Button(description="Refresh now", icon="refresh", tooltip="Refresh the token now")
         self.refresh_button.add_class("autotask-status-refresh")
         self.logout_button = widgets.Button(
@@ -321,14 +139,16 @@ class StatusPanel(widgets.VBox):
         self.logout_button.add_class("autotask-status-logout")
         self.refresh_button.on_click(self._on_refresh_clicked)
         self.logout_button.on_click(self._on_logout_clicked)
+        self._buttons = widgets.HBox([self.refresh_button, self.logout_button])
+        self.details = widgets.VBox(
+            [*self._rows.values(), self._buttons], layout=widgets.Layout(display="none", padding="4px 0 0 0")
+        )
+        self.details.add_class("autotask-status-details")
+        self.toggle.observe(self._on_toggle, names="value")
+        header = widgets.HBox([self._state, self.toggle], layout=widgets.Layout(align_items="center"))
         super().__init__(
-            children=[
-                self._state,
-                *(box for box, _ in rows),
-                self._bar,
-                widgets.HBox([self.refresh_button, self.logout_button]),
-            ],
-            layout=widgets.Layout(border="1px solid #d0d0d0", padding="6px 10px", width="fit-content"),
+            children=[header, self.details],
+            layout=widgets.Layout(border="1px solid #d0d0d0", padding="0 8px", width="fit-content"),
         )
         self.add_class("autotask-status-panel")
 
@@ -337,6 +157,33 @@ class StatusPanel(widgets.VBox):
         self._unsubscribe: Callable[[], None] | None = manager.subscribe(self._listener(manager))
         if self.view.state_key != "LOGGED_OUT":
             self._start_ticker()
+
+    @property
+    def expanded(self) -> bool:
+        """Whether the details and buttons are shown."""
+        return bool(self.toggle.value)
+
+    def _on_toggle(self, change: dict[str, Any]) -> None:
+        self.details.layout.display = "" if change["new"] else "none"
+        self.toggle.icon = "chevron-up" if change["new"] else "chevron-down"
+
+    def show(self, display: Callable[..., Any] | None = None) -> None:
+        """Display the panel here; an earlier display of it becomes a one-line snapshot.
+
+        One panel per kernel: showing it again (``%autotask_status`` after ``%autotask_login``) would
+        otherwise draw two identical live panels, and after Run All both would tell the same story.
+        """
+        if display is None:
+            from IPython.display import display as ipython_display
+
+            display = ipython_display
+        previous, self._handle = self._handle, None
+        if previous is not None:
+            try:
+                previous.update(_Moved(self._fresh_view()))
+            except Exception:
+                logger.exception("status panel: replacing the earlier display failed")
+        self._handle = display(self, display_id=True)
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -459,35 +306,27 @@ class StatusPanel(widgets.VBox):
 
     def _apply(self, view: PanelView) -> None:
         # Traitlets only notify on change, so an unchanged text sends nothing to the browser.
-        dot = (
-            f'<span style="display:inline-block;width:0.8em;height:0.8em;border-radius:50%;'
-            f'background:{view.color};margin-right:0.4em;vertical-align:middle"></span>'
-        )
         note = f' <span style="color:#757575">· {_html(self._action_note)}</span>' if self._action_note else ""
-        self._state.value = (
-            f'{dot}<b>Autotask</b> <span class="autotask-status-state-text" '
-            f'data-state="{_html(view.state_key)}" style="color:{view.color}">'
-            f"{_html(view.state_text)}</span>{note}"
-        )
-        self._mode.value = _html(view.mode_text)
-        self._identity.value = f"<code>{_html(view.identity)}</code>"
-        self._host.value = _html(view.host_text)
-        self._expires.value = _html(view.expires_text)
-        self._countdown.value = _html(view.countdown_text)
-        self._refreshes.value = _html(view.refresh_text)
-        self._budget.value = _html(view.budget_text)
-        self._bar.value = view.budget_fraction or 0.0
-        self._bar.bar_style = (
-            "danger"
-            if (view.budget_fraction or 0) >= 0.9
-            else "warning"
-            if (view.budget_fraction or 0) >= 0.7
-            else "success"
-        )
-        self._error.value = _html(view.error_text)
+        self._state.value = compact_html(view) + note
+        texts = {css: text for _, css, text in detail_rows(view)}
+        for css, box in self._rows.items():
+            shown = css in texts
+            box.layout.display = "" if shown else "none"
+            value = getattr(self, f"_{css}")
+            text = texts.get(css, "")
+            value.value = f"<code>{_html(text)}</code>" if css == "identity" else _html(text)
+        self.refresh_button.layout.display = "" if view.oauth else "none"
         self.refresh_button.disabled = not view.can_refresh
         self.logout_button.disabled = not view.can_logout
         self.redraws += 1
+
+    def _refresh_output(self) -> None:
+        handle = self._handle
+        if handle is not None:
+            try:
+                handle.update(self)
+            except Exception:
+                logger.exception("status panel: updating its output failed")
 
     def _listener(self, manager: _Manager) -> Callable[[ManagerStatus], None]:
         # Events from a manager the panel no longer follows (in flight during follow()) are dropped.
@@ -503,6 +342,13 @@ class StatusPanel(widgets.VBox):
             if self._closed:
                 return
             name = _state_name(status.state)
+            if name == "LOGGED_OUT" and threading.current_thread() is threading.main_thread():
+                # A logout from the kernel (a cell, or the button's comm message): redraw now and
+                # rewrite the output's snapshot too, so a saved notebook says "as of …, logged out"
+                # even where the widget state is not saved. Never from a thread (displays would stray).
+                self.update(status)
+                self._refresh_output()
+                return
             if self.ticking:
                 # Let the ticker thread redraw: coalesces bursts and keeps the caller's thread fast.
                 self._pending = status
@@ -566,6 +412,19 @@ class StatusPanel(widgets.VBox):
             self.update()
         except Exception:
             logger.exception("status panel: redraw after %s failed", what)
+
+
+class _Moved:
+    """What an earlier display of the panel becomes when it is shown again: one line, as of when."""
+
+    def __init__(self, view: PanelView) -> None:
+        self.text = f"Autotask status as of {view.as_of}: {view.compact} (the live panel is in a later cell)"
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        return {"text/plain": self.text, "text/html": f'<div class="autotask-status-moved">{_html(self.text)}</div>'}
 
 
 # One panel per kernel: a re-login points it at the new manager instead of leaving the old one alive.

@@ -94,10 +94,11 @@ class TestWithMetadata:
         assert df["status"].dtype == "Int64"  # not required in META: nullable, with or without gaps
         assert df["estimatedHours"].dtype == np.float64
         assert df["isVisible"].dtype == "boolean"  # always nullable: a page with a gap must not differ
-        assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
-        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00.5Z")
+        assert str(df["createDate"].dtype) == "datetime64[s, UTC]"
+        # Whole seconds (issue 16): Autotask's milliseconds are dropped, in the data, not only on screen.
+        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00Z")
         assert df["udf.Seats"].dtype == "Int64" and df["udf.Seats"][0] == 10  # typed from UDF metadata
-        assert str(df["udf.Renewal"].dtype) == "datetime64[us, UTC]"
+        assert str(df["udf.Renewal"].dtype) == "datetime64[s, UTC]"
         assert pd.api.types.is_string_dtype(df["title"]) and pd.api.types.is_string_dtype(df["udf.Customer Tier"])
 
     def test_nullable_ints_and_booleans_when_missing(self) -> None:
@@ -112,10 +113,16 @@ class TestWithMetadata:
         df = to_frame([rec(1, contactID=big), rec(2, contactID=None)], fields=META)
         assert df["contactID"][0] == big and df["contactID"].dtype == "Int64"
 
+    def test_date_times_are_whole_seconds_so_tables_do_not_wrap(self) -> None:
+        df = to_frame([rec(1, createDate="2016-02-22T03:35:46.691Z"), rec(2)], fields=META, tz="Europe/Berlin")
+        assert str(df["createDate"].dtype) == "datetime64[s, Europe/Berlin]"
+        assert str(df["createDate"][0]) == "2016-02-22 04:35:46+01:00"  # no .691000 on screen or in df
+        assert "04:35:46+01:00" in df.to_html() and ".691" not in df.to_html()
+
     def test_time_zone_conversion(self) -> None:
         df = to_frame([rec(1)], fields=META, tz="America/New_York")
         assert str(df["createDate"].dt.tz) == "America/New_York"
-        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00.5Z")  # same instant
+        assert df["createDate"][0] == pd.Timestamp("2026-03-01T12:00:00Z")  # same instant (whole seconds)
         assert df["createDate"][0].hour == 7
         # A date-only field keeps its calendar date in the target zone.
         assert df["dueDate"][0].date() == dt.date(2026, 3, 5) and str(df["dueDate"].dt.tz) == "America/New_York"
@@ -135,7 +142,7 @@ class TestWithMetadata:
         )
         assert df["createDate"].tolist()[:2] == [
             pd.Timestamp("2026-03-01T12:00:00Z"),
-            pd.Timestamp("2026-03-01T12:00:00.123456Z"),
+            pd.Timestamp("2026-03-01T12:00:00Z"),  # floored to the second, never rounded up
         ]
         assert pd.isna(df["createDate"][2])
 
@@ -151,9 +158,12 @@ class TestWithMetadata:
             labels=True,
         )
         cols = list(df.columns)
-        assert cols[cols.index("status") + 1] == "status_label"
-        assert cols[cols.index("udf.Customer Tier") + 1] == "udf.Customer Tier_label"
+        # Labels after all the fields (issue 16: side by side they doubled the table's width).
+        assert cols[-2:] == ["status_label", "udf.Customer Tier_label"]
+        assert cols[cols.index("status") + 1] == "contactID"
         assert "contactID_label" not in cols
+        # The ids stay ids: comparing with a picklist value matches, never silently nothing.
+        assert df["status"].tolist()[:2] == [5, 1] and (df.status == 5).sum() == 1
         assert df["status_label"].dtype == "category"
         assert list(df["status_label"].cat.categories) == ["New", "Complete", "Waiting"]
         assert df["status_label"].tolist()[:2] == ["Complete", "New"]
@@ -167,18 +177,18 @@ class TestWithMetadata:
             "id",
             "title",
             "status",
-            "status_label",
             "contactID",
             "createDate",
             "dueDate",
             "estimatedHours",
             "isVisible",
             "udf.Customer Tier",
-            "udf.Customer Tier_label",
             "udf.Seats",
             "udf.Renewal",
+            "status_label",
+            "udf.Customer Tier_label",
         ]
-        assert str(df["createDate"].dtype) == "datetime64[us, Europe/Berlin]"
+        assert str(df["createDate"].dtype) == "datetime64[s, Europe/Berlin]"
 
     def test_include_fields_restricts_and_keeps_api_order(self) -> None:
         records = [{"status": 5, "id": 1}, {"status": 1, "id": 2}]
@@ -248,9 +258,9 @@ class TestWithoutMetadata:
             "udf.Tier",
         ]
         assert df["id"].dtype == np.int64
-        assert str(df["createDate"].dtype) == "datetime64[us, UTC]"
-        assert str(df["lastActivityDate"].dtype) == "datetime64[us, UTC]"
-        assert str(df["dueDateTime"].dtype) == "datetime64[us, UTC]"
+        assert str(df["createDate"].dtype) == "datetime64[s, UTC]"
+        assert str(df["lastActivityDate"].dtype) == "datetime64[s, UTC]"
+        assert str(df["dueDateTime"].dtype) == "datetime64[s, UTC]"
         assert pd.api.types.is_string_dtype(df["note"])
         assert df["n"].dtype == np.float64
         assert df["flag"].dtype == "boolean"

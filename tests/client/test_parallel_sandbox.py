@@ -137,3 +137,13 @@ def test_failure_after_retries_raises_incomplete_with_everything_fetched(sb: San
     assert err.cause is not None and err.pages >= 1
     assert "\n" not in str(err)
     _assert_within_limit(sb)
+
+
+def test_parallel_progress_total_is_the_count_capped_by_the_limit(sb: Sandbox, client: AutotaskClient) -> None:
+    infos: list[PageInfo] = []
+    assert len(list(client.records("Tickets", parallel=True, on_page=infos.append))) == TICKETS
+    assert all(i.total_estimate == TICKETS for i in infos)  # the count came with the first page
+    infos.clear()
+    assert len(list(client.records("Tickets", limit=2200, parallel=True, on_page=infos.append))) == 2200
+    assert {i.total_estimate for i in infos} == {2200}  # --limit caps the total shown
+    assert infos[-1].records == 2200

@@ -117,7 +117,7 @@ def test_every_surface_type_converts_to_its_stated_dtype_without_metadata() -> N
         "projectID": "Int64",
         "estimatedHours": "float64",
         "isTaskBillable": "boolean",
-        "createDateTime": "datetime64[us, UTC]",
+        "createDateTime": "datetime64[s, UTC]",
     }
     one = to_frame([{"id": 1, "projectID": 7, "estimatedHours": 5, "isTaskBillable": True}], entity="Tasks")
     assert str(one["projectID"].dtype) == "Int64" and str(one["estimatedHours"].dtype) == "float64"
@@ -140,7 +140,7 @@ def test_the_stated_dtype_table_covers_every_kind() -> None:
     assert kinds <= set(DTYPES) and {"integer", "float", "boolean", "datetime", "string", "object"} <= kinds
     assert dtype_name(FieldInfo("id", "long")) == "int64"
     assert (
-        dtype_name(FieldInfo("dueDate", "datetime", date_only=True), "Europe/Berlin") == "datetime64[us, Europe/Berlin]"
+        dtype_name(FieldInfo("dueDate", "datetime", date_only=True), "Europe/Berlin") == "datetime64[s, Europe/Berlin]"
     )
 
 
@@ -209,7 +209,7 @@ def test_udf_types_come_from_type_and_text_values_are_parsed() -> None:
     df = to_frame(records, fields=meta)
     assert str(df["udf.Seats"].dtype) == "Int64" and df["udf.Seats"].tolist() == [10, pd.NA, 7]
     assert df["udf.Budget"].dtype == "float64" and df["udf.Budget"].sum() == pytest.approx(23.64)
-    assert str(df["udf.Renewal"].dtype) == "datetime64[us, UTC]"
+    assert str(df["udf.Renewal"].dtype) == "datetime64[s, UTC]"
     assert df["udf.Audited"].dtype == "boolean" and df["udf.Audited"].tolist() == [True, False, True]
     assert df["udf.Tier"].dtype == "str"
     assert df["isActive"].dtype == "boolean" and df["isActive"].tolist() == [True, False, pd.NA]  # 1/0 as sent
@@ -223,7 +223,7 @@ def test_udf_values_from_the_sandbox_are_typed_by_their_metadata(sandbox: Sandbo
         assert any(isinstance(v, str) for v in seats)  # text on the wire, as tenants send it
         df = client.query("Companies")
         assert str(df["udf.Seats"].dtype) == "Int64" and df["udf.Seats"].sum() > 0
-        assert str(df["udf.Onboarding Date"].dtype) == "datetime64[us, UTC]"
+        assert str(df["udf.Onboarding Date"].dtype) == "datetime64[s, UTC]"
         assert df["assetValue"].dtype == "float64"  # whole decimals come as int in even-id records
         tickets = client.query("Tickets", limit=600)
         assert (

@@ -35,7 +35,7 @@ def test_to_frame_matches_ground_truth(sandbox: Sandbox) -> None:
             want_ts = pd.to_datetime(pd.Series(want, dtype=object), utc=True, format="ISO8601")
             # Compared at one resolution: an all-null column (a published field the seed leaves empty)
             # parses to seconds on one side and microseconds on the other.
-            unit = "datetime64[us, UTC]"
+            unit = "datetime64[s, UTC]"
             got_utc = got.dt.tz_convert("UTC").astype(unit).reset_index(drop=True)
             assert got_utc.equals(want_ts.astype(unit).reset_index(drop=True)), name
         else:
@@ -51,7 +51,8 @@ def test_to_frame_matches_ground_truth(sandbox: Sandbox) -> None:
         got = df["udf." + udf.name]
         if udf.kind == "datetime":
             want_ts = pd.to_datetime(pd.Series(want, dtype=object), utc=True, format="ISO8601")
-            assert got.dt.tz_convert("UTC").reset_index(drop=True).equals(want_ts), udf.name
+            unit = "datetime64[s, UTC]"  # whole seconds, as every date column (issue 16)
+            assert got.dt.tz_convert("UTC").reset_index(drop=True).equals(want_ts.astype(unit)), udf.name
         else:
             # UDF values arrive as text ("4", "20.6400", "Yes"): the column holds them parsed by the UDF's type.
             parse = {"integer": int, "float": float, "boolean": lambda v: v in ("Yes", "True")}.get(udf.kind, str)

@@ -125,12 +125,12 @@ def test_progress_display_is_updated_with_the_summary_when_done() -> None:
         displayed.append(obj)
         return handle
 
-    p = _display.Progress("Tickets", mode="widget", display=display, widgets=True)
+    p = _display.Progress("Tickets", mode="widget", display=display, widgets=True, clock=lambda: 2.0)
     p.update(_Page(1, 500, 1200))
     p.update(_Page(2, 1000, 1200))
     bundle = displayed[0]._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"] == "Tickets:  83% 1,000/1,200 records, 2 pages"
+    assert bundle["text/plain"] == "Tickets:  83% 1,000 of 1,200 records · 2 pages"  # no time passed: no rate
     p.update(_Page(3, 1200, 1200))
     p.finish()
     # What a saved notebook keeps: the last display's bundle, whose text is the summary.

@@ -85,7 +85,7 @@ def test_fields_is_indexed_by_name_with_marks_references_and_picklists(ip: Any, 
     assert df.loc["title", "marks"] == "req" and df.loc["title", "dtype"] == "str"
     assert df.loc["status", "marks"] == "req pick" and df.loc["status", "picklist"].startswith("1 New, 5 Complete")
     assert df.loc["companyID", "marks"] == "req ref" and df.loc["companyID", "reference"] == "Company"
-    assert df.loc["createDate", "dtype"] == "datetime64[us, UTC]"
+    assert df.loc["createDate", "dtype"] == "datetime64[s, UTC]"
     assert (
         df.loc["udf.Root Cause", "marks"] == "pick udf" and "Hardware Failure" in df.loc["udf.Root Cause", "picklist"]
     )
@@ -99,7 +99,7 @@ def test_fields_dtype_column_follows_the_time_zone_and_date_only_fields(ip: Any,
     magic.timezone = "Europe/Berlin"
     magic.session.fields_cache.clear()
     df = run(ip, "%autotask fields TimeEntries").result
-    assert df.loc["startDateTime", "dtype"] == "datetime64[us, Europe/Berlin]"
+    assert df.loc["startDateTime", "dtype"] == "datetime64[s, Europe/Berlin]"
 
 
 # -- point 6: a wrong integration code at login ------------------------------------------------------------

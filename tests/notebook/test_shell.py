@@ -164,6 +164,7 @@ def test_limit_501_asks_for_exactly_two_pages(ip: Any, magic: Any, sandbox: Sand
     result = run(ip, "x = %autotask query Tickets --limit 501")
     assert result.success
     assert len(ip.user_ns["x"]) == 501
+    # No query/count for progress either: the limit makes the second page the last.
     assert endpoint_counts(sandbox) == {"POST /Tickets/query": 1, "POST /Tickets/query/next": 1}
 
 
@@ -221,13 +222,14 @@ def test_frame_matches_ground_truth_with_labels(ip: Any, magic: Any, sandbox: Sa
     assert len(df) == len(truth) > 0
     assert df["id"].tolist() == [r["id"] for r in truth]
     assert df["title"].tolist() == [r["title"] for r in truth]
-    assert [c for c in df.columns if not c.endswith("_label")] == ["id", "title", "status", "priority", "createDate"]
-    assert "status_label" in df.columns and "priority_label" in df.columns
+    # The requested fields as asked, then their labels; the ids stay ids (df.status == 5 never matches nothing).
+    assert list(df.columns) == ["id", "title", "status", "priority", "createDate", "status_label", "priority_label"]
+    assert (df.status == df.status.iloc[0]).sum() == sum(r["status"] == truth[0]["status"] for r in truth) > 0
     fields = magic.cached_fields("Tickets")
     picklist = fields.picklist("priority")
     assert df["priority_label"].tolist() == [picklist[r["priority"]] for r in truth]
     assert str(df["createDate"].dt.tz) == "UTC"
-    expected = pd.to_datetime([r["createDate"] for r in truth], utc=True)
+    expected = pd.to_datetime([r["createDate"] for r in truth], utc=True).floor("s")  # whole seconds
     assert (df["createDate"].reset_index(drop=True) == pd.Series(expected)).all()
     info = df.attrs["autotask"]
     assert info["entity"] == "Tickets" and info["records"] == len(truth) and info["request"] == "POST /Tickets/query"
@@ -298,7 +300,9 @@ def test_progress_text_for_multi_page_pulls(ip: Any, magic: Any, shown: Shown, s
     login(ip, magic, sandbox)
     run(ip, "x = %autotask query Tickets --fields id")
     out = capsys.readouterr().out
-    assert "\rTickets: 1,000 records, 2 pages" in out and "\rTickets: 2,000 records, 4 pages" in out
+    # The count goes out with page 2; once it is in, the line has the total (the end: what arrived).
+    assert "\rTickets:  50% 1,000 of 2,000 records · " in out or "\rTickets: 1,000 records · " in out
+    assert "\rTickets: 100% 2,000 of 2,000 records · " in out and " · 4 pages" in out
     assert shown.text().splitlines()[-1].startswith("Tickets: 2,000 rows × 1 column — 4 pages, ")
     shown.clear()
     run(ip, "x = %autotask query Tickets --limit 3")
@@ -596,3 +600,21 @@ def test_config_refresh_margin_reaches_the_token_manager(ip: Any, magic: Any, sa
         assert magic.client.manager.status().refresh_margin == 1800.0
     finally:
         ip.run_line_magic("config", "AutotaskMagic.refresh_margin = None")
+
+
+def test_single_record_is_a_clean_field_value_card(ip: Any, magic: Any, shown: Shown, sandbox: Sandbox) -> None:
+    login(ip, magic, sandbox)
+    result = run(ip, "%autotask GET /Companies/0")
+    assert result.success
+    df = result.result
+    assert isinstance(df, pd.DataFrame) and len(df) == 1  # still the data: one row, typed columns
+    assert df.loc[0, "id"] == 0 and df.isna().any().any()  # the sandbox's company 0 has missing values
+    html, text = df._repr_html_(), repr(df)
+    for marker in ("NaN", "&lt;NA&gt;", "<NA>", "NaT", "<th>0</th>", "None"):
+        assert marker not in html and marker not in text, marker
+    assert '<th style="text-align:left">id</th><td style="text-align:left">0</td>' in html
+    first = text.splitlines()[0]
+    assert first.split() == ["id", "0"]  # field, value: no row number, no "0" header line above
+    assert type(df.head()) is pd.DataFrame  # anything derived is a plain frame, drawn as usual
+    run(ip, "%autotask GET /Companies/0 -o company")
+    assert any(getattr(obj, "_autotask_card", False) for obj in shown)

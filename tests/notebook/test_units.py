@@ -109,7 +109,7 @@ def test_progress_stays_silent_for_a_short_single_page_under_a_limit() -> None:
     assert stream.getvalue() == "" and not p.shown
     p = _display.Progress("Tickets", mode="text", stream=stream, limit=1000)
     p.update(SimpleNamespace(pages=1, records=500, total_estimate=1200))  # the server says more come
-    assert p.shown and "500/1,000 records" in stream.getvalue()
+    assert p.shown and "500 of 1,000 records" in stream.getvalue()
 
 
 # ------------------------------------------------------------------------------ failing in one line
@@ -179,9 +179,13 @@ def test_not_logged_in_says_how(ip: Any, magic: Any, capsys: Any) -> None:
     result = run(ip, "%autotask query Tickets")
     assert not result.success
     out = capsys.readouterr().out.strip()
-    assert out.startswith("ConfigurationError: not logged in")
-    assert "%autotask_login" in out and "AUTOTASK_USERNAME" in out and "AUTOTASK_CLIENT_ID" in out
-    assert len(out.splitlines()) == 1
+    assert out == (
+        "ConfigurationError: not logged in — run %autotask_login (it asks for what is missing) "
+        "or %autotask_login --sandbox"
+    )
+    assert len(out) <= 120  # one line that does not wrap (issue 16); the variables are in the long form
+    detail = _display.error_detail(magic.last_error, None)  # what %autotask_last_error shows
+    assert "AUTOTASK_USERNAME" in detail and "AUTOTASK_CLIENT_ID" in detail and "before starting the kernel" in detail
 
 
 # ------------------------------------------------------------------------------------- login
@@ -466,15 +470,62 @@ def test_progress_text_line() -> None:
     import io
 
     stream = io.StringIO()
-    p = _display.Progress("Tickets", mode="text", stream=stream)
+    now = [0.0]
+    p = _display.Progress("Tickets", mode="text", stream=stream, clock=lambda: now[0])
     p.update(SimpleNamespace(pages=1, records=500, total_estimate=None))
     assert stream.getvalue() == ""  # one page: nothing shown yet
+    now[0] = 1.0
     p.update(SimpleNamespace(pages=2, records=1000, total_estimate=1200))
+    assert "Tickets:  83% 1,000 of 1,200 records · 1,000 records/s · 0 s left · 2 pages" in stream.getvalue()
+    now[0] = 1.2
     p.update(SimpleNamespace(pages=3, records=1200, total_estimate=1200))
-    assert "1,200/1,200 records, 3 pages" in stream.getvalue()
+    line = "Tickets: 100% 1,200 of 1,200 records · 1,000 records/s · 3 pages"
+    assert stream.getvalue().rstrip(" ").endswith("\r" + line)  # done: no time left is shown
     p.finish()
-    width = len("Tickets: 100% 1,200/1,200 records, 3 pages")
-    assert stream.getvalue().endswith("\r" + " " * width + "\r")  # the line is erased
+    width = len("Tickets:  83% 1,000 of 1,200 records · 1,000 records/s · 0 s left · 2 pages")
+    assert stream.getvalue().endswith("\r" + " " * width + "\r")  # the longest line is erased
+
+
+def test_progress_shows_rate_and_time_left_like_tqdm() -> None:
+    import io
+
+    stream = io.StringIO()
+    now = [0.0]
+    p = _display.Progress("Tickets", mode="text", stream=stream, clock=lambda: now[0])
+    p.update(SimpleNamespace(pages=1, records=500, total_estimate=None))
+    now[0] = 5.0
+    p.update(SimpleNamespace(pages=23, records=11_500, total_estimate=20_000))
+    assert (
+        stream.getvalue()
+        .rstrip(" ")
+        .endswith("Tickets:  57% 11,500 of 20,000 records · 2,300 records/s · 4 s left · 23 pages")
+    )
+    now[0] = 2.0  # without a total: records and rate only
+    q = _display.Progress("Tickets", mode="text", stream=io.StringIO(), clock=lambda: now[0])
+    now[0] = 4.0
+    q.update(SimpleNamespace(pages=2, records=1000, total_estimate=None))
+    assert q.summary() == "Tickets: 1,000 records · 500 records/s · 2 pages"
+    assert _display._left(125) == "2 min 05 s" and _display._left(7300) == "2 h 01 min"
+
+
+def test_progress_limit_caps_the_total() -> None:
+    import io
+
+    p = _display.Progress("Tickets", mode="text", stream=io.StringIO(), limit=1500, clock=lambda: 0.0)
+    p.update(SimpleNamespace(pages=2, records=1000, total_estimate=20_000))
+    assert p.total == 1500 and "1,000 of 1,500 records" in p.summary()
+
+
+def test_progress_bar_ends_full_when_the_count_differs() -> None:
+    shown: list[Any] = []
+    p = _display.Progress("Tickets", display=shown.append, widgets=True, clock=lambda: 1.0)
+    p.update(SimpleNamespace(pages=2, records=1000, total_estimate=5000))
+    box = shown[0]
+    bar = box.children[0]
+    assert (bar.value, bar.max) == (1000, 5000)  # the bar's maximum is the count, not the records so far
+    p.update(SimpleNamespace(pages=3, records=1200, total_estimate=5000))  # records were deleted meanwhile
+    p.finish()
+    assert (bar.value, bar.max) == (1200, 1200) and p.summary().startswith("Tickets: 1,200 records in 3 pages")
 
 
 def test_error_line_scrubs_registered_secrets() -> None:
@@ -527,3 +578,14 @@ def test_complete_fields_once_known(ip: Any, magic: Any) -> None:
     assert "status" in _complete(ip, "%%autotask query Tickets\nsta")
     assert "title" in _complete(ip, "%autotask query Tickets --fields id,ti")
     assert "status" in _complete(ip, "%autotask query Tickets where id > 1 and sta")
+
+
+def test_summary_line_says_the_time_zone_once() -> None:
+    import pandas as pd
+
+    from autotask_magic.client._frames import to_frame
+
+    df = to_frame([{"id": 1, "createDate": "2016-02-22T03:35:46.691Z"}], tz="Europe/Berlin")
+    df.attrs["autotask"] = {"entity": "Tickets", "pages": 1, "elapsed_s": 0.25}
+    assert _display.frame_summary("t", df) == "t: 1 row × 2 columns — Tickets, 1 page, 0.25 s, times in Europe/Berlin"
+    assert "times in" not in _display.frame_summary("t", pd.DataFrame({"id": [1]}))

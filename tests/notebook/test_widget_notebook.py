@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,20 +39,27 @@ def test_notebook_shows_the_live_panel(sandbox_env: Any, tmp_path: Path) -> None
     ).execute()
 
     login, status, query, checks, logout = (c for c in nb.cells if c.cell_type == "code")
-    shown = outputs(login)
-    panels = [o for o in shown if WIDGET_VIEW in o["data"]]
-    assert len(panels) == 1, shown
+    # One panel per notebook (issue 16): %autotask_status shows the live panel, and the login cell's
+    # display of it became one line saying as of when (not a second, identical panel).
+    (moved,) = outputs(login)
+    assert WIDGET_VIEW not in moved["data"]
+    assert re.match(r"Autotask status as of \d\d:\d\d:\d\d: valid · OAuth", moved["data"]["text/plain"]), moved
+    assert "(the live panel is in a later cell)" in moved["data"]["text/plain"]
+    panels = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
+    assert len(panels) == 1, outputs(status)
     plain = panels[0]["data"]["text/plain"]
-    assert plain.startswith("Autotask: valid") and "requests in the last minute" in plain
-    # Beside the widget view, a static snapshot for viewers without widget JavaScript (issue 14, point 24).
-    assert 'class="autotask-status-snapshot" data-state="VALID"' in panels[0]["data"]["text/html"]
-    # %autotask_status shows the same live panel (same widget model) again.
-    again = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
+    assert "requests in the last minute" in plain  # the details in the text form
+    # Beside the widget view, a static snapshot for viewers without widget JavaScript (issue 14, point 24);
+    # the last cell logged out, which rewrote it (below).
+    assert 'class="autotask-status-snapshot" data-state="LOGGED_OUT"' in panels[0]["data"]["text/html"]
     model_id = panels[0]["data"][WIDGET_VIEW]["model_id"]
-    assert [o["data"][WIDGET_VIEW]["model_id"] for o in again] == [model_id]
     assert any("text/html" in o["data"] and "dataframe" in o["data"]["text/html"] for o in outputs(query))
     text = "".join(o.get("text", "") for o in checks.outputs if o["output_type"] == "stream")
     assert f"KERNEL-CHECKS-OK {model_id}" in text
+    # The logout rewrote the panel's output: a saved notebook's snapshot says it is no longer live, and when.
+    (final,) = [o for o in outputs(status) if WIDGET_VIEW in o["data"]]
+    assert re.search(r"as of \d\d:\d\d:\d\d, logged out", final["data"]["text/html"]), final["data"]["text/html"]
+    assert re.match(r"Autotask: as of \d\d:\d\d:\d\d, logged out", final["data"]["text/plain"])
     assert "LOGOUT-CHECKS-OK" in "".join(o.get("text", "") for o in logout.outputs if o["output_type"] == "stream")
 
     # The saved notebook (outputs and widget state) holds no secret, token or full client id.

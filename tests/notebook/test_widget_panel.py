@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -101,7 +102,7 @@ def test_events_from_other_threads_update_the_panel(manager: FakeManager, panel_
         worker.join()
     manager.set(requests_last_minute=42)
     wait_for(lambda: panel._budget.value == "42 / 600 requests in the last minute", "budget")
-    assert panel._bar.value == pytest.approx(42 / 600)
+    assert "42/600 per min" in panel._state.value  # the compact line says it once (no bar repeating it)
 
 
 def test_no_secret_token_or_client_id_reaches_widget_state(
@@ -201,9 +202,10 @@ def test_relogin_points_the_panel_at_the_new_manager(clock: FakeClock) -> None:
 
         redraws = panel.redraws
         first.set(refresh_count=9)  # the old manager no longer reaches the panel
-        second.set(refresh_count=42)
-        wait_for(lambda: "42" in panel._refreshes.value, "the new manager's event drawn")
-        assert panel._refreshes.value.startswith("42 refreshes") and panel.redraws > redraws
+        second.set(last_error="event 42")  # an API user has no refresh row: the error row shows the event
+        wait_for(lambda: "42" in panel._error.value, "the new manager's event drawn")
+        assert panel._error.value == "event 42" and panel.redraws > redraws
+        assert panel._rows["refreshes"].layout.display == "none" and panel.refresh_button.layout.display == "none"
     finally:
         close_all()
     assert second.subscriber_count == 0 and panel_threads() == []
@@ -216,7 +218,9 @@ def test_plain_text_fallbacks(manager: FakeManager, panel_factory: Any) -> None:
     text = bundle["text/plain"]
     assert len(text) > 110 and "…" not in text[-5:]  # not truncated like ipywidgets' default
     assert text == repr(panel)
-    assert text.splitlines()[0] == "Autotask: valid  [OAuth · sandbox]"
+    assert text.splitlines()[0].startswith(
+        "Autotask: valid · OAuth · sandbox · fake…-zz9 · 127.0.0.1:5555 · expires in "
+    )
 
     from IPython.lib.pretty import pretty
 
@@ -233,3 +237,63 @@ def test_a_status_that_fails_to_read_does_not_break_the_repr(
 
     monkeypatch.setattr(manager, "status", broken)
     assert repr(panel).startswith("Autotask:")
+
+
+# ------------------------------------------------------------------------------ compact panel (issue 16)
+
+
+def test_compact_line_expands_to_details_and_buttons(manager: FakeManager, panel_factory: Any) -> None:
+    panel = panel_factory(manager, tick_seconds=FAST)
+    assert not panel.expanded and panel.details.layout.display == "none"  # one line until clicked
+    assert "expires in " in panel._state.value and "0/600 per min" in panel._state.value
+    panel.toggle.value = True  # what a click on "details" does
+    assert panel.expanded and panel.details.layout.display == ""
+    shown = [css for css, box in panel._rows.items() if box.layout.display != "none"]
+    assert shown == ["mode", "identity", "host", "expires", "countdown", "refreshes", "budget", "asof"]
+    panel.toggle.value = False
+    assert panel.details.layout.display == "none"
+
+
+def test_api_user_panel_shows_only_what_applies(clock: FakeClock, panel_factory: Any) -> None:
+    manager = FakeManager(clock, mode="api_user")
+    panel = panel_factory(manager, tick_seconds=FAST)
+    shown = [css for css, box in panel._rows.items() if box.layout.display != "none"]
+    assert "expires" not in shown and "countdown" not in shown and "refreshes" not in shown
+    assert panel.refresh_button.layout.display == "none"  # no token to refresh
+    assert "expires" not in panel.view.compact and "API user" in panel.view.compact
+
+
+def test_a_logged_out_panel_says_as_of_when(manager: FakeManager, clock: FakeClock, panel_factory: Any) -> None:
+    panel = panel_factory(manager, tick_seconds=FAST)
+    manager.logout()
+    wait_for(lambda: panel.view.state_key == "LOGGED_OUT", "logged out")
+    stamp = panel.view.as_of
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", stamp)
+    assert f"as of {stamp}, logged out" in panel._state.value  # what a saved notebook keeps
+    assert panel._asof.value == f"{stamp} (no longer live)"
+
+
+def test_showing_the_panel_again_turns_the_earlier_display_into_one_line(
+    manager: FakeManager, panel_factory: Any
+) -> None:
+    panel = panel_factory(manager, tick_seconds=FAST)
+    handles: list[Any] = []
+
+    class Handle:
+        def __init__(self) -> None:
+            self.updates: list[Any] = []
+
+        def update(self, obj: Any) -> None:
+            self.updates.append(obj)
+
+    def display(obj: Any, display_id: bool = False) -> Any:
+        assert obj is panel and display_id
+        handles.append(Handle())
+        return handles[-1]
+
+    panel.show(display)
+    panel.show(display)
+    assert len(handles) == 2 and handles[1].updates == []
+    (moved,) = handles[0].updates
+    text = moved._repr_mimebundle_()["text/plain"]
+    assert text.startswith("Autotask status as of ") and text.endswith("(the live panel is in a later cell)")

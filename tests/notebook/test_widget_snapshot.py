@@ -78,3 +78,13 @@ def test_the_kernel_sends_the_snapshot_after_a_sandbox_login(ip: Any, magic: Any
     everything = json.dumps(data)
     for secret in [sb.client_id, sb.client_secret, sb.secret, sb.integration_code, *sb.issued_tokens]:
         assert secret not in everything
+
+
+def test_snapshot_shows_the_same_compact_line_as_the_live_panel(manager: FakeManager, panel_factory: Any) -> None:
+    from autotask_magic.notebook._panel_view import compact_html
+
+    panel = panel_factory(manager, tick_seconds=0.02)
+    panel.update()
+    line = compact_html(panel.view)
+    assert panel._state.value == line  # the live widget's one line
+    assert f"<summary>{line}</summary>" in render_html(panel.view)  # the snapshot's, details on a click

@@ -81,7 +81,7 @@ def test_api_user_mode_shows_zone_and_hourly_threshold() -> None:
     manager.set(hourly_requests=2500, hourly_threshold=10000, label=None)
     v = view(manager, clock)
     assert v.mode_text == "API user"
-    assert v.host_text == "127.0.0.1:5555 (zone Sandbox Zone)"
+    assert (v.host_text, v.zone_text) == ("127.0.0.1:5555", "Sandbox Zone")  # not nested in one text
     assert v.expires_text == "no token expiry" and v.countdown_text == "—"
     assert v.budget_text == "2,500 / 10,000 requests this hour (25%)"
     assert v.budget_fraction == 0.25
@@ -120,9 +120,11 @@ def test_plain_text_rendering() -> None:
     clock = FakeClock()
     manager = FakeManager(clock, ttl=90)
     text = render_text(view(manager, clock))
-    assert text.splitlines()[0] == "Autotask: valid  [OAuth · sandbox]"
-    assert "expires  : 2025-03-01 12:01:30 UTC (in 1m 30s)" in text
-    assert "budget   : 0 / 600 requests in the last minute" in text
+    assert text.splitlines()[0] == (
+        "Autotask: valid · OAuth · sandbox · fake…-zz9 · 127.0.0.1:5555 · expires in 1m 30s · 0/600 per min"
+    )
+    assert "  expires   : 2025-03-01 12:01:30 UTC" in text and "  countdown : in 1m 30s" in text
+    assert "  requests  : 0 / 600 requests in the last minute" in text
     assert CLIENT_ID not in text
 
 
@@ -132,3 +134,14 @@ def test_view_is_pure() -> None:
     assert render_view(status, T0, tz=UTC) == render_view(status, T0, tz=UTC)
     later = dataclasses.replace(status, refresh_count=2)
     assert render_view(later, T0 + timedelta(seconds=1), tz=UTC).refresh_text == "2 refreshes"
+
+
+def test_a_logged_out_view_has_no_relative_times_that_would_freeze() -> None:
+    clock = FakeClock()
+    manager = FakeManager(clock)
+    manager.refresh()
+    clock.advance(12)
+    manager.logout()
+    v = view(manager, clock)
+    assert not v.live and "ago" not in render_text(v) and v.refresh_text.startswith("1 refresh, last at ")
+    assert render_text(v).startswith(f"Autotask: as of {v.as_of}, logged out · OAuth")

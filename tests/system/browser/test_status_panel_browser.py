@@ -4,14 +4,15 @@ The kernel logs in with ``%autotask_login --sandbox --token-ttl 4`` (the built-i
 kernel; tokens live 4 s), then runs a long blocking pull (8 pages of 500 with
 latency). Without re-running any cell, the browser must see the refresh count and the request count
 rise and the countdown move, during the pull and after it; then Log out is clicked and the state changes.
-Observations and panel screenshots go to artifacts/; the README screenshot (committed) to
-notebooks/images/jupyterlab-status-panel.png, written when missing or with AUTOTASK_UPDATE_SCREENSHOTS=1.
+The panel is one compact line that expands to its details on a click (issue 16); the pull's progress bar
+has the real total (4,000) mid-pull; after the logout, the saved notebook's panel says "as of …, logged out".
+Observations and screenshots go to artifacts/ (ignored); ``.ci/refresh_readme_image.py`` copies
+artifacts/readme-status-panel.png to the README's image (a script, not CI).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 NOTEBOOK_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-README_SHOT = Path(__file__).resolve().parents[3] / "notebooks" / "images" / "jupyterlab-status-panel.png"
+README_SHOT_NAME = "readme-status-panel.png"  # in artifacts/; .ci/refresh_readme_image.py copies it
 
 
 def _int(text: str) -> int:
@@ -57,6 +58,42 @@ class Panel:
         }
 
 
+def _progress(page: Any) -> dict[str, Any] | None:
+    """The pull's progress bar as drawn: the label's records and total, and the bar's width in percent."""
+    label = page.locator(NOTEBOOK_PANEL).locator(".autotask-progress-label")
+    bar = page.locator(NOTEBOOK_PANEL).locator(".autotask-progress-bar .progress-bar")
+    try:
+        if not label.count() or not bar.count():
+            return None
+        text = str(label.first.inner_text(timeout=1000))
+        style = str(bar.first.get_attribute("style", timeout=1000) or "")
+    except Exception:  # the bar was removed between the two reads: the pull ended
+        return None
+    match = re.search(r"([\d,]+) of ([\d,]+) records", text)
+    width = re.search(r"width:\s*([\d.]+)%", style)
+    if match is None or width is None:
+        return None
+    return {
+        "text": text,
+        "records": int(match.group(1).replace(",", "")),
+        "total": int(match.group(2).replace(",", "")),
+        "width": float(width.group(1)),
+    }
+
+
+def _saved_outputs(lab_server: Any, name: str, needle: str) -> str:
+    """The text/plain outputs of the saved notebook once one holds ``needle`` (bounded wait for the save)."""
+    text = ""
+    for _ in range(60):
+        model = lab_server.api("GET", f"/api/contents/{name}?content=1")
+        outputs = [o for c in model["content"]["cells"] for o in c.get("outputs", [])]
+        text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+        if needle in text:
+            return text
+        time.sleep(0.25)
+    return text
+
+
 def _run_all(page: Any) -> None:
     # Imported here: without playwright the browser_available fixture skips/fails with a reason,
     # instead of a collection error.
@@ -74,17 +111,22 @@ def _run_all(page: Any) -> None:
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
 
-def _readme_screenshot(page: Any) -> None:
+def _readme_screenshot(page: Any, artifacts: Path) -> None:
     """The README image: only the cells a user writes. The test's own last cell (reading the sandbox's
     token count in the kernel) is hidden for the shot and shown again right after."""
     internal = page.locator(NOTEBOOK_PANEL).locator(".jp-Cell").filter(has_text="sb.stats.token_requests")
     assert internal.count() == 1  # the notebook changed: keep the README image free of test internals
     internal.evaluate_all("cells => cells.forEach(c => { c.style.display = 'none'; })")
     try:
-        README_SHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(README_SHOT))
+        page.screenshot(path=str(artifacts / README_SHOT_NAME))
     finally:
         internal.evaluate_all("cells => cells.forEach(c => { c.style.display = ''; })")
+
+
+def open_and_run(page: Any, lab_server: Any, name: str) -> None:
+    """Open the notebook ``name`` (already in the server's root) and run all its cells."""
+    page.goto(lab_server.lab_url(name))
+    _run_all(page)
 
 
 def test_status_panel_updates_itself_in_jupyterlab(
@@ -92,9 +134,8 @@ def test_status_panel_updates_itself_in_jupyterlab(
 ) -> None:
     page = lab_page
     name = put_notebook("status_panel_live.ipynb")
-    page.goto(lab_server.lab_url(name))
     try:
-        _run_all(page)
+        open_and_run(page, lab_server, name)
         panel = Panel(page)
         panel.root.wait_for(state="visible", timeout=60_000)
         page.locator(NOTEBOOK_PANEL).locator("table.dataframe").first.wait_for(state="visible", timeout=60_000)
@@ -103,22 +144,31 @@ def test_status_panel_updates_itself_in_jupyterlab(
         identity = panel.text("identity")
         assert "…" in identity and len(identity) <= 12  # masked; the sandbox's client id is longer
 
-        # The long pull blocks the kernel; watch the panel change on its own while it runs.
+        # The long pull blocks the kernel; watch the panel change on its own while it runs, and the
+        # progress bar: its maximum is the real total (one query/count went out with page 2).
         busy: list[dict[str, Any]] = []
-        shot_taken = False  # the README image is committed: (re)written only when missing or asked for
+        progress: list[dict[str, Any]] = []
+        shot_taken = False
         for _ in range(600):  # bounded: at most ~2 min of sampling, normally ~8 s
             sample = panel.sample()
             if sample["kernel"] != "busy" and "PULLED" in page.locator(NOTEBOOK_PANEL).inner_text():
                 break
             if sample["kernel"] == "busy":
                 busy.append(sample)
-                if (
-                    sample["state"] == "VALID"
-                    and not shot_taken
-                    and (not README_SHOT.exists() or os.environ.get("AUTOTASK_UPDATE_SCREENSHOTS") == "1")
-                ):
+                bar = _progress(page)
+                if bar is not None:
+                    progress.append(bar)
+                    if (
+                        0 < bar["records"] < 4000
+                        and bar["total"] == 4000
+                        and not (artifacts / "progress-mid-pull.png").exists()
+                    ):
+                        page.locator(NOTEBOOK_PANEL).locator(".autotask-progress-bar").first.locator(
+                            "xpath=.."
+                        ).screenshot(path=str(artifacts / "progress-mid-pull.png"))
+                if sample["state"] == "VALID" and not shot_taken:
                     shot_taken = True
-                    _readme_screenshot(page)
+                    _readme_screenshot(page, artifacts)
             time.sleep(0.2)
         else:
             pytest.fail("the long pull did not finish")
@@ -133,7 +183,22 @@ def test_status_panel_updates_itself_in_jupyterlab(
             if len({s["countdown"] for s in idle}) >= 3:
                 break
             time.sleep(0.25)
-        panel.root.screenshot(path=str(artifacts / "status-panel.png"))
+        panel.root.screenshot(path=str(artifacts / "status-panel.png"))  # the compact line
+
+        # One line until clicked; "details" shows the rows and buttons, a second click hides them.
+        details = panel.root.locator(".autotask-status-details").first
+        compact_height = panel.root.bounding_box()["height"]
+        assert not details.is_visible() and compact_height < 60, compact_height
+        assert "OAuth · sandbox" in panel.text("state") and "expires in" in panel.text("state")
+        toggle = panel.root.locator(".autotask-status-toggle").first
+        toggle.click()
+        details.wait_for(state="visible")
+        panel.root.screenshot(path=str(artifacts / "status-panel-expanded.png"))
+        expanded_height = panel.root.bounding_box()["height"]
+        toggle.click()
+        details.wait_for(state="hidden")
+        toggle.click()
+        details.wait_for(state="visible")
 
         page.locator(NOTEBOOK_PANEL).locator("button.autotask-status-logout").first.click()
         page.wait_for_function(
@@ -142,7 +207,11 @@ def test_status_panel_updates_itself_in_jupyterlab(
             timeout=30_000,
         )
         logged_out = panel.sample()
+        stale = panel.text("state")
         panel.root.screenshot(path=str(artifacts / "status-panel-logged-out.png"))
+        # Saved, the notebook keeps a panel that says it is no longer live, and since when.
+        page.keyboard.press("Control+s")
+        saved = _saved_outputs(lab_server, name, "as of ")
     except Exception:
         page.screenshot(path=str(artifacts / "status-panel-failure.png"))
         raise
@@ -155,6 +224,11 @@ def test_status_panel_updates_itself_in_jupyterlab(
         "busy_states": sorted({s["state"] for s in busy}),
         "idle_countdowns": [s["countdown"] for s in idle],
         "after_logout": logged_out,
+        "stale_text": stale,
+        "saved_panel_text": saved,
+        "compact_height": compact_height,
+        "expanded_height": expanded_height,
+        "progress_samples": progress,
         "sandbox_token_requests_after_pull": kernel_tokens,
     }
     (artifacts / "status-panel-observations.json").write_text(json.dumps(observations, indent=2))
@@ -164,6 +238,19 @@ def test_status_panel_updates_itself_in_jupyterlab(
     assert max(observations["busy_refreshes"]) > min(observations["busy_refreshes"]), observations
     assert max(observations["busy_requests"]) > min(observations["busy_requests"]), observations
     assert len(set(observations["idle_countdowns"])) >= 2, observations
-    assert logged_out["state"] == "LOGGED_OUT" and logged_out["countdown"] == "—", observations
+    assert logged_out["state"] == "LOGGED_OUT" and logged_out["countdown"] == "", observations
     assert page.locator(NOTEBOOK_PANEL).locator("button.autotask-status-logout").first.is_disabled()
     assert kernel_tokens >= 2, observations  # the first token and at least one refresh during the pull
+    # Compact until clicked, taller with the details.
+    assert observations["expanded_height"] > 2 * observations["compact_height"], observations
+    # The logged-out panel says it is no longer live and as of when, live and in the saved notebook.
+    assert re.match(r"Autotask as of \d\d:\d\d:\d\d, logged out", stale), stale
+    assert re.search(r"Autotask: as of \d\d:\d\d:\d\d, logged out", saved), saved
+    # Mid-pull, the bar's maximum was the real total and its value the records so far (not a full bar).
+    mid = [p for p in progress if 0 < p["records"] < 4000 and p["total"] == 4000]
+    assert mid, observations
+    # The label and the bar are two widgets updated by two messages: a sample may fall between them, so
+    # each is within one page (500 of 4,000 = 12.5 %) of its label, and most match it exactly.
+    assert all(abs(p["width"] - 100 * p["records"] / 4000) <= 13 for p in mid), mid
+    exact = [p for p in mid if abs(p["width"] - 100 * p["records"] / 4000) < 1]
+    assert len(exact) * 2 > len(mid), mid

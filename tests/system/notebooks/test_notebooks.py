@@ -171,13 +171,16 @@ def test_key_outputs(executed: tuple[Path, nbformat.NotebookNode]) -> None:
     tables = _count(nb, "text/html", "<table")
     charts = _count(nb, "image/png")
     assert tables >= 1, f"{path.name}: no DataFrame table in the outputs"
-    assert "Autotask: valid" in plain, f"{path.name}: no status panel after login"
+    # The login cell's panel, its one-line snapshot once %autotask_status showed it again, or, after the
+    # last cell's logout, the panel saying it is no longer live and since when (issue 16).
+    status = r"Autotask(?: status as of \d\d:\d\d:\d\d)?: valid|Autotask: as of \d\d:\d\d:\d\d, logged out"
+    assert re.search(status, plain), f"{path.name}: no status panel after login"
     # The panel's static snapshot, for exports and viewers without widget JavaScript (issue 14, point 24).
     assert _count(nb, "text/html", 'class="autotask-status-snapshot"') >= 1, f"{path.name}: no panel snapshot"
     if path.name.startswith("01-"):
         assert charts >= 1
         assert re.search(r"urgent: \d+ rows", plain) and re.search(r"recent: \d+ rows", plain)
-        assert "[OAuth · sandbox]" in plain
+        assert ": valid · OAuth · sandbox · " in plain
     elif path.name.startswith("02-"):
         assert charts >= 5, f"{path.name}: expected five charts, got {charts}"
         assert tables >= 5
@@ -189,7 +192,7 @@ def test_key_outputs(executed: tuple[Path, nbformat.NotebookNode]) -> None:
     elif path.name.startswith("03-"):
         assert "No complete Autotask credentials" in plain and "AUTOTASK_SECRET" in plain
         assert "Without a login, %autotask says" in plain and "not logged in" in plain
-        assert "[API user]" in plain and "zone     : Sandbox" in plain
+        assert " · API user · " in plain and "zone      : Sandbox" in plain
         assert re.search(r"requests used in the current 60-minute window", plain)
         assert re.search(r"\d+ open tickets", plain)
         assert "logged out" in plain
