@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser
 
+from .._durations import MAX_LATENCY_S, parse_duration
 from .._exceptions import ConfigurationError, QuerySyntaxError
 from ..entities._names import is_published_entity, suggest_entity
 from . import _line
@@ -200,18 +201,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?", re.IGNORECASE)
-MAX_LATENCY_S = 10.0
-
-
 def duration(text: str) -> float:
-    """``500ms``, ``0.5s``, ``2s`` or ``2`` -> seconds (one meaning for every duration option: a bare
-    number is seconds)."""
-    m = _DURATION.fullmatch(text.strip())
-    if not m:
-        raise argparse.ArgumentTypeError(f"expected a duration such as 500ms, 0.5s or 2s, got {text!r}")
-    value = float(m.group(1))
-    return value / 1000 if (m.group(2) or "s").lower() == "ms" else value
+    """``500ms``, ``0.5s``, ``2s`` or ``2`` -> seconds (:mod:`autotask_magic._durations`)."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def split_words(line: str) -> list[str]:

@@ -8,8 +8,25 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
+from .._durations import parse_duration, parse_latency_ms
 from ._sandbox import Sandbox
+
+T = TypeVar("T")
+
+
+def _duration(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a duration parser (its ValueError text becomes the usage error)."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,12 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
     p.add_argument("--tickets", type=int, default=2000, help="number of tickets to generate (default 2000)")
     p.add_argument("--companies", type=int, default=None, help="number of companies (default: from --tickets)")
-    p.add_argument("--token-ttl", type=float, default=3600.0, help="OAuth token lifetime in seconds")
+    p.add_argument(
+        "--token-ttl", type=_duration(parse_duration), default=3600.0, help="OAuth token lifetime: 60s, 1.5s, 3600"
+    )
     p.add_argument(
         "--latency",
-        type=float,
+        type=_duration(parse_latency_ms),
         default=0,
-        help="response time per request, milliseconds (a floor: includes the sandbox's own processing)",
+        help="response time per request: 200ms, 0.2s (a bare number is seconds; a floor that includes the "
+        "sandbox's own processing)",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed for the generated data")
     p.add_argument(

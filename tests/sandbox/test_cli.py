@@ -56,3 +56,20 @@ def test_cli_starts_prints_and_answers() -> None:
             proc.kill()
             proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+def test_cli_durations_read_like_the_magic() -> None:
+    # One meaning for every duration option: units, and a bare number is seconds.
+    import pytest
+
+    from autotask_magic._durations import parse_duration, parse_latency_ms
+    from autotask_magic.sandbox.__main__ import main
+
+    assert parse_duration("500ms") == 0.5 and parse_duration("2") == 2.0 and parse_duration("0.5s") == 0.5
+    assert parse_latency_ms("200ms") == 200 and parse_latency_ms("0.2") == 200
+    with pytest.raises(ValueError, match="write 200ms for milliseconds"):
+        parse_latency_ms("200")  # 200 seconds per answer is a typo for milliseconds
+    with pytest.raises(SystemExit):
+        main(["--latency", "200"])  # refused by argparse before anything starts
+    with pytest.raises(SystemExit):
+        main(["--token-ttl", "soon"])
