@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -49,13 +50,35 @@ ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
 
 
 class _LimitedTransport(httpx.BaseTransport):
-    """Applies the client-side limits to every request that goes on the wire (retries and replays too)."""
+    """Applies the client-side limits to every request that goes on the wire (retries and replays too).
+
+    A request sent from the main thread goes on the wire from a helper thread, the main thread only
+    waiting for it. Ctrl-C raises KeyboardInterrupt on the main thread wherever it happens to be: inside
+    httpcore, just after its connection pool (or a connection) took its lock and before the ``with``
+    that releases it was set up, it left the lock held for good and every later request of the client
+    hung. Interrupted, the main thread raises at once; the helper finishes (or fails) its request,
+    releases the endpoint slot and ends.
+    """
 
     def __init__(self, inner: httpx.BaseTransport, limits: Limits) -> None:
         self._inner = inner
         self._limits = limits
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if threading.current_thread() is not threading.main_thread():
+            return self._send(request)
+        done: Future[httpx.Response] = Future()
+
+        def send() -> None:
+            try:
+                done.set_result(self._send(request))
+            except BaseException as exc:  # raised on the main thread by done.result()
+                done.set_exception(exc)
+
+        threading.Thread(target=send, name="autotask-request", daemon=True).start()
+        return done.result()
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
         key = endpoint_key(request.method, request.url.path)
         with self._limits.request(key):
             response = self._inner.handle_request(request)

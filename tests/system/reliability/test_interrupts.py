@@ -53,8 +53,8 @@ class _Interrupter:
                 if self.done:
                     return
                 self._again.clear()
+                self.fired = True  # before the signal: the handler may run (and _swallowed() too) at once
                 signal.pthread_kill(self.target, signal.SIGINT)
-                self.fired = True
             # Bounded: the guarded work ends (finish) well within this, or the press was swallowed.
             deadline = time.monotonic() + 60
             while not self._again.wait(0.05):
@@ -66,14 +66,19 @@ class _Interrupter:
         # CPython drops, without telling the unraisable hook, an exception raised while a socket's
         # finalizer formats its "unclosed socket" ResourceWarning (socket.__repr__): press again then.
         if frame is not None and frame.f_code.co_name == "__repr__" and frame.f_code.co_filename.endswith("socket.py"):
-            self.swallowed += 1
-            self._again.set()
+            self._swallowed()
         raise KeyboardInterrupt
+
+    def _swallowed(self) -> None:
+        # This press never reached the code under test: it counts as fired again only once pressed again
+        # (the work may finish before the next press, and then Ctrl-C was never seen by it).
+        self.fired = False
+        self.swallowed += 1
+        self._again.set()
 
     def _unraisable(self, info: Any) -> None:
         if isinstance(info.exc_value, KeyboardInterrupt) and self.fired and not self.done:
-            self.swallowed += 1
-            self._again.set()  # press again: this one never reached the code under test
+            self._swallowed()  # press again: this one never reached the code under test
             return
         self._previous_hook(info)
 
