@@ -315,3 +315,46 @@ def test_ctrl_c_as_the_finished_frame_is_returned_keeps_it(
         assert ki.value.records == []  # type: ignore[attr-defined]
         assert client.query("Tickets")["id"].tolist() == truth_ids
     tally.add("records verified", len(truth_ids))
+
+
+def test_ctrl_c_just_after_httpcore_takes_a_lock_leaves_the_client_working(
+    sbx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: Ctrl-C landing in httpcore's ``Lock.__enter__`` right after ``acquire()`` (on the main thread,
+    where signals land) left the connection pool's lock held for good: every later request, and
+    ``close()``, hung. Here that moment is made certain: the first such acquire on the main thread raises."""
+    from httpcore import _synchronization as sync
+
+    sb: Sandbox = sbx(tickets=1200, seed=9)
+    truth_ids = [r["id"] for r in sb.ground_truth("Tickets")]
+    held: list[Any] = []  # locks left acquired by the simulated Ctrl-C
+
+    def enter(self: Any) -> Any:
+        self._lock.acquire()
+        if threading.current_thread() is threading.main_thread() and not held:
+            held.append(self)
+            raise KeyboardInterrupt  # as if Ctrl-C landed just as acquire() returned
+        return self
+
+    with oauth_client(sb) as client:
+        assert client.count("Tickets") == 1200  # the token (fetched by the manager's own connection) is in hand
+        for cls in (sync.Lock, sync.ThreadLock):
+            monkeypatch.setattr(cls, "__enter__", enter)
+        got: list[Any] = []
+        try:
+            got.append(client.count("Tickets"))
+            got.append(client.query("Tickets")["id"].tolist())
+            got.append(sorted(r["id"] for r in client.records("Tickets", parallel=True)))
+        except KeyboardInterrupt:
+            pass
+        monkeypatch.undo()
+        # Bounded: a stuck lock fails the test instead of hanging it.
+        nxt: list[int] = []
+        t = threading.Thread(target=lambda: nxt.append(client.count("Tickets")), daemon=True)
+        t.start()
+        t.join(10)
+        for lock in held:  # let the client close even when the fix is missing
+            lock._lock.release()
+        assert nxt == [1200], "the next request hung on a lock the interrupted one left held"
+        assert held == [], "a request ran httpcore on the main thread, where Ctrl-C lands"
+        assert got == [1200, truth_ids, truth_ids]
