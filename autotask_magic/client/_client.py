@@ -50,35 +50,13 @@ ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
 
 
 class _LimitedTransport(httpx.BaseTransport):
-    """Applies the client-side limits to every request that goes on the wire (retries and replays too).
-
-    A request sent from the main thread goes on the wire from a helper thread, the main thread only
-    waiting for it. Ctrl-C raises KeyboardInterrupt on the main thread wherever it happens to be: inside
-    httpcore, just after its connection pool (or a connection) took its lock and before the ``with``
-    that releases it was set up, it left the lock held for good and every later request of the client
-    hung. Interrupted, the main thread raises at once; the helper finishes (or fails) its request,
-    releases the endpoint slot and ends.
-    """
+    """Applies the client-side limits to every request that goes on the wire (retries and replays too)."""
 
     def __init__(self, inner: httpx.BaseTransport, limits: Limits) -> None:
         self._inner = inner
         self._limits = limits
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if threading.current_thread() is not threading.main_thread():
-            return self._send(request)
-        done: Future[httpx.Response] = Future()
-
-        def send() -> None:
-            try:
-                done.set_result(self._send(request))
-            except BaseException as exc:  # raised on the main thread by done.result()
-                done.set_exception(exc)
-
-        threading.Thread(target=send, name="autotask-request", daemon=True).start()
-        return done.result()
-
-    def _send(self, request: httpx.Request) -> httpx.Response:
         key = endpoint_key(request.method, request.url.path)
         with self._limits.request(key):
             response = self._inner.handle_request(request)
@@ -279,7 +257,7 @@ class AutotaskClient:
                 counter[0] += 1
             started = time.monotonic()
             try:
-                response = self._http.request(method, url, json=json, params=params)
+                response = self._request(method, url, json=json, params=params)
             except httpx.HTTPError as exc:
                 log.debug("%s -> %s (attempt %d)", label, type(exc).__name__, attempt)
                 reached = may_have_reached_server(exc)
@@ -291,6 +269,28 @@ class AutotaskClient:
             log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
             if not self._waited_to_retry(response, method, label, attempt, read_only):
                 return response
+
+    def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """One httpx request; from the main thread it is sent by a helper thread, the main thread only waiting.
+
+        Ctrl-C raises KeyboardInterrupt on the main thread wherever it happens to be: inside httpcore,
+        just after its connection pool (or a connection) took its lock and before the ``with`` that
+        releases it was set up, it left that lock held for good, and every later request of the client
+        (or token fetch of the manager) hung. Interrupted, the main thread raises at once; the helper
+        finishes or fails its request (token fetch included), releases the endpoint slot and ends.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return self._http.request(method, url, **kw)
+        done: Future[httpx.Response] = Future()
+
+        def send() -> None:
+            try:
+                done.set_result(self._http.request(method, url, **kw))
+            except BaseException as exc:  # raised on the main thread by done.result()
+                done.set_exception(exc)
+
+        threading.Thread(target=send, name="autotask-request", daemon=True).start()
+        return done.result()
 
     def _waited_to_retry(
         self, response: httpx.Response, method: str, label: str, attempt: int, read_only: bool
