@@ -289,8 +289,13 @@ class AutotaskClient:
             except BaseException as exc:  # raised on the main thread by done.result()
                 done.set_exception(exc)
 
-        threading.Thread(target=send, name="autotask-request", daemon=True).start()
-        return done.result()
+        helper = threading.Thread(target=send, name="autotask-request", daemon=True)
+        helper.start()
+        try:
+            return done.result()
+        finally:
+            if done.done():  # it has handed its outcome over and is ending: no thread outlives the call
+                helper.join()
 
     def _waited_to_retry(
         self, response: httpx.Response, method: str, label: str, attempt: int, read_only: bool
