@@ -6,7 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -261,7 +261,7 @@ class AutotaskClient:
                 counter[0] += 1
             started = time.monotonic()
             try:
-                response = self._http.request(method, url, json=json, params=params)
+                response = self._request(method, url, json=json, params=params)
             except httpx.HTTPError as exc:
                 log.debug("%s -> %s (attempt %d)", label, type(exc).__name__, attempt)
                 reached = may_have_reached_server(exc)
@@ -273,6 +273,33 @@ class AutotaskClient:
             log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
             if not self._waited_to_retry(response, method, label, attempt, read_only):
                 return response
+
+    def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """One httpx request; from the main thread it is sent by a helper thread, the main thread only waiting.
+
+        Ctrl-C raises KeyboardInterrupt on the main thread wherever it happens to be: inside httpcore,
+        just after its connection pool (or a connection) took its lock and before the ``with`` that
+        releases it was set up, it left that lock held for good, and every later request of the client
+        (or token fetch of the manager) hung. Interrupted, the main thread raises at once; the helper
+        finishes or fails its request (token fetch included), releases the endpoint slot and ends.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return self._http.request(method, url, **kw)
+        done: Future[httpx.Response] = Future()
+
+        def send() -> None:
+            try:
+                done.set_result(self._http.request(method, url, **kw))
+            except BaseException as exc:  # raised on the main thread by done.result()
+                done.set_exception(exc)
+
+        helper = threading.Thread(target=send, name="autotask-request", daemon=True)
+        helper.start()
+        try:
+            return done.result()
+        finally:
+            if done.done():  # it has handed its outcome over and is ending: no thread outlives the call
+                helper.join()
 
     def _waited_to_retry(
         self, response: httpx.Response, method: str, label: str, attempt: int, read_only: bool

@@ -53,8 +53,8 @@ class _Interrupter:
                 if self.done:
                     return
                 self._again.clear()
+                self.fired = True  # before the signal: the handler may run (and _swallowed() too) at once
                 signal.pthread_kill(self.target, signal.SIGINT)
-                self.fired = True
             # Bounded: the guarded work ends (finish) well within this, or the press was swallowed.
             deadline = time.monotonic() + 60
             while not self._again.wait(0.05):
@@ -66,14 +66,19 @@ class _Interrupter:
         # CPython drops, without telling the unraisable hook, an exception raised while a socket's
         # finalizer formats its "unclosed socket" ResourceWarning (socket.__repr__): press again then.
         if frame is not None and frame.f_code.co_name == "__repr__" and frame.f_code.co_filename.endswith("socket.py"):
-            self.swallowed += 1
-            self._again.set()
+            self._swallowed()
         raise KeyboardInterrupt
+
+    def _swallowed(self) -> None:
+        # This press never reached the code under test: it counts as fired again only once pressed again
+        # (the work may finish before the next press, and then Ctrl-C was never seen by it).
+        self.fired = False
+        self.swallowed += 1
+        self._again.set()
 
     def _unraisable(self, info: Any) -> None:
         if isinstance(info.exc_value, KeyboardInterrupt) and self.fired and not self.done:
-            self.swallowed += 1
-            self._again.set()  # press again: this one never reached the code under test
+            self._swallowed()  # press again: this one never reached the code under test
             return
         self._previous_hook(info)
 
@@ -310,3 +315,45 @@ def test_ctrl_c_as_the_finished_frame_is_returned_keeps_it(
         assert ki.value.records == []  # type: ignore[attr-defined]
         assert client.query("Tickets")["id"].tolist() == truth_ids
     tally.add("records verified", len(truth_ids))
+
+
+def test_ctrl_c_just_after_httpcore_takes_a_lock_leaves_the_client_working(
+    sbx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: Ctrl-C landing in httpcore's ``Lock.__enter__`` right after ``acquire()`` (on the main thread,
+    where signals land) left the connection pool's lock held for good: every later request, and
+    ``close()``, hung. Here that moment is made certain: the first such acquire on the main thread raises."""
+    from httpcore import _synchronization as sync
+
+    sb: Sandbox = sbx(tickets=1200, seed=9)
+    truth_ids = [r["id"] for r in sb.ground_truth("Tickets")]
+    held: list[Any] = []  # locks left acquired by the simulated Ctrl-C
+
+    def enter(self: Any) -> Any:
+        self._lock.acquire()
+        if threading.current_thread() is threading.main_thread() and not held:
+            held.append(self)
+            raise KeyboardInterrupt  # as if Ctrl-C landed just as acquire() returned
+        return self
+
+    with oauth_client(sb) as client:
+        for cls in (sync.Lock, sync.ThreadLock):  # the client's connections and the manager's (token fetch)
+            monkeypatch.setattr(cls, "__enter__", enter)
+        got: list[Any] = []
+        try:
+            got.append(client.count("Tickets"))
+            got.append(client.query("Tickets")["id"].tolist())
+            got.append(sorted(r["id"] for r in client.records("Tickets", parallel=True)))
+        except KeyboardInterrupt:
+            pass
+        monkeypatch.undo()
+        # Bounded: a stuck lock fails the test instead of hanging it.
+        nxt: list[int] = []
+        t = threading.Thread(target=lambda: nxt.append(client.count("Tickets")), daemon=True)
+        t.start()
+        t.join(10)
+        for lock in held:  # let the client close even when the fix is missing
+            lock._lock.release()
+        assert nxt == [1200], "the next request hung on a lock the interrupted one left held"
+        assert held == [], "a request ran httpcore on the main thread, where Ctrl-C lands"
+        assert got == [1200, truth_ids, truth_ids]
