@@ -20,7 +20,7 @@ from .._exceptions import (
     WriteOutcomeUnknownError,
 )
 from ..entities import MAX_PAGE_SIZE
-from ._credentials import Credentials
+from ._credentials import Credentials, read_env
 from ._errors import TLS_HINT, error_for, server_messages
 from ._limits import Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
@@ -126,12 +126,13 @@ class AutotaskClient:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, *, mode: str | None = None, **kwargs: Any
+        cls, env: Mapping[str, Any] | None = None, *, mode: str | None = None, **kwargs: Any
     ) -> AutotaskClient:
         """Build a client from ``AUTOTASK_*`` variables; raises ConfigurationError naming what is wrong.
 
         ``mode`` (``"oauth"`` or ``"api_user"``; else ``AUTOTASK_MODE``) chooses when both credential sets are set.
         """
+        env = None if env is None else read_env(env)  # no plain secret in this frame's locals
         s = Settings.from_env(env, mode=mode)
         return cls(
             s.credentials,

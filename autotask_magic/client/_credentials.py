@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from .. import _redact
 
-__all__ = ["ApiUserCredentials", "Credentials", "OAuthCredentials", "Secret"]
+__all__ = ["SECRET_ENV", "ApiUserCredentials", "Credentials", "OAuthCredentials", "Secret", "read_env"]
+
+#: The ``AUTOTASK_*`` variables that hold secrets: wrapped in :class:`Secret` the moment they are read.
+SECRET_ENV = ("AUTOTASK_CLIENT_SECRET", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET")
 
 
 class Secret:
@@ -131,3 +135,20 @@ class ApiUserCredentials:
 
 
 Credentials = OAuthCredentials | ApiUserCredentials
+
+
+def read_env(environ: Mapping[str, str | Secret]) -> dict[str, str | Secret]:
+    """The non-empty ``AUTOTASK_*`` variables of ``environ``, the secret ones wrapped in :class:`Secret`.
+
+    Every path that reads credentials goes through here first, so no frame (shown with its locals by
+    ``%xmode Verbose``) holds a secret as a plain string, nor the whole ``os.environ``.
+    """
+    out: dict[str, str | Secret] = {}
+    for key, value in environ.items():
+        if not key.startswith("AUTOTASK_") or not value:
+            continue
+        if key in SECRET_ENV:
+            out[key] = value if isinstance(value, Secret) else Secret(value)
+        else:
+            out[key] = value.reveal() if isinstance(value, Secret) else value
+    return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from .._exceptions import ConfigurationError
-from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
+from ._credentials import SECRET_ENV, ApiUserCredentials, Credentials, OAuthCredentials, Secret, read_env
 from ._mode import API_USER_ENV, MODE_ENV, OAUTH_ENV, infer_mode
 
 __all__ = [
@@ -176,20 +176,29 @@ class Settings:
         return self.credentials.mode
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, mode: str | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str | Secret] | None = None, *, mode: str | None = None) -> Settings:
         """Read ``AUTOTASK_*`` variables; raise ConfigurationError naming what is missing or contradictory.
 
         ``mode`` (or ``AUTOTASK_MODE``) picks the credential set when both are present; see :func:`infer_mode`.
         """
-        env = os.environ if env is None else env
+        # Rebinding ``env`` leaves no plain secret (nor os.environ) among this frame's locals.
+        env = read_env(os.environ if env is None else env)
 
         def get(name: str) -> str | None:
             value = env.get(name)
+            if isinstance(value, Secret):
+                raise TypeError(f"{name} holds a secret")  # read with get_secret
             return value.strip() if value and value.strip() else None
+
+        def get_secret(name: str) -> Secret | None:
+            value = env.get(name)
+            if isinstance(value, str):
+                value = Secret(value)
+            return Secret(value.reveal().strip()) if value and value.reveal().strip() else None
 
         mode = infer_mode(env, mode)
         wanted = OAUTH_ENV if mode == "oauth" else API_USER_ENV
-        missing = [v for v in wanted if not get(v)]
+        missing = [v for v in wanted if not (get_secret(v) if v in SECRET_ENV else get(v))]
         if mode is None or missing:
             label = {"oauth": "OAuth", "api_user": "API-user"}.get(mode or "")
             what = (
@@ -204,12 +213,12 @@ class Settings:
 
         creds: Credentials
         if mode == "oauth":
-            creds = OAuthCredentials(get("AUTOTASK_CLIENT_ID") or "", get("AUTOTASK_CLIENT_SECRET") or "")
+            creds = OAuthCredentials(get("AUTOTASK_CLIENT_ID") or "", get_secret("AUTOTASK_CLIENT_SECRET") or "")
         else:
             creds = ApiUserCredentials(
                 get("AUTOTASK_USERNAME") or "",
-                get("AUTOTASK_INTEGRATION_CODE") or "",
-                get("AUTOTASK_SECRET") or "",
+                get_secret("AUTOTASK_INTEGRATION_CODE") or "",
+                get_secret("AUTOTASK_SECRET") or "",
                 get("AUTOTASK_IMPERSONATION_RESOURCE_ID"),
             )
         settings = cls(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ConfigurationError
+from ..client._credentials import Secret, read_env
 from ..client._mode import API_USER_ENV, OAUTH_ENV, infer_mode
 
 __all__ = [
@@ -138,10 +139,10 @@ def can_prompt(shell: Any, stdin: Any = None) -> bool:
 
 @dataclass
 class LoginPlan:
-    """What login will use: the mode and a complete ``AUTOTASK_*`` mapping (secrets inside, never shown)."""
+    """What login will use: the mode and a complete ``AUTOTASK_*`` mapping (secrets as ``Secret``)."""
 
     mode: str
-    env: dict[str, str]
+    env: dict[str, str | Secret]
     prompted: list[str]
 
 
@@ -163,7 +164,7 @@ def plan_login(
     *,
     mode: str | None,
     overrides: Mapping[str, str | None],
-    environ: Mapping[str, str],
+    environ: Mapping[str, str | Secret],
     prompt_allowed: bool,
     ask: Callable[[str], str],
     ask_secret: Callable[[str], str],
@@ -176,7 +177,8 @@ def plan_login(
     credential sets), else ``default_mode``. Raises ``ConfigurationError`` naming the variables when
     something is missing and nobody can be asked.
     """
-    env = {k: v for k, v in environ.items() if k.startswith("AUTOTASK_") and v != ""}
+    # Secrets become Secret here, so no frame below (Verbose tracebacks show locals) holds one in plain text.
+    env = read_env(environ)
     for key, value in overrides.items():
         if value is not None and value != "":
             env[key] = value
@@ -203,7 +205,10 @@ def plan_login(
             "to try the built-in sandbox",
         )
     for var, text, secret in missing:
-        env[var] = _ask_for(var, text, ask_secret if secret else ask, mode)
+        if secret:
+            env[var] = Secret(_ask_for(var, text, ask_secret, mode))
+        else:
+            env[var] = _ask_for(var, text, ask, mode)
         prompted.append(var)
     return LoginPlan(mode=mode, env=env, prompted=prompted)
 
