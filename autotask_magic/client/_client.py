@@ -85,6 +85,7 @@ class AutotaskClient:
         token_url: str | None = None,
         zone_url: str | None = None,
         ca_bundle: str | None = None,
+        allowed_hosts: Sequence[str] = (),
         timeout: float = 30.0,
         manager: CredentialManager | None = None,
         label: str | None = None,
@@ -102,6 +103,7 @@ class AutotaskClient:
                 token_url=token_url,
                 zone_url=zone_url,
                 ca_bundle=ca_bundle,
+                allowed_hosts=tuple(allowed_hosts),
                 label=label,
                 timeout=timeout,
             )
@@ -140,7 +142,7 @@ class AutotaskClient:
             token_url=s.token_url,
             zone_url=s.zone_url,
             ca_bundle=s.ca_bundle,
-            **kwargs,
+            **{"allowed_hosts": s.allowed_hosts, **kwargs},
         )
 
     def __repr__(self) -> str:

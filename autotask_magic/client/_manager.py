@@ -89,6 +89,7 @@ class ManagerConfig:
     token_url: str | None = None
     zone_url: str | None = None
     ca_bundle: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # more hosts a zone answer may name (AUTOTASK_ALLOWED_HOSTS)
     label: str | None = None  # shown in the status panel
     timeout: float = 30.0
     rate_limit: int = 600  # requests per rate_window, all endpoints
@@ -373,7 +374,7 @@ class CredentialManager:
             creds = self.require_credentials()
             assert isinstance(creds, ApiUserCredentials) and self.zone_url is not None
             try:
-                zone = discover_zone(self._http, self.zone_url, creds, self.retry)
+                zone = discover_zone(self._http, self.zone_url, creds, self.retry, self.config.allowed_hosts)
             except AutotaskError as err:
                 if err.status is not None:  # the zone endpoint answered: show it in the status panel
                     with self._lock:

@@ -169,6 +169,8 @@ class Settings:
     token_url: str | None = None
     zone_url: str | None = None
     ca_bundle: str | None = None
+    #: ``AUTOTASK_ALLOWED_HOSTS``: hosts besides ``*.autotask.net`` a zone answer may name.
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -227,6 +229,7 @@ class Settings:
             token_url=get("AUTOTASK_TOKEN_URL"),
             zone_url=get("AUTOTASK_ZONE_URL"),
             ca_bundle=get("AUTOTASK_CA_BUNDLE"),
+            allowed_hosts=tuple(h.strip() for h in (get("AUTOTASK_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         )
         settings.validate()
         return settings

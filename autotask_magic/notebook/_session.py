@@ -286,6 +286,7 @@ class Session:
             token_url=settings.token_url,
             zone_url=settings.zone_url,
             ca_bundle=settings.ca_bundle,
+            allowed_hosts=settings.allowed_hosts,
             timeout=self.config.timeout,
             label=label,
         )

@@ -13,7 +13,8 @@ CREDENTIAL_HEADERS = ("authorization", "secret", "apiintegrationcode", "username
 class Recorder:
     """An HTTP server on another 127.0.0.1 port that records every request and any credential it carries."""
 
-    def __init__(self, status: int = 200, body: Any = None) -> None:
+    def __init__(self, status: int = 200, body: Any = None, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.requests: list[tuple[str, str]] = []
         self.credentials: list[tuple[str, str]] = []
         self.status, self.body = status, body if body is not None else {"items": [], "pageDetails": {}}
@@ -41,7 +42,7 @@ class Recorder:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = handle_one
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server = ThreadingHTTPServer((host, 0), H)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(
@@ -54,7 +55,7 @@ class Recorder:
 
     @property
     def root(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
         self.server.shutdown()
