@@ -19,6 +19,15 @@ _lock = threading.Lock()
 _known: set[str] = set()
 # Patterns that look like credentials even when we never registered the value.
 _PATTERNS = [
+    # Credential headers echoed back by a gateway's error page ("Secret: ...", "Authorization: Basic ...").
+    (
+        re.compile(
+            r"(?im)\b((?:secret|apiintegrationcode|api-integration-code|authorization|proxy-authorization|username|"
+            r"user-name|impersonationresourceid|x-api-key|api-key|cookie|set-cookie)\s*:\s*)"
+            r"(?:(?:bearer|basic|digest)\s+)?[^\s<>\"',;&]+"
+        ),
+        r"\1" + REDACTED,
+    ),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
     (
         re.compile(r"(?i)((?:client_secret|secret|access_token|password|token)=)[^&\s\"']+"),

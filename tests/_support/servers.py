@@ -118,3 +118,57 @@ class Forbidding:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class Echoing:
+    """A gateway that answers every request with an HTML error page echoing the request's headers.
+
+    ``pad`` characters of filler come first, so a header value can be made to straddle the point where
+    an error message would be cut.
+    """
+
+    def __init__(self, status: int = 401, pad: int = 0, extra: str = "", host: str = "127.0.0.1") -> None:
+        owner = self
+        self.requests = 0
+        self.pad = pad  # may be changed between requests
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def handle_one(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                owner.requests += 1
+                echoed = "".join(f"{k}: {v}\n" for k, v in self.headers.items())
+                page = f"<html><body><h1>{status}</h1><pre>{extra}{'x' * owner.pad}\n{echoed}</pre></body></html>"
+                data = page.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = handle_one
+
+        self.server = ThreadingHTTPServer((host, 0), H)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.host = host
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"autotask-echoing-{self.port}",
+            daemon=True,
+        )
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/ATServicesRest/V1.0/"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
