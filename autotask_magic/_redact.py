@@ -11,7 +11,17 @@ import logging
 import re
 import threading
 
-__all__ = ["REDACTED", "RedactingFilter", "detach", "forget", "get_logger", "mask", "redact", "register"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "REDACTED",
+    "RedactingFilter",
+    "detach",
+    "forget",
+    "get_logger",
+    "mask",
+    "redact",
+    "register",
+]
 
 REDACTED = "<redacted>"
 
@@ -25,6 +35,14 @@ _PATTERNS = [
             r"(?im)\b((?:secret|apiintegrationcode|api-integration-code|authorization|proxy-authorization|username|"
             r"user-name|impersonationresourceid|x-api-key|api-key|cookie|set-cookie)\s*:\s*)"
             r"(?:(?:bearer|basic|digest)\s+)?[^\s<>\"',;&]+"
+        ),
+        r"\1" + REDACTED,
+    ),
+    # The same headers as httpcore logs them: (b'Secret', b'...').
+    (
+        re.compile(
+            r"(?i)(\(b'(?:secret|apiintegrationcode|authorization|username|impersonationresourceid|cookie|"
+            r"set-cookie|x-api-key)',\s*b')[^']*"
         ),
         r"\1" + REDACTED,
     ),
@@ -119,3 +137,19 @@ def get_logger(name: str) -> logging.Logger:
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)
     return logger
+
+
+#: The loggers of the HTTP stack: httpcore logs response headers (and h11's refusals, which quote the
+#: refused header value) at DEBUG. A logger's filter does not apply to its children, so each is named.
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+for _name in LIBRARY_LOGGERS:
+    get_logger(_name)

@@ -258,6 +258,7 @@ class AutotaskClient:
             if counter is not None:
                 counter[0] += 1
             started = time.monotonic()
+            failure: AutotaskError | None = None
             try:
                 response = self._http.request(method, url, json=json, params=params)
             except httpx.HTTPError as exc:
@@ -266,7 +267,10 @@ class AutotaskClient:
                 if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
                     policy.sleep(policy.backoff(attempt))
                     continue
-                raise _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only) from None
+                failure = _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only)
+            if failure is not None:
+                # Raised outside the except block: the httpx error (it may quote a header value) is no __context__.
+                raise failure
             ms = (time.monotonic() - started) * 1000
             log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
             if not self._waited_to_retry(response, method, label, attempt, read_only):

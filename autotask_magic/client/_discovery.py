@@ -50,13 +50,16 @@ def discover_zone(
     answer is checked with :func:`check_zone_answer` (``allowed_hosts``) before anything is sent there.
     """
     for attempt in range(1, retry.attempts + 1):
+        failure: TransportError | None = None
         try:
             response = http.get(zone_url, params={"user": creds.username})
         except httpx.HTTPError as exc:
             if is_retryable_exception(exc) and attempt < retry.attempts:
                 retry.sleep(retry.backoff(attempt))
                 continue
-            raise _transport_error(exc) from None
+            failure = _transport_error(exc)
+        if failure is not None:
+            raise failure  # outside the except block: no __context__
         if response.status_code in (502, 503, 504) and attempt < retry.attempts:
             retry.sleep(retry.backoff(attempt))
             continue
@@ -67,7 +70,9 @@ def discover_zone(
 
 
 def _transport_error(exc: httpx.HTTPError) -> TransportError:
-    if is_tls_error(exc):
+    tls = is_tls_error(exc)
+    _redact.detach(exc)
+    if tls:
         return TransportError(
             "zone discovery failed: TLS certificate verification failed", request=_REQUEST, hint=TLS_HINT
         )
@@ -144,12 +149,15 @@ def _zone_from(response: httpx.Response, zone_url: str, allowed_hosts: Sequence[
 def read_thresholds(http: httpx.Client, url: str, auth: httpx.Auth) -> Thresholds:
     """GET ``ThresholdInformation`` with the API-user headers: validates the credentials (401 raises)."""
     request = "GET ThresholdInformation"
+    failure: TransportError | None = None
     try:
         response = http.get(url, auth=auth)
     except httpx.HTTPError as exc:
         kind = type(exc).__name__
         _redact.detach(exc)  # its request holds the Secret and ApiIntegrationCode headers
-        raise TransportError(f"validation request failed: {kind}", request=request) from None
+        failure = TransportError(f"validation request failed: {kind}", request=request)
+    if failure is not None:
+        raise failure  # outside the except block: no __context__
     if response.status_code == 401:
         raise AuthenticationError(
             "the API rejected the API-user credentials",

@@ -172,3 +172,68 @@ class Echoing:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class Scripted:
+    """A hostile HTTP/1.1 server on 127.0.0.x whose every answer is written by ``script(handler)``.
+
+    ``script`` gets the ``BaseHTTPRequestHandler`` after the request body was read (``handler.body``)
+    and writes whatever it likes to ``handler.wfile``: slow drips, gzip bombs, echoed headers, resets.
+    """
+
+    def __init__(self, script: Any, host: str = "127.0.0.1") -> None:
+        self.requests: list[tuple[str, str]] = []
+        owner = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def handle_one(self) -> None:
+                n = int(self.headers.get("Content-Length") or 0)
+                self.body = self.rfile.read(n) if n else b""
+                owner.requests.append((self.command, self.path))
+                try:
+                    script(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up: that is what many of these tests want
+                self.close_connection = True
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = handle_one
+
+        self.server = ThreadingHTTPServer((host, 0), H)
+        self.server.daemon_threads = True
+        self.host = host
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"autotask-scripted-{self.port}",
+            daemon=True,
+        )
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/ATServicesRest/V1.0/"
+
+    @property
+    def token_url(self) -> str:
+        return f"http://{self.host}:{self.port}/ATServicesRest/oauth/token"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def reply(handler: Any, status: int, body: bytes, headers: Any = ()) -> None:
+    """Write one complete answer (status, headers, body) from a :class:`Scripted` script."""
+    handler.send_response(status)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
