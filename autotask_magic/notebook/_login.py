@@ -25,6 +25,7 @@ __all__ = [
     "LoginPlan",
     "can_prompt",
     "check_no_secret_arguments",
+    "line_option_credential",
     "plan_login",
     "request_line_credential",
 ]
@@ -97,9 +98,12 @@ def check_no_secret_arguments(
 def _check_value(name: str, value: str, identifier_options: Sequence[str], url_options: Sequence[str]) -> None:
     if name in url_options:
         if re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*@", value, re.IGNORECASE) or re.search(
-            r"[?&](?:[a-z_-]*secret|password|token|access_token|key)=", value, re.IGNORECASE
+            r"[?&#](?:[a-z_-]*secret|password|token|access_token|key)=", value, re.IGNORECASE
         ):
             raise _secret_refusal(f"credentials inside {name}")
+        if "#" in value:
+            # A fragment is never sent, so it has no business in an endpoint URL; it can hide a secret.
+            raise _secret_refusal(f"a URL with a '#' fragment in {name}")
     elif name in identifier_options and _looks_like_secret(value):
         raise _secret_refusal(f"a secret-looking value for {name}")
 
@@ -410,6 +414,41 @@ _REQUEST_CREDENTIALS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+
+# Options that would carry a header or credentials on a %autotask line (the magic has none of them).
+_HEADER_OPTION = re.compile(r"^(?:-H|--headers?|--cookies?|--auth|--user|-u|--bearer)$", re.IGNORECASE)
+
+
+def line_option_credential(line: str, *, extra_words_from: int | None = None) -> str | None:
+    """What secret a ``%autotask`` line's options seem to carry (``"a secret option (--token)"``...), or None.
+
+    Refused: an option named like a secret (``--secret``, ``--token``, ``--password``...), a header or
+    auth option (``--header Secret V``), and with ``extra_words_from`` (the index of the first word
+    after ``METHOD /path``) any secret-looking positional word from there on. Option names are safe to
+    name; values are never returned.
+    """
+    # Quoted words are values (a where clause's 'text'), not options; "#" starts a comment.
+    words = []
+    for raw in re.findall(r"""'[^']*'?|"[^"]*"?|\S+""", line):
+        if raw.startswith("#"):
+            break
+        words.append(raw)
+    for i, word in enumerate(words):
+        if word[:1] in ("'", '"'):
+            value = word.strip("'\"")
+            if extra_words_from is not None and i >= extra_words_from and _looks_like_secret(value):
+                return "a secret-looking word"
+            continue
+        if word.startswith("-") and not re.fullmatch(r"-[\d.]+", word):
+            name = word.split("=", 1)[0]
+            if _SECRET_OPTION.match(name):
+                return f"a secret option ({name})"
+            if _HEADER_OPTION.match(name):
+                return f"a header option ({name})"
+        elif extra_words_from is not None and i >= extra_words_from and _looks_like_secret(word):
+            return "a secret-looking word"
+    return None
 
 
 def request_line_credential(line: str) -> str | None:

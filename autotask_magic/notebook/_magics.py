@@ -29,7 +29,7 @@ from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
 from ..entities._names import COMMON_ENTITIES
 from . import _commands, _display, _line
-from ._login import not_logged_in_error, request_line_credential, scrub_history
+from ._login import line_option_credential, not_logged_in_error, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
 from ._session import ClientLike, Seams, Session
@@ -386,19 +386,23 @@ class AutotaskMagic(Magics, Configurable):
         %autotask fields ENTITY
         """
         head = line.strip().partition(" ")[0].upper()
-        if head in _commands.METHODS:
-            what = request_line_credential(line)
-            if what is not None:
-                # IPython stored the line before the magic ran: take it out of history, send nothing.
-                scrub_history(self.shell, line)
-                err = ConfigurationError(
-                    f"%autotask refuses a request line carrying a credential ({what}): nothing was sent, and "
-                    "the line was removed from IPython history",
-                    hint="log in with %autotask_login (credentials from the environment or a hidden prompt); "
-                    "if a real credential was typed, clear it from the notebook cell and rotate it",
-                )
-                self._fail(err)
-                raise err
+        method = head in _commands.METHODS
+        # Words after "METHOD /path" are never data: a secret-looking one there is refused too.
+        what = (request_line_credential(line) if method else None) or line_option_credential(
+            line, extra_words_from=2 if method else None
+        )
+        if what is not None:
+            # IPython stored the line before the magic ran: take it out of history, send nothing.
+            scrub_history(self.shell, line)
+            kind = "a request line" if method else "a line"
+            err = ConfigurationError(
+                f"%autotask refuses {kind} carrying a credential ({what}): nothing was sent, and "
+                "the line was removed from IPython history",
+                hint="log in with %autotask_login (credentials from the environment or a hidden prompt); "
+                "if a real credential was typed, clear it from the notebook cell and rotate it",
+            )
+            self._fail(err)
+            raise err
         return self._run(self._autotask, line, cell)
 
     def _autotask(self, line: str, cell: str | None) -> Any:
