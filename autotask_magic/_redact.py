@@ -76,13 +76,15 @@ def redact(text: str) -> str:
     """Return ``text`` with every registered secret and credential-looking fragment replaced."""
     if not text:
         return text
+    # Patterns first: a registered value replaced first could break a pattern's anchor (a secret
+    # registered as "secret" would turn "client_secret=V" into "client_<redacted>=V").
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
     with _lock:
         known = sorted(_known, key=len, reverse=True)
     for value in known:
         if value in text:
             text = text.replace(value, REDACTED)
-    for pattern, repl in _PATTERNS:
-        text = pattern.sub(repl, text)
     return text
 
 

@@ -20,9 +20,10 @@ from .._exceptions import (
     WriteOutcomeUnknownError,
 )
 from ..entities import MAX_PAGE_SIZE
+from ._body import BoundedTransport, check_max_response_bytes
 from ._credentials import Credentials, read_env
 from ._errors import TLS_HINT, error_for, server_messages
-from ._limits import Limits, endpoint_key
+from ._limits import DEFAULT_MAX_RESPONSE_BYTES, Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
 from ._paging import Page, PageInfo, iter_records, scan_page
 from ._retry import (
@@ -91,8 +92,10 @@ class AutotaskClient:
         label: str | None = None,
         transport: httpx.BaseTransport | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.page_size = page_size  # validated by the property setter before anything is built
+        check_max_response_bytes(max_response_bytes)
         if manager is None:
             if credentials is None:
                 raise ConfigurationError(
@@ -106,6 +109,7 @@ class AutotaskClient:
                 allowed_hosts=tuple(allowed_hosts),
                 label=label,
                 timeout=timeout,
+                max_response_bytes=max_response_bytes,
             )
             manager = CredentialManager(credentials, config, transport=transport)
             self._owns_manager = True
@@ -115,8 +119,9 @@ class AutotaskClient:
         self.timeout = timeout
         self.retry = RetryPolicy()
         inner = transport or httpx.HTTPTransport(verify=manager.ssl_context)
+        self._bounded = BoundedTransport(inner, max_response_bytes)
         self._http = httpx.Client(
-            transport=_LimitedTransport(inner, manager.limits),
+            transport=_LimitedTransport(self._bounded, manager.limits),
             auth=manager.auth,
             timeout=timeout,
             follow_redirects=False,  # a redirect could carry credentials elsewhere
@@ -177,8 +182,17 @@ class AutotaskClient:
         self._page_size = value
 
     @property
+    def max_response_bytes(self) -> int:
+        """The largest answer body accepted (decoded bytes); a larger one fails in one line."""
+        return self._bounded.max_bytes
+
+    @max_response_bytes.setter
+    def max_response_bytes(self, value: int) -> None:
+        self._bounded.max_bytes = check_max_response_bytes(value)
+
+    @property
     def timeout(self) -> float:
-        """Seconds to wait for each API request; setting it applies to the next request."""
+        """Seconds for each whole API request (a wall-clock deadline); setting it applies to the next request."""
         return self._timeout
 
     @timeout.setter

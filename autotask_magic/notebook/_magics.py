@@ -25,6 +25,7 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, ob
 from traitlets.config import Configurable
 
 from .._exceptions import AutotaskError, ConfigurationError
+from ..client._limits import DEFAULT_MAX_RESPONSE_BYTES
 from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
 from ..entities._names import COMMON_ENTITIES
@@ -70,7 +71,13 @@ class AutotaskMagic(Magics, Configurable):
     ca_bundle = Unicode(None, allow_none=True, help="CA bundle file for TLS; overrides AUTOTASK_CA_BUNDLE.").tag(
         config=True
     )
-    timeout = Float(30.0, help="Seconds to wait for each HTTP request.").tag(config=True)
+    timeout = Float(30.0, help="Seconds to wait for each HTTP request (the whole request, not each read).").tag(
+        config=True
+    )
+    max_response_bytes = Int(
+        DEFAULT_MAX_RESPONSE_BYTES,
+        help="Largest answer body accepted, in decoded bytes (a 500-record page is ~1-3 MB).",
+    ).tag(config=True)
     page_size = Int(MAX_PAGE_SIZE, help=f"Records per page asked of the server (1-{MAX_PAGE_SIZE}).").tag(config=True)
     refresh_margin = Float(
         None, allow_none=True, help="Seconds before expiry at which the OAuth token is refreshed."
@@ -103,7 +110,14 @@ class AutotaskMagic(Magics, Configurable):
             raise TraitError(f"page_size must be between 1 and {MAX_PAGE_SIZE} (the API's limit)")
         return value
 
-    @observe("page_size", "timeout")
+    @validate("max_response_bytes")
+    def _check_max_response_bytes(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value <= 0:
+            raise TraitError("max_response_bytes must be a positive number of bytes")
+        return value
+
+    @observe("page_size", "timeout", "max_response_bytes")
     def _live_setting_changed(self, change: Any) -> None:
         # %config after login applies to the session already open, not only to the next login.
         client = self.client

@@ -89,6 +89,7 @@ class SessionConfig(Protocol):
     zone_url: str | None
     ca_bundle: str | None
     timeout: float
+    max_response_bytes: int
     page_size: int
     default_mode: str
     autologin: bool
@@ -288,6 +289,7 @@ class Session:
             ca_bundle=settings.ca_bundle,
             allowed_hosts=settings.allowed_hosts,
             timeout=self.config.timeout,
+            max_response_bytes=self.config.max_response_bytes,
             label=label,
         )
         self.apply_config(client)
