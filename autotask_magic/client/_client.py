@@ -345,13 +345,14 @@ class AutotaskClient:
                 return None
             try:
                 return response.json()
-            except ValueError:
-                raise ServerError(
-                    f"Autotask answered HTTP {status} with a body that is not JSON",
-                    status=status,
-                    request=label,
-                    hint="check AUTOTASK_BASE_URL points at the REST API root",
-                ) from None
+            except (ValueError, RecursionError) as exc:
+                what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "not JSON"
+            raise ServerError(
+                f"Autotask answered HTTP {status} with a body that is {what}",
+                status=status,
+                request=label,
+                hint="check AUTOTASK_BASE_URL points at the REST API root",
+            )
         raise error_for(response, label)
 
     def request(

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TOKEN_URL",
     "DEFAULT_ZONE_URL",
+    "MAX_URL_LENGTH",
     "MODE_ENV",
     "OAUTH_ENV",
     "Settings",
@@ -43,6 +44,9 @@ DEFAULT_BASE_URL = "https://webservices.autotask.net/ATServicesRest/V1.0/"
 DEFAULT_ZONE_URL = "https://webservices.autotask.net/atservicesrest/V1.0/zoneInformation"
 
 Origin = tuple[str, str, int]
+
+#: The longest URL sent (httpx refuses longer ones with a raw InvalidURL).
+MAX_URL_LENGTH = 65_536
 
 
 def is_loopback(host: str) -> bool:
@@ -116,6 +120,11 @@ def check_under_root(url: str | httpx.URL, root: str, *, what: str = "request UR
     from urllib.parse import urlsplit
 
     text = str(url)
+    if len(text) > MAX_URL_LENGTH:
+        raise ConfigurationError(
+            f"{what} is too long ({len(text):,} characters; at most {MAX_URL_LENGTH:,}); nothing was sent",
+            hint="ask for fewer ids per request, or query with a filter in the body",
+        )
     fix = "give a path under the API root, e.g. Companies/0 (no '..', backslashes or control characters)"
     if _CONTROL.search(text):
         raise ConfigurationError(f"{what} contains a control character (CR/LF?); nothing was sent", hint=fix)

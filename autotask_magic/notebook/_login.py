@@ -403,7 +403,9 @@ def line_carries_secret(
 # Credential-looking parts of a raw request line (a path, its query string, or a pasted header).
 _REQUEST_CREDENTIALS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a bearer token", re.compile(r"\bbearer\s+\S", re.IGNORECASE)),
-    ("credentials in the URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s@]*@", re.IGNORECASE)),
+    # The lookbehind starts a match only where a scheme can start: without it a long run of letters
+    # is scanned from every position (quadratic: minutes for a 200,000-character path).
+    ("credentials in the URL", re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/?#\s@]*@", re.IGNORECASE)),
     (
         "a credential parameter",
         re.compile(
