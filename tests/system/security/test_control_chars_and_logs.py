@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from autotask_magic.client._credentials import ApiUserCredentials, OAuthCredenti
 from tests._support.servers import Scripted, reply
 
 VALUE = "Ct9rLq2WmX7vB4nK8pZs3yHd"
+Start = Callable[[Callable[[Any], None]], Scripted]
 
 
 @pytest.mark.parametrize("bad", ["\r\nX-Injected: 1", "\n", "\x00", "\x7f", "\t"])
@@ -48,7 +49,7 @@ def test_control_characters_in_the_environment_are_refused_without_echo() -> Non
 
 
 @pytest.fixture
-def evil_token() -> Iterator[Scripted]:
+def evil_token(scripted: Start) -> Scripted:
     """A token endpoint handing out a token with CR/LF in it (header injection), and an API behind it."""
 
     def script(h: Any) -> None:
@@ -58,9 +59,7 @@ def evil_token() -> Iterator[Scripted]:
         else:
             reply(h, 200, b'{"items": []}', [("Content-Type", "application/json")])
 
-    server = Scripted(script)
-    yield server
-    server.stop()
+    return scripted(script)
 
 
 def test_a_token_with_control_characters_is_refused_in_one_line(evil_token: Scripted) -> None:
@@ -81,7 +80,7 @@ def test_a_token_with_control_characters_is_refused_in_one_line(evil_token: Scri
     assert [p for _, p in evil_token.requests if "Companies" in p] == []  # the token never went out
 
 
-def test_network_errors_keep_no_context() -> None:
+def test_network_errors_keep_no_context(scripted: Start) -> None:
     """A connection dropped mid-answer: the TransportError users catch has no __context__/__cause__."""
 
     def script(h: Any) -> None:
@@ -89,33 +88,26 @@ def test_network_errors_keep_no_context() -> None:
         h.wfile.flush()
         h.connection.close()
 
-    server = Scripted(script)
-    try:
-        creds = ApiUserCredentials("api@example.com", "IntegrationCode1", VALUE)
-        with AutotaskClient(creds, base_url=server.base_url, timeout=5) as c:
-            c.retry.sleep = lambda s: None
-            with pytest.raises(AutotaskError) as info:
-                c.request("GET", "Companies/0")
-    finally:
-        server.stop()
+    creds = ApiUserCredentials("api@example.com", "IntegrationCode1", VALUE)
+    with AutotaskClient(creds, base_url=scripted(script).base_url, timeout=5) as c:
+        c.retry.sleep = lambda s: None
+        with pytest.raises(AutotaskError) as info:
+            c.request("GET", "Companies/0")
     assert info.value.__context__ is None and info.value.__cause__ is None
 
 
-def test_httpcore_debug_logs_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+def test_httpcore_debug_logs_are_redacted(scripted: Start, caplog: pytest.LogCaptureFixture) -> None:
     """A server echoing the credential headers back in its response headers: httpcore logs them at DEBUG."""
 
     def script(h: Any) -> None:
         echoed = [(k, v) for k, v in h.headers.items() if k.lower() in ("secret", "apiintegrationcode")]
         reply(h, 200, b'{"item": {"id": 0}}', [("Content-Type", "application/json"), *echoed])
 
-    server = Scripted(script)
+    server = scripted(script)
     caplog.set_level(logging.DEBUG)
-    try:
-        creds = ApiUserCredentials("api@example.com", "IntegrationCode-" + VALUE[:8], VALUE)
-        with AutotaskClient(creds, base_url=server.base_url, timeout=5) as c:
-            assert c.request("GET", "Companies/0") == {"item": {"id": 0}}
-    finally:
-        server.stop()
+    creds = ApiUserCredentials("api@example.com", "IntegrationCode-" + VALUE[:8], VALUE)
+    with AutotaskClient(creds, base_url=server.base_url, timeout=5) as c:
+        assert c.request("GET", "Companies/0") == {"item": {"id": 0}}
     records = [r for r in caplog.records if r.name.startswith(("httpcore", "httpx"))]
     assert records, "httpcore logged nothing at DEBUG"
     text = "\n".join(r.getMessage() for r in records)

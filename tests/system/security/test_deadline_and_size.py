@@ -11,7 +11,7 @@ import gzip
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from autotask_magic.client._credentials import ApiUserCredentials
 from tests._support.servers import Scripted, reply
 
 MiB = 1024 * 1024
+Start = Callable[[Callable[[Any], None]], Scripted]
 
 
 def _creds() -> ApiUserCredentials:
@@ -47,14 +48,8 @@ def _bomb(decoded: int, coding: str = "gzip") -> bytes:
     return zlib.compress(b"0" * decoded, 9)
 
 
-@pytest.fixture
-def dripping() -> Iterator[Scripted]:
-    server = Scripted(_drip)
-    yield server
-    server.stop()
-
-
-def test_a_dripped_body_fails_at_the_timeout(dripping: Scripted) -> None:
+def test_a_dripped_body_fails_at_the_timeout(scripted: Start) -> None:
+    dripping = scripted(_drip)
     with AutotaskClient(_creds(), base_url=dripping.base_url, timeout=1.0) as c:
         with pytest.raises(TransportError) as info:
             c.request("GET", "Companies/0")  # 19 bytes at 2 per second: ~10 s without a deadline
@@ -64,13 +59,13 @@ def test_a_dripped_body_fails_at_the_timeout(dripping: Scripted) -> None:
 
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate"])
-def test_a_compression_bomb_fails_in_one_line_within_bounded_memory(coding: str) -> None:
+def test_a_compression_bomb_fails_in_one_line_within_bounded_memory(scripted: Start, coding: str) -> None:
     body = _bomb(64 * MiB, coding)
 
     def script(h: Any) -> None:
         reply(h, 200, body, [("Content-Type", "application/json"), ("Content-Encoding", coding)])
 
-    server = Scripted(script)
+    server = scripted(script)
     tracemalloc.start()
     try:
         with AutotaskClient(_creds(), base_url=server.base_url, timeout=10, max_response_bytes=4 * MiB) as c:
@@ -79,12 +74,11 @@ def test_a_compression_bomb_fails_in_one_line_within_bounded_memory(coding: str)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-        server.stop()
     assert "max_response_bytes" in str(info.value) and "\n" not in str(info.value)
     assert peak < 24 * MiB, f"peak {peak / MiB:.0f} MiB while refusing a 64 MiB bomb"
 
 
-def test_the_default_cap_refuses_a_bomb_and_lets_a_full_page_through() -> None:
+def test_the_default_cap_refuses_a_bomb_and_lets_a_full_page_through(scripted: Start) -> None:
     from autotask_magic.sandbox import Sandbox
 
     bomb = _bomb(48 * MiB)
@@ -92,29 +86,21 @@ def test_the_default_cap_refuses_a_bomb_and_lets_a_full_page_through() -> None:
     def script(h: Any) -> None:
         reply(h, 200, bomb, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
 
-    server = Scripted(script)
-    try:
-        with AutotaskClient(_creds(), base_url=server.base_url, timeout=10) as c:
-            with pytest.raises(ServerError, match="max_response_bytes"):
-                c.request("GET", "Companies/0")
-    finally:
-        server.stop()
+    with AutotaskClient(_creds(), base_url=scripted(script).base_url, timeout=10) as c:
+        with pytest.raises(ServerError, match="max_response_bytes"):
+            c.request("GET", "Companies/0")
     with Sandbox(tickets=600, seed=2) as sb, AutotaskClient.from_env(sb.env("oauth")) as c:
         assert len(list(c.records("Tickets"))) == 600  # two full pages of every field
 
 
-def test_a_gzip_answer_within_the_cap_is_decoded() -> None:
+def test_a_gzip_answer_within_the_cap_is_decoded(scripted: Start) -> None:
     body = gzip.compress(b'{"item": {"id": 0, "name": "gz"}}')
 
     def script(h: Any) -> None:
         reply(h, 200, body, [("Content-Type", "application/json"), ("Content-Encoding", "gzip")])
 
-    server = Scripted(script)
-    try:
-        with AutotaskClient(_creds(), base_url=server.base_url, timeout=10) as c:
-            assert c.request("GET", "Companies/0") == {"item": {"id": 0, "name": "gz"}}
-    finally:
-        server.stop()
+    with AutotaskClient(_creds(), base_url=scripted(script).base_url, timeout=10) as c:
+        assert c.request("GET", "Companies/0") == {"item": {"id": 0, "name": "gz"}}
 
 
 def test_max_response_bytes_is_an_option_of_client_and_magic(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,6 @@ header lines and ``client_secret=``, in the one-line error and in ``%autotask_la
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,29 +67,12 @@ def test_header_lines_in_server_text_are_masked(echoing: Echoing) -> None:
     assert USER not in text  # the echoed UserName header line is masked as well
 
 
-@pytest.fixture
-def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[InteractiveShell, list[Any]]]:
-    for name in list(os.environ):
-        if name.startswith("AUTOTASK_"):
-            monkeypatch.delenv(name)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "autotask_magic")
-    from autotask_magic.notebook import _magics
-
-    magic = _magics.get_magic(ip)
-    assert magic is not None
-    shown: list[Any] = []
-    magic._display = shown.append
-    try:
-        yield ip, shown
-    finally:
-        ip.run_line_magic("unload_ext", "autotask_magic")
-
-
 def test_last_error_shows_no_part_of_a_secret(
-    shell: tuple[InteractiveShell, list[Any]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    magic_shell: tuple[InteractiveShell, Any, list[Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ip, shown = shell
+    ip, _, shown = magic_shell
     for pad in range(0, 130, 13):
         server = Echoing(status=401, pad=pad, extra=f"Secret: {UNREGISTERED}\n")
         try:

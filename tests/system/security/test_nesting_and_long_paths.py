@@ -5,8 +5,7 @@ errors, not a raw ``RecursionError`` or ``httpx.InvalidURL``.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ def _creds() -> ApiUserCredentials:
 
 
 @pytest.fixture
-def deep_server() -> Iterator[Scripted]:
+def deep_server(scripted: Callable[[Callable[[Any], None]], Scripted]) -> Scripted:
     def script(h: Any) -> None:
         if h.path.endswith("/query"):
             body = '{"items": [{"id": 1, "x": ' + DEEP + '}], "pageDetails": {"count": 1, "nextPageUrl": null}}'
@@ -34,9 +33,7 @@ def deep_server() -> Iterator[Scripted]:
             body = '{"item": ' + DEEP + "}"
         reply(h, 200, body.encode(), [("Content-Type", "application/json")])
 
-    server = Scripted(script)
-    yield server
-    server.stop()
+    return scripted(script)
 
 
 def test_deeply_nested_answer_is_a_one_line_error(deep_server: Scripted) -> None:
@@ -57,22 +54,13 @@ def test_a_200000_character_path_is_a_one_line_error() -> None:
     assert "too long" in text and len(text) < 400
 
 
-@pytest.fixture
-def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    for name in list(os.environ):
-        if name.startswith("AUTOTASK_"):
-            monkeypatch.delenv(name)
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "autotask_magic")
-    try:
-        yield ip
-    finally:
-        ip.run_line_magic("unload_ext", "autotask_magic")
-
-
 def test_deeply_nested_cell_body_and_long_path_in_the_magic(
-    shell: InteractiveShell, deep_server: Scripted, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    magic_shell: tuple[InteractiveShell, Any, list[Any]],
+    deep_server: Scripted,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
 ) -> None:
+    shell = magic_shell[0]
     for key, value in {
         "AUTOTASK_USERNAME": "api@example.com",
         "AUTOTASK_INTEGRATION_CODE": "IntegrationCode1",

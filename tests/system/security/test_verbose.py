@@ -7,8 +7,6 @@ environment or a prompt, so no frame holds one as a plain string.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +33,19 @@ OAUTH = {
 
 
 @pytest.fixture
-def verbose_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[InteractiveShell, list[str]]]:
-    """The IPython singleton in Verbose mode, its rendered tracebacks collected as text."""
-    for name in list(os.environ):
-        if name.startswith("AUTOTASK_"):
-            monkeypatch.delenv(name)
-    ip = InteractiveShell.instance()
+def verbose_shell(
+    magic_shell: tuple[InteractiveShell, Any, list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> tuple[InteractiveShell, list[str]]:
+    """The shell in Verbose mode, its rendered tracebacks collected as text."""
+    ip = magic_shell[0]
     rendered: list[str] = []
 
     def show(etype: Any, evalue: Any, stb: Any) -> None:
         rendered.append(ip.InteractiveTB.stb2text(stb))
 
     monkeypatch.setattr(ip, "_showtraceback", show)
-    ip.run_line_magic("load_ext", "autotask_magic")
     ip.run_line_magic("xmode", "Verbose")
-    try:
-        yield ip, rendered
-    finally:
-        ip.InteractiveTB.set_mode("Context")
-        ip.run_line_magic("unload_ext", "autotask_magic")
+    return ip, rendered
 
 
 CASES = {
