@@ -13,7 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-from tests._support.history import history_shell, history_text
+from tests._support.history import history_shell, history_text, run_logged_in
 
 V = "Tk7mQ2xW9pL4vR8nB3yZ6cHd"  # secret-looking: mixed case, digits, 24 characters
 
@@ -51,17 +51,9 @@ def test_secret_option_refused_without_echo_and_scrubbed(
     shell: tuple[InteractiveShell, Path], sandbox: Sandbox, capsys: Any, cell: str
 ) -> None:
     ip, db_file = shell
-    magic = _magics.get_magic(ip)
-    assert magic is not None
-    magic._environ = sandbox.env("oauth")
-    assert ip.run_cell("%autotask_login", store_history=True).success
-    sandbox.reset_stats()
-    capsys.readouterr()
-    n = ip.execution_count
-    result = ip.run_cell(cell, store_history=True)
+    result, n, text = run_logged_in(ip, sandbox, cell, capsys)
     assert not result.success
-    out = capsys.readouterr()
-    assert V not in out.out + out.err + str(result.error_in_exec)
+    assert V not in text + str(result.error_in_exec)
     assert "removed from IPython history" in str(result.error_in_exec)
     assert sandbox.stats.api_requests == 0
     ip.run_cell("x_after = 2", store_history=True)
