@@ -11,7 +11,17 @@ import logging
 import re
 import threading
 
-__all__ = ["REDACTED", "RedactingFilter", "detach", "forget", "get_logger", "mask", "redact", "register"]
+__all__ = [
+    "LIBRARY_LOGGERS",
+    "REDACTED",
+    "RedactingFilter",
+    "detach",
+    "forget",
+    "get_logger",
+    "mask",
+    "redact",
+    "register",
+]
 
 REDACTED = "<redacted>"
 
@@ -19,6 +29,23 @@ _lock = threading.Lock()
 _known: set[str] = set()
 # Patterns that look like credentials even when we never registered the value.
 _PATTERNS = [
+    # Credential headers echoed back by a gateway's error page ("Secret: ...", "Authorization: Basic ...").
+    (
+        re.compile(
+            r"(?im)\b((?:secret|apiintegrationcode|api-integration-code|authorization|proxy-authorization|username|"
+            r"user-name|impersonationresourceid|x-api-key|api-key|cookie|set-cookie)\s*:\s*)"
+            r"(?:(?:bearer|basic|digest)\s+)?[^\s<>\"',;&]+"
+        ),
+        r"\1" + REDACTED,
+    ),
+    # The same headers as httpcore logs them: (b'Secret', b'...').
+    (
+        re.compile(
+            r"(?i)(\(b'(?:secret|apiintegrationcode|authorization|username|impersonationresourceid|cookie|"
+            r"set-cookie|x-api-key)',\s*b')[^']*"
+        ),
+        r"\1" + REDACTED,
+    ),
     (re.compile(r"(?i)(bearer\s+)[^\s\"',;]+"), r"\1" + REDACTED),
     (
         re.compile(r"(?i)((?:client_secret|secret|access_token|password|token)=)[^&\s\"']+"),
@@ -49,13 +76,15 @@ def redact(text: str) -> str:
     """Return ``text`` with every registered secret and credential-looking fragment replaced."""
     if not text:
         return text
+    # Patterns first: a registered value replaced first could break a pattern's anchor (a secret
+    # registered as "secret" would turn "client_secret=V" into "client_<redacted>=V").
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
     with _lock:
         known = sorted(_known, key=len, reverse=True)
     for value in known:
         if value in text:
             text = text.replace(value, REDACTED)
-    for pattern, repl in _PATTERNS:
-        text = pattern.sub(repl, text)
     return text
 
 
@@ -110,3 +139,19 @@ def get_logger(name: str) -> logging.Logger:
     if _FILTER not in logger.filters:
         logger.addFilter(_FILTER)
     return logger
+
+
+#: The loggers of the HTTP stack: httpcore logs response headers (and h11's refusals, which quote the
+#: refused header value) at DEBUG. A logger's filter does not apply to its children, so each is named.
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+for _name in LIBRARY_LOGGERS:
+    get_logger(_name)

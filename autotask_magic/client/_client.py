@@ -21,9 +21,10 @@ from .._exceptions import (
     WriteOutcomeUnknownError,
 )
 from ..entities import MAX_PAGE_SIZE
-from ._credentials import Credentials
+from ._body import BoundedTransport, check_max_response_bytes
+from ._credentials import Credentials, read_env
 from ._errors import TLS_HINT, error_for, missing_item, server_messages
-from ._limits import Limits, endpoint_key
+from ._limits import DEFAULT_MAX_RESPONSE_BYTES, Limits, endpoint_key
 from ._manager import CredentialManager, ManagerConfig
 from ._paging import Page, PageInfo, iter_records, scan_page
 from ._published import check_published
@@ -90,13 +91,16 @@ class AutotaskClient:
         token_url: str | None = None,
         zone_url: str | None = None,
         ca_bundle: str | None = None,
+        allowed_hosts: Sequence[str] = (),
         timeout: float = 30.0,
         manager: CredentialManager | None = None,
         label: str | None = None,
         transport: httpx.BaseTransport | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.page_size = page_size  # validated by the property setter before anything is built
+        check_max_response_bytes(max_response_bytes)
         if manager is None:
             if credentials is None:
                 raise ConfigurationError(
@@ -107,8 +111,10 @@ class AutotaskClient:
                 token_url=token_url,
                 zone_url=zone_url,
                 ca_bundle=ca_bundle,
+                allowed_hosts=tuple(allowed_hosts),
                 label=label,
                 timeout=timeout,
+                max_response_bytes=max_response_bytes,
             )
             manager = CredentialManager(credentials, config, transport=transport)
             self._owns_manager = True
@@ -118,8 +124,9 @@ class AutotaskClient:
         self.timeout = timeout
         self.retry = RetryPolicy()
         inner = transport or httpx.HTTPTransport(verify=manager.ssl_context)
+        self._bounded = BoundedTransport(inner, max_response_bytes)
         self._http = httpx.Client(
-            transport=_LimitedTransport(inner, manager.limits),
+            transport=_LimitedTransport(self._bounded, manager.limits),
             auth=manager.auth,
             timeout=timeout,
             follow_redirects=False,  # a redirect could carry credentials elsewhere
@@ -131,12 +138,13 @@ class AutotaskClient:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, *, mode: str | None = None, **kwargs: Any
+        cls, env: Mapping[str, Any] | None = None, *, mode: str | None = None, **kwargs: Any
     ) -> AutotaskClient:
         """Build a client from ``AUTOTASK_*`` variables; raises ConfigurationError naming what is wrong.
 
         ``mode`` (``"oauth"`` or ``"api_user"``; else ``AUTOTASK_MODE``) chooses when both credential sets are set.
         """
+        env = None if env is None else read_env(env)  # no plain secret in this frame's locals
         s = Settings.from_env(env, mode=mode)
         return cls(
             s.credentials,
@@ -144,7 +152,7 @@ class AutotaskClient:
             token_url=s.token_url,
             zone_url=s.zone_url,
             ca_bundle=s.ca_bundle,
-            **kwargs,
+            **{"allowed_hosts": s.allowed_hosts, **kwargs},
         )
 
     def __repr__(self) -> str:
@@ -179,8 +187,17 @@ class AutotaskClient:
         self._page_size = value
 
     @property
+    def max_response_bytes(self) -> int:
+        """The largest answer body accepted (decoded bytes); a larger one fails in one line."""
+        return self._bounded.max_bytes
+
+    @max_response_bytes.setter
+    def max_response_bytes(self, value: int) -> None:
+        self._bounded.max_bytes = check_max_response_bytes(value)
+
+    @property
     def timeout(self) -> float:
-        """Seconds to wait for each API request; setting it applies to the next request."""
+        """Seconds for each whole API request (a wall-clock deadline); setting it applies to the next request."""
         return self._timeout
 
     @timeout.setter
@@ -260,6 +277,7 @@ class AutotaskClient:
             if counter is not None:
                 counter[0] += 1
             started = time.monotonic()
+            failure: AutotaskError | None = None
             try:
                 response = self._request(method, url, json=json, params=params)
             except httpx.HTTPError as exc:
@@ -268,7 +286,10 @@ class AutotaskClient:
                 if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
                     policy.sleep(policy.backoff(attempt))
                     continue
-                raise _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only) from None
+                failure = _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only)
+            if failure is not None:
+                # Raised outside the except block: the httpx error (it may quote a header value) is no __context__.
+                raise failure
             ms = (time.monotonic() - started) * 1000
             log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
             if not self._waited_to_retry(response, method, label, attempt, read_only):
@@ -356,13 +377,14 @@ class AutotaskClient:
                 return None
             try:
                 return response.json()
-            except ValueError:
-                raise ServerError(
-                    f"Autotask answered HTTP {status} with a body that is not JSON",
-                    status=status,
-                    request=label,
-                    hint="check AUTOTASK_BASE_URL points at the REST API root",
-                ) from None
+            except (ValueError, RecursionError) as exc:
+                what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "not JSON"
+            raise ServerError(
+                f"Autotask answered HTTP {status} with a body that is {what}",
+                status=status,
+                request=label,
+                hint="check AUTOTASK_BASE_URL points at the REST API root",
+            )
         raise error_for(response, label)
 
     def request(

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import hmac
+import re
+from collections.abc import Mapping
 
 from .. import _redact
+from .._exceptions import ConfigurationError
 
-__all__ = ["ApiUserCredentials", "Credentials", "OAuthCredentials", "Secret"]
+__all__ = [
+    "SECRET_ENV",
+    "ApiUserCredentials",
+    "Credentials",
+    "OAuthCredentials",
+    "Secret",
+    "check_no_control",
+    "read_env",
+]
+
+#: The ``AUTOTASK_*`` variables that hold secrets: wrapped in :class:`Secret` the moment they are read.
+SECRET_ENV = ("AUTOTASK_CLIENT_SECRET", "AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET")
 
 
 class Secret:
@@ -58,10 +72,31 @@ class Secret:
         raise TypeError("Secret values cannot be pickled")
 
 
+# Control characters would end up in a header (CR/LF injection) or a form body; h11 refuses them on
+# the wire, but its error quotes the value. Refused here, naming the field, never the value.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_no_control(value: str, name: str) -> None:
+    """Raise ConfigurationError (without echoing ``value``) if it holds a control character."""
+    if _CONTROL.search(value):
+        raise ConfigurationError(
+            f"{name} contains a control character (a line break, tab or NUL?); it was not used",
+            hint=f"copy {name} again without line breaks or spaces around it",
+        )
+
+
 def _text(value: str, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string")
+    check_no_control(value.strip(), name)
     return value.strip()
+
+
+def _secret(value: str | Secret, name: str) -> Secret:
+    secret = Secret(value)
+    check_no_control(secret.reveal().strip(), name)
+    return secret
 
 
 class OAuthCredentials:
@@ -71,7 +106,7 @@ class OAuthCredentials:
 
     def __init__(self, client_id: str, client_secret: str | Secret) -> None:
         self.client_id: str = _text(client_id, "client_id")
-        self.client_secret: Secret = Secret(client_secret)
+        self.client_secret: Secret = _secret(client_secret, "client_secret")
 
     mode = "oauth"
 
@@ -102,13 +137,16 @@ class ApiUserCredentials:
     ) -> None:
         self.username: str = _text(username, "username")
         # The integration code identifies the vendor integration; treat it as a credential too.
-        self.integration_code: Secret = Secret(integration_code)
-        self.secret: Secret = Secret(secret)
+        self.integration_code: Secret = _secret(integration_code, "integration_code")
+        self.secret: Secret = _secret(secret, "secret")
         rid = impersonation_resource_id
         if rid is not None and str(rid).strip() == "":
             rid = None
-        if rid is not None and not str(rid).strip().isdigit():
-            raise ValueError("impersonation_resource_id must be a resource id (digits)")
+        if rid is not None and not re.fullmatch(r"[0-9]+", str(rid).strip()):
+            raise ConfigurationError(
+                "impersonation_resource_id must be a resource id (digits)",
+                hint="set AUTOTASK_IMPERSONATION_RESOURCE_ID to the resource's numeric id, or leave it unset",
+            )
         self.impersonation_resource_id: str | None = None if rid is None else str(rid).strip()
 
     mode = "api_user"
@@ -131,3 +169,20 @@ class ApiUserCredentials:
 
 
 Credentials = OAuthCredentials | ApiUserCredentials
+
+
+def read_env(environ: Mapping[str, str | Secret]) -> dict[str, str | Secret]:
+    """The non-empty ``AUTOTASK_*`` variables of ``environ``, the secret ones wrapped in :class:`Secret`.
+
+    Every path that reads credentials goes through here first, so no frame (shown with its locals by
+    ``%xmode Verbose``) holds a secret as a plain string, nor the whole ``os.environ``.
+    """
+    out: dict[str, str | Secret] = {}
+    for key, value in environ.items():
+        if not key.startswith("AUTOTASK_") or not value:
+            continue
+        if key in SECRET_ENV:
+            out[key] = value if isinstance(value, Secret) else Secret(value)
+        else:
+            out[key] = value.reveal() if isinstance(value, Secret) else value
+    return out

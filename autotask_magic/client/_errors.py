@@ -43,8 +43,10 @@ def server_messages(response: httpx.Response) -> list[str]:
     try:
         data = response.json()
     except Exception:
-        text = response.text.strip()
-        return [_redact.redact(text[:200])] if text else []
+        # Redact first, then cut: a cut first could keep the start of an echoed secret that the
+        # redaction would then no longer recognise.
+        text = _redact.redact(response.text.strip())
+        return [text[:200]] if text else []
     words: list[str] = []
     if isinstance(data, dict):
         if isinstance(data.get("errors"), list):

@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+#: The largest answer body accepted, decoded (``max_response_bytes``): a 500-record page is ~1-3 MB.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+
 __all__ = [
     "Clock",
     "EndpointLimiter",

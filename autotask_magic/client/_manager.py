@@ -20,10 +20,11 @@ import httpx
 from .. import _redact
 from .._exceptions import AuthenticationError, AutotaskError, ConfigurationError
 from ._auth import ApiUserFlow, OAuthFlow
+from ._body import BoundedTransport
 from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
 from ._discovery import Zone, discover_zone, read_thresholds
 from ._errors import SOLUTION_401, server_messages
-from ._limits import Clock, Limits, SlidingWindow, SystemClock
+from ._limits import DEFAULT_MAX_RESPONSE_BYTES, Clock, Limits, SlidingWindow, SystemClock
 from ._retry import RetryPolicy
 from ._settings import (
     DEFAULT_BASE_URL,
@@ -90,8 +91,10 @@ class ManagerConfig:
     token_url: str | None = None
     zone_url: str | None = None
     ca_bundle: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # more hosts a zone answer may name (AUTOTASK_ALLOWED_HOSTS)
     label: str | None = None  # shown in the status panel
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds for each whole request (a wall-clock deadline, not per read)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # largest answer body accepted, decoded
     rate_limit: int = 600  # requests per rate_window, all endpoints
     rate_window: float = 60.0
     concurrency_per_endpoint: int = 3
@@ -157,9 +160,9 @@ class CredentialManager:
         self._server_hourly: int | None = None
         self.failure_memory = cfg.failure_memory
         self.max_token_wait = cfg.max_token_wait
-        self._http = httpx.Client(
-            verify=self.ssl_context, timeout=cfg.timeout, follow_redirects=False, transport=transport, trust_env=False
-        )
+        # Token and zone answers are bounded like API answers (deadline and size).
+        bounded = BoundedTransport(transport or httpx.HTTPTransport(verify=self.ssl_context), cfg.max_response_bytes)
+        self._http = httpx.Client(timeout=cfg.timeout, follow_redirects=False, transport=bounded, trust_env=False)
         self._shared_zones = transport is None  # a mock transport answers for itself (``_zones``)
         self.retry = RetryPolicy(
             attempts=_AUTH_ATTEMPTS,
@@ -376,7 +379,11 @@ class CredentialManager:
             assert isinstance(creds, ApiUserCredentials) and self.zone_url is not None
             known = known_zone(self.zone_url, creds.username) if self._shared_zones else None
             try:
-                zone = Zone(*known) if known else discover_zone(self._http, self.zone_url, creds, self.retry)
+                zone = (
+                    Zone(*known)
+                    if known
+                    else discover_zone(self._http, self.zone_url, creds, self.retry, self.config.allowed_hosts)
+                )
             except AutotaskError as err:
                 if err.status is not None:  # the zone endpoint answered: show it in the status panel
                     with self._lock:

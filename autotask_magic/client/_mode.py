@@ -7,6 +7,7 @@ No httpx here: the notebook layer imports this at ``%load_ext`` time, which must
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .._exceptions import ConfigurationError
 
@@ -19,9 +20,10 @@ MODE_ENV = "AUTOTASK_MODE"
 _MODE_NAMES = {"oauth": "oauth", "api_user": "api_user", "api-user": "api_user", "apiuser": "api_user"}
 
 
-def _is_set(env: Mapping[str, str], name: str) -> bool:
+def _is_set(env: Mapping[str, Any], name: str) -> bool:
     value = env.get(name)
-    return bool(value and value.strip())
+    # A Secret (see _credentials.read_env) is set when non-empty; it has no strip().
+    return bool(value and (value.strip() if isinstance(value, str) else value))
 
 
 def normalize_mode(mode: str, *, what: str = "login mode") -> str:
@@ -32,7 +34,7 @@ def normalize_mode(mode: str, *, what: str = "login mode") -> str:
     return _MODE_NAMES[key]
 
 
-def infer_mode(env: Mapping[str, str], mode: str | None = None) -> str | None:
+def infer_mode(env: Mapping[str, Any], mode: str | None = None) -> str | None:
     """The login mode for ``env``: the one decision shared by ``%autotask_login``, the magic's automatic
     login and ``from_env()``.
 

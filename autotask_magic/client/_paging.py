@@ -73,7 +73,14 @@ class Page:
     def items(self) -> list[dict[str, Any]]:
         """The page's records (parsed from ``raw`` on first access; the scan is checked against it)."""
         if self._items is None:
-            parsed = Page.from_json(json.loads(self.raw or b"{}"))
+            try:
+                data = json.loads(self.raw or b"{}")
+            except RecursionError:
+                data = _TOO_DEEP
+            if data is _TOO_DEEP:
+                self.raw = None
+                raise ServerError("a page's JSON is nested too deeply to read", hint="check the server")
+            parsed = Page.from_json(data)
             if parsed.next_url != self.next_url or (self._count is not None and self._count != len(parsed.items)):
                 raise ServerError(
                     "a page's nextPageUrl or count differs from what was read ahead",
@@ -88,6 +95,7 @@ class Page:
         return self._count if self._count is not None else len(self.items)
 
 
+_TOO_DEEP = object()  # json.loads raised RecursionError (a hostile answer)
 _NEXT = re.compile(rb'"nextPageUrl"\s*:\s*("(?:[^"\\]|\\.)*"|null)')
 _COUNT = re.compile(rb'"count"\s*:\s*(\d+)')
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from .._exceptions import ConfigurationError
-from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
+from ._credentials import SECRET_ENV, ApiUserCredentials, Credentials, OAuthCredentials, Secret, read_env
 from ._mode import API_USER_ENV, MODE_ENV, OAUTH_ENV, infer_mode
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TOKEN_URL",
     "DEFAULT_ZONE_URL",
+    "MAX_URL_LENGTH",
     "MODE_ENV",
     "OAUTH_ENV",
     "Settings",
@@ -43,6 +44,9 @@ DEFAULT_BASE_URL = "https://webservices.autotask.net/ATServicesRest/V1.0/"
 DEFAULT_ZONE_URL = "https://webservices.autotask.net/atservicesrest/V1.0/zoneInformation"
 
 Origin = tuple[str, str, int]
+
+#: The longest URL sent (httpx refuses longer ones with a raw InvalidURL).
+MAX_URL_LENGTH = 65_536
 
 
 def is_loopback(host: str) -> bool:
@@ -116,6 +120,11 @@ def check_under_root(url: str | httpx.URL, root: str, *, what: str = "request UR
     from urllib.parse import urlsplit
 
     text = str(url)
+    if len(text) > MAX_URL_LENGTH:
+        raise ConfigurationError(
+            f"{what} is too long ({len(text):,} characters; at most {MAX_URL_LENGTH:,}); nothing was sent",
+            hint="ask for fewer ids per request, or query with a filter in the body",
+        )
     fix = "give a path under the API root, e.g. Companies/0 (no '..', backslashes or control characters)"
     if _CONTROL.search(text):
         raise ConfigurationError(f"{what} contains a control character (CR/LF?); nothing was sent", hint=fix)
@@ -169,6 +178,8 @@ class Settings:
     token_url: str | None = None
     zone_url: str | None = None
     ca_bundle: str | None = None
+    #: ``AUTOTASK_ALLOWED_HOSTS``: hosts besides ``*.autotask.net`` a zone answer may name.
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -176,20 +187,29 @@ class Settings:
         return self.credentials.mode
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, mode: str | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str | Secret] | None = None, *, mode: str | None = None) -> Settings:
         """Read ``AUTOTASK_*`` variables; raise ConfigurationError naming what is missing or contradictory.
 
         ``mode`` (or ``AUTOTASK_MODE``) picks the credential set when both are present; see :func:`infer_mode`.
         """
-        env = os.environ if env is None else env
+        # Rebinding ``env`` leaves no plain secret (nor os.environ) among this frame's locals.
+        env = read_env(os.environ if env is None else env)
 
         def get(name: str) -> str | None:
             value = env.get(name)
+            if isinstance(value, Secret):
+                raise TypeError(f"{name} holds a secret")  # read with get_secret
             return value.strip() if value and value.strip() else None
+
+        def get_secret(name: str) -> Secret | None:
+            value = env.get(name)
+            if isinstance(value, str):
+                value = Secret(value)
+            return Secret(value.reveal().strip()) if value and value.reveal().strip() else None
 
         mode = infer_mode(env, mode)
         wanted = OAUTH_ENV if mode == "oauth" else API_USER_ENV
-        missing = [v for v in wanted if not get(v)]
+        missing = [v for v in wanted if not (get_secret(v) if v in SECRET_ENV else get(v))]
         if mode is None or missing:
             label = {"oauth": "OAuth", "api_user": "API-user"}.get(mode or "")
             what = (
@@ -204,12 +224,12 @@ class Settings:
 
         creds: Credentials
         if mode == "oauth":
-            creds = OAuthCredentials(get("AUTOTASK_CLIENT_ID") or "", get("AUTOTASK_CLIENT_SECRET") or "")
+            creds = OAuthCredentials(get("AUTOTASK_CLIENT_ID") or "", get_secret("AUTOTASK_CLIENT_SECRET") or "")
         else:
             creds = ApiUserCredentials(
                 get("AUTOTASK_USERNAME") or "",
-                get("AUTOTASK_INTEGRATION_CODE") or "",
-                get("AUTOTASK_SECRET") or "",
+                get_secret("AUTOTASK_INTEGRATION_CODE") or "",
+                get_secret("AUTOTASK_SECRET") or "",
                 get("AUTOTASK_IMPERSONATION_RESOURCE_ID"),
             )
         settings = cls(
@@ -218,6 +238,7 @@ class Settings:
             token_url=get("AUTOTASK_TOKEN_URL"),
             zone_url=get("AUTOTASK_ZONE_URL"),
             ca_bundle=get("AUTOTASK_CA_BUNDLE"),
+            allowed_hosts=tuple(h.strip() for h in (get("AUTOTASK_ALLOWED_HOSTS") or "").split(",") if h.strip()),
         )
         settings.validate()
         return settings

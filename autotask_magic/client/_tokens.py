@@ -6,6 +6,7 @@ The secret is revealed inline into the request body and the token lives only ins
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = ["AccessToken", "TokenEndpoint", "fetch_token", "is_invalid_client"]
 log = _redact.get_logger("autotask_magic.auth")
 
 _REQUEST = "POST oauth/token"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a token goes into a header: CR/LF would inject
 
 
 @dataclass(eq=False)
@@ -87,6 +89,7 @@ def fetch_token(endpoint: TokenEndpoint, credentials: Callable[[], OAuthCredenti
         _take_slot(endpoint)
         sent_mono, sent_wall = endpoint.clock.monotonic(), endpoint.clock.time()
         log.debug("POST %s (token request)", endpoint.url)
+        failure: TransportError | None = None
         try:
             response = _post(endpoint, creds)
         except httpx.HTTPError as exc:
@@ -98,7 +101,10 @@ def fetch_token(endpoint: TokenEndpoint, credentials: Callable[[], OAuthCredenti
             ):
                 policy.sleep(policy.backoff(attempt))
                 continue
-            raise _transport_error(exc) from None
+            failure = _transport_error(exc)
+        if failure is not None:
+            # Outside the except block, so the httpx error (its request holds the form body) is no __context__.
+            raise failure
         log.debug("POST %s -> %s", endpoint.url, response.status_code)
         if response.status_code == 200:
             return _token_from(response, sent_mono, sent_wall, margin_cap)
@@ -148,17 +154,29 @@ def _transport_error(exc: httpx.HTTPError) -> TransportError:
 
 
 def _token_from(response: httpx.Response, sent_mono: float, sent_wall: float, margin_cap: float) -> AccessToken:
+    secret: Secret | None = None
     try:
         data: dict[str, Any] = response.json()
         secret = Secret(str(data.pop("access_token")))
         lifetime = float(data.get("expires_in") or 3600)
     except Exception:
+        secret = None
+    # Raised outside the except block: the parse error (which may quote the body) is no __context__.
+    if secret is None:
         raise AuthenticationError(
             "token endpoint answered 200 without an access_token",
             status=200,
             request=_REQUEST,
             hint="check AUTOTASK_TOKEN_URL",
-        ) from None
+        )
+    if _CONTROL.search(secret.reveal()):
+        secret.forget()
+        raise AuthenticationError(
+            "token endpoint answered an access token with a control character (CR/LF?); it was not used",
+            status=200,
+            request=_REQUEST,
+            hint="check AUTOTASK_TOKEN_URL points at the Autotask token endpoint",
+        )
     return AccessToken(secret, sent_mono, sent_wall, max(1.0, lifetime), margin_cap=margin_cap)
 
 

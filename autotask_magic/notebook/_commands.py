@@ -429,6 +429,8 @@ def _cell_body(cell: str | None) -> Any:
         return None
     try:
         return json.loads(cell, parse_constant=_no_constant)
+    except RecursionError:
+        too_deep = True
     except _NotJSON as exc:
         constant = exc.args[0]
         raise _json_error(cell, cell.find(constant), constant, "JSON has no NaN or Infinity; write null") from None
@@ -437,6 +439,9 @@ def _cell_body(cell: str | None) -> Any:
         end = cell.find("\n", len(cell.rstrip()))
         pos = min(exc.pos, len(cell) if end == -1 else end)
         raise _json_error(cell, pos, exc.msg, "the body of a raw request is JSON") from None
+    if too_deep:
+        raise QuerySyntaxError("the cell's JSON body is nested too deeply to read", hint="send a flatter body")
+    return None
 
 
 def _json_error(cell: str, pos: int, what: str, hint: str) -> QuerySyntaxError:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import ConfigurationError
+from ..client._credentials import Secret, read_env
 from ..client._mode import API_USER_ENV, OAUTH_ENV, infer_mode
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "LoginPlan",
     "can_prompt",
     "check_no_secret_arguments",
+    "line_option_credential",
     "plan_login",
     "request_line_credential",
 ]
@@ -96,9 +98,12 @@ def check_no_secret_arguments(
 def _check_value(name: str, value: str, identifier_options: Sequence[str], url_options: Sequence[str]) -> None:
     if name in url_options:
         if re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*@", value, re.IGNORECASE) or re.search(
-            r"[?&](?:[a-z_-]*secret|password|token|access_token|key)=", value, re.IGNORECASE
+            r"[?&#](?:[a-z_-]*secret|password|token|access_token|key)=", value, re.IGNORECASE
         ):
             raise _secret_refusal(f"credentials inside {name}")
+        if "#" in value:
+            # A fragment is never sent, so it has no business in an endpoint URL; it can hide a secret.
+            raise _secret_refusal(f"a URL with a '#' fragment in {name}")
     elif name in identifier_options and _looks_like_secret(value):
         raise _secret_refusal(f"a secret-looking value for {name}")
 
@@ -138,10 +143,10 @@ def can_prompt(shell: Any, stdin: Any = None) -> bool:
 
 @dataclass
 class LoginPlan:
-    """What login will use: the mode and a complete ``AUTOTASK_*`` mapping (secrets inside, never shown)."""
+    """What login will use: the mode and a complete ``AUTOTASK_*`` mapping (secrets as ``Secret``)."""
 
     mode: str
-    env: dict[str, str]
+    env: dict[str, str | Secret]
     prompted: list[str]
 
 
@@ -163,7 +168,7 @@ def plan_login(
     *,
     mode: str | None,
     overrides: Mapping[str, str | None],
-    environ: Mapping[str, str],
+    environ: Mapping[str, str | Secret],
     prompt_allowed: bool,
     ask: Callable[[str], str],
     ask_secret: Callable[[str], str],
@@ -176,7 +181,8 @@ def plan_login(
     credential sets), else ``default_mode``. Raises ``ConfigurationError`` naming the variables when
     something is missing and nobody can be asked.
     """
-    env = {k: v for k, v in environ.items() if k.startswith("AUTOTASK_") and v != ""}
+    # Secrets become Secret here, so no frame below (Verbose tracebacks show locals) holds one in plain text.
+    env = read_env(environ)
     for key, value in overrides.items():
         if value is not None and value != "":
             env[key] = value
@@ -203,7 +209,10 @@ def plan_login(
             "to try the built-in sandbox",
         )
     for var, text, secret in missing:
-        env[var] = _ask_for(var, text, ask_secret if secret else ask, mode)
+        if secret:
+            env[var] = Secret(_ask_for(var, text, ask_secret, mode))
+        else:
+            env[var] = _ask_for(var, text, ask, mode)
         prompted.append(var)
     return LoginPlan(mode=mode, env=env, prompted=prompted)
 
@@ -396,7 +405,9 @@ def line_carries_secret(
 # Credential-looking parts of a raw request line (a path, its query string, or a pasted header).
 _REQUEST_CREDENTIALS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a bearer token", re.compile(r"\bbearer\s+\S", re.IGNORECASE)),
-    ("credentials in the URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s@]*@", re.IGNORECASE)),
+    # The lookbehind starts a match only where a scheme can start: without it a long run of letters
+    # is scanned from every position (quadratic: minutes for a 200,000-character path).
+    ("credentials in the URL", re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/?#\s@]*@", re.IGNORECASE)),
     (
         "a credential parameter",
         re.compile(
@@ -407,6 +418,41 @@ _REQUEST_CREDENTIALS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+
+# Options that would carry a header or credentials on a %autotask line (the magic has none of them).
+_HEADER_OPTION = re.compile(r"^(?:-H|--headers?|--cookies?|--auth|--user|-u|--bearer)$", re.IGNORECASE)
+
+
+def line_option_credential(line: str, *, extra_words_from: int | None = None) -> str | None:
+    """What secret a ``%autotask`` line's options seem to carry (``"a secret option (--token)"``...), or None.
+
+    Refused: an option named like a secret (``--secret``, ``--token``, ``--password``...), a header or
+    auth option (``--header Secret V``), and with ``extra_words_from`` (the index of the first word
+    after ``METHOD /path``) any secret-looking positional word from there on. Option names are safe to
+    name; values are never returned.
+    """
+    # Quoted words are values (a where clause's 'text'), not options; "#" starts a comment.
+    words = []
+    for raw in re.findall(r"""'[^']*'?|"[^"]*"?|\S+""", line):
+        if raw.startswith("#"):
+            break
+        words.append(raw)
+    for i, word in enumerate(words):
+        if word[:1] in ("'", '"'):
+            value = word.strip("'\"")
+            if extra_words_from is not None and i >= extra_words_from and _looks_like_secret(value):
+                return "a secret-looking word"
+            continue
+        if word.startswith("-") and not re.fullmatch(r"-[\d.]+", word):
+            name = word.split("=", 1)[0]
+            if _SECRET_OPTION.match(name):
+                return f"a secret option ({name})"
+            if _HEADER_OPTION.match(name):
+                return f"a header option ({name})"
+        elif extra_words_from is not None and i >= extra_words_from and _looks_like_secret(word):
+            return "a secret-looking word"
+    return None
 
 
 def request_line_credential(line: str) -> str | None:

@@ -25,11 +25,12 @@ from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, ob
 from traitlets.config import Configurable
 
 from .._exceptions import AutotaskError, ConfigurationError
+from ..client._limits import DEFAULT_MAX_RESPONSE_BYTES
 from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
 from ..entities._names import child_segments, entity_names
 from . import _commands, _display, _line, _write_commands
-from ._login import not_logged_in_error, request_line_credential, scrub_history
+from ._login import line_option_credential, not_logged_in_error, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
 from ._session import ClientLike, Seams, Session
@@ -70,7 +71,13 @@ class AutotaskMagic(Magics, Configurable):
     ca_bundle = Unicode(None, allow_none=True, help="CA bundle file for TLS; overrides AUTOTASK_CA_BUNDLE.").tag(
         config=True
     )
-    timeout = Float(30.0, help="Seconds to wait for each HTTP request.").tag(config=True)
+    timeout = Float(30.0, help="Seconds to wait for each HTTP request (the whole request, not each read).").tag(
+        config=True
+    )
+    max_response_bytes = Int(
+        DEFAULT_MAX_RESPONSE_BYTES,
+        help="Largest answer body accepted, in decoded bytes (a 500-record page is ~1-3 MB).",
+    ).tag(config=True)
     page_size = Int(MAX_PAGE_SIZE, help=f"Records per page asked of the server (1-{MAX_PAGE_SIZE}).").tag(config=True)
     refresh_margin = Float(
         None, allow_none=True, help="Seconds before expiry at which the OAuth token is refreshed."
@@ -110,7 +117,14 @@ class AutotaskMagic(Magics, Configurable):
             raise TraitError(f"page_size must be between 1 and {MAX_PAGE_SIZE} (the API's limit)")
         return value
 
-    @observe("page_size", "timeout")
+    @validate("max_response_bytes")
+    def _check_max_response_bytes(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value <= 0:
+            raise TraitError("max_response_bytes must be a positive number of bytes")
+        return value
+
+    @observe("page_size", "timeout", "max_response_bytes")
     def _live_setting_changed(self, change: Any) -> None:
         # %config after login applies to the session already open, not only to the next login.
         client = self.client
@@ -399,19 +413,23 @@ class AutotaskMagic(Magics, Configurable):
         %autotask update|create|delete ENTITY -i NAME [--dry-run] [-o NAME] [--yes] [--retry-failed OUTCOMES]
         """
         head = line.strip().partition(" ")[0].upper()
-        if head in _commands.METHODS:
-            what = request_line_credential(line)
-            if what is not None:
-                # IPython stored the line before the magic ran: take it out of history, send nothing.
-                scrub_history(self.shell, line)
-                err = ConfigurationError(
-                    f"%autotask refuses a request line carrying a credential ({what}): nothing was sent, and "
-                    "the line was removed from IPython history",
-                    hint="log in with %autotask_login (credentials from the environment or a hidden prompt); "
-                    "if a real credential was typed, clear it from the notebook cell and rotate it",
-                )
-                self._fail(err)
-                raise err
+        method = head in _commands.METHODS
+        # Words after "METHOD /path" are never data: a secret-looking one there is refused too.
+        what = (request_line_credential(line) if method else None) or line_option_credential(
+            line, extra_words_from=2 if method else None
+        )
+        if what is not None:
+            # IPython stored the line before the magic ran: take it out of history, send nothing.
+            scrub_history(self.shell, line)
+            kind = "a request line" if method else "a line"
+            err = ConfigurationError(
+                f"%autotask refuses {kind} carrying a credential ({what}): nothing was sent, and "
+                "the line was removed from IPython history",
+                hint="log in with %autotask_login (credentials from the environment or a hidden prompt); "
+                "if a real credential was typed, clear it from the notebook cell and rotate it",
+            )
+            self._fail(err)
+            raise err
         return self._run(self._autotask, line, cell)
 
     def _autotask(self, line: str, cell: str | None) -> Any:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .._exceptions import ConfigurationError, NotFoundError
+from ..client._credentials import Secret, read_env
 from ..entities._names import is_published_entity, suggest_entity
 from ._commands import LoginCommand
 from ._login import not_logged_in_error, plan_login
@@ -88,6 +89,7 @@ class SessionConfig(Protocol):
     zone_url: str | None
     ca_bundle: str | None
     timeout: float
+    max_response_bytes: int
     page_size: int
     default_mode: str
     autologin: bool
@@ -254,7 +256,7 @@ class Session:
             ttl = cmd.token_ttl if cmd.token_ttl is not None else self.config.sandbox_token_ttl
             sandbox.token_ttl = float(ttl)
             sandbox.faults.latency_ms = cmd.latency if cmd.latency is not None else self.config.sandbox_latency_ms
-        return self.make_client(dict(sandbox.env(mode=mode)), mode=mode, label="sandbox")
+        return self.make_client(read_env(sandbox.env(mode=mode)), mode=mode, label="sandbox")
 
     def _start_sandbox(self, tickets: int) -> Any:
         if self.seams.sandbox_factory is not None:
@@ -263,7 +265,7 @@ class Session:
 
         return Sandbox(tickets=tickets).start()
 
-    def make_client(self, env: Mapping[str, str], *, mode: str, label: str | None = None) -> ClientLike:
+    def make_client(self, env: Mapping[str, str | Secret], *, mode: str, label: str | None = None) -> ClientLike:
         """A client for ``env`` in ``mode``, with the magic's timeout, page size and refresh margin."""
         from ..client._settings import Settings
 
@@ -285,7 +287,9 @@ class Session:
             token_url=settings.token_url,
             zone_url=settings.zone_url,
             ca_bundle=settings.ca_bundle,
+            allowed_hosts=settings.allowed_hosts,
             timeout=self.config.timeout,
+            max_response_bytes=self.config.max_response_bytes,
             label=label,
         )
         self.apply_config(client)
@@ -307,8 +311,9 @@ class Session:
                 pass
 
     # ------------------------------------------------------------------------ prompts, environment
-    def environment(self) -> Mapping[str, str]:
-        return os.environ if self.seams.environ is None else self.seams.environ
+    def environment(self) -> dict[str, str | Secret]:
+        """The ``AUTOTASK_*`` variables, secrets wrapped in ``Secret`` (never the whole ``os.environ``)."""
+        return read_env(os.environ if self.seams.environ is None else self.seams.environ)
 
     def prompt_allowed(self) -> bool:
         if self.seams.can_prompt is not None:

@@ -65,3 +65,23 @@ def history_text(ip: InteractiveShell, db_file: Path) -> str:
     finally:
         conn.close()
     return repr(parts)
+
+
+def run_logged_in(ip: InteractiveShell, sandbox: Any, cell: str, capsys: Any) -> tuple[Any, int, str]:
+    """Log in to ``sandbox`` (OAuth), then run ``cell`` with history: (result, its history index, printed text).
+
+    The sandbox's counters are reset after the login, so ``sandbox.stats`` tells what ``cell`` sent.
+    """
+    from autotask_magic.notebook import _magics
+
+    magic = _magics.get_magic(ip)
+    assert magic is not None
+    magic._environ = sandbox.env("oauth")
+    assert ip.run_cell("%autotask_login", store_history=True).success
+    capsys.readouterr()
+    sandbox.reset_stats()
+    ip.run_cell("x_before = 1", store_history=True)
+    n = ip.execution_count
+    result = ip.run_cell(cell, store_history=True)
+    out = capsys.readouterr()
+    return result, n, out.out + out.err

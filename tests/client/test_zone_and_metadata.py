@@ -20,9 +20,9 @@ def test_a_second_client_of_the_same_user_does_not_ask_for_the_zone_again(
     asked: list[str] = []
     real = _manager.discover_zone
 
-    def counting(http: Any, zone_url: str, creds: Any, retry: Any) -> Any:
+    def counting(http: Any, zone_url: str, creds: Any, *args: Any) -> Any:
         asked.append(zone_url)
-        return real(http, zone_url, creds, retry)
+        return real(http, zone_url, creds, *args)
 
     monkeypatch.setattr(_manager, "discover_zone", counting)
     with api_user_client(sandbox) as first:

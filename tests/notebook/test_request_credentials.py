@@ -12,7 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from autotask_magic import ConfigurationError
 from autotask_magic.notebook import _magics
 from autotask_magic.sandbox import Sandbox
-from tests._support.history import history_shell, history_text
+from tests._support.history import history_shell, history_text, run_logged_in
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9Zx9QwErTy7UiOp3AsDf"
 
@@ -41,22 +41,13 @@ def test_credential_in_request_line_refused_nothing_sent_and_scrubbed(
     shell: tuple[InteractiveShell, Path], sandbox: Sandbox, capsys: Any, cell: str
 ) -> None:
     ip, db_file = shell
-    magic = _magics.get_magic(ip)
-    assert magic is not None
-    magic._environ = sandbox.env("oauth")
-    assert ip.run_cell("%autotask_login", store_history=True).success
-    capsys.readouterr()
-    sandbox.reset_stats()
-    ip.run_cell("x_before = 1", store_history=True)
-    n = ip.execution_count
-    result = ip.run_cell(cell, store_history=True)
+    result, n, text = run_logged_in(ip, sandbox, cell, capsys)
     assert not result.success
     assert isinstance(result.error_in_exec, ConfigurationError)
     assert "refuses a request line carrying a credential" in str(result.error_in_exec)
     assert TOKEN not in str(result.error_in_exec)
     assert sandbox.stats.api_requests == 0 and sandbox.stats.token_requests == 0  # nothing sent
-    out = capsys.readouterr()
-    printed = [ln for ln in (out.out + out.err).splitlines() if ln.strip()]
+    printed = [ln for ln in text.splitlines() if ln.strip()]
     assert len(printed) == 1 and printed[0].startswith("ConfigurationError: "), printed  # one line
     ip.run_cell("x_after = 2", store_history=True)
     blob = history_text(ip, db_file)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from autotask_magic import ConfigurationError, QuerySyntaxError
+from autotask_magic.client._credentials import Secret
 from autotask_magic.notebook import _display, _login, _magics
 from tests._support.shell import Shown, run
 
@@ -348,7 +349,8 @@ def test_plan_login_prompts_secrets_with_getpass_only() -> None:
     assert plan.mode == "api_user"
     assert [kind for kind, _ in asked] == ["getpass", "getpass"]
     assert plan.env["AUTOTASK_USERNAME"] == "api@example.com"
-    assert plan.env["AUTOTASK_SECRET"] == "s3cret-value"
+    secret = plan.env["AUTOTASK_SECRET"]
+    assert isinstance(secret, Secret) and secret.reveal() == "s3cret-value"  # wrapped the moment it is read
     assert "PATH" not in plan.env
     assert plan.prompted == ["AUTOTASK_INTEGRATION_CODE", "AUTOTASK_SECRET"]
 
@@ -364,7 +366,7 @@ def test_plan_login_oauth_asks_id_with_input() -> None:
         ask_secret=lambda p: asked.append("getpass") or "sec",
     )
     assert asked == ["input", "getpass"]
-    assert plan.env == {"AUTOTASK_CLIENT_ID": "my-client", "AUTOTASK_CLIENT_SECRET": "sec"}
+    assert plan.env == {"AUTOTASK_CLIENT_ID": "my-client", "AUTOTASK_CLIENT_SECRET": Secret("sec")}
 
 
 def test_plan_login_empty_answer_cancels() -> None:

@@ -114,7 +114,7 @@ def _assert_clean(client: AutotaskClient, sb: Sandbox, before: set[threading.Thr
     assert got == [True], "credential manager lock is stuck"
     assert m._inflight is None
     assert m.limits.endpoints._in_flight == {}, m.limits.endpoints._in_flight
-    pool = client._http._transport._inner._pool  # type: ignore[attr-defined]
+    pool = client._bounded._inner._pool  # type: ignore[attr-defined]  # under the size/deadline wrapper
     assert not pool._requests, "a request is still queued in the connection pool"
     assert all(c.is_idle() or c.is_closed() for c in pool.connections), pool.connections
     deadline = time.monotonic() + 5

@@ -130,8 +130,28 @@ def test_magic_session_history_logs_tracebacks_and_dry_runs(
         monkeypatch.setenv("AUTOTASK_CLIENT_SECRET", "wrong-" + sb.client_secret[::-1])
         for code in ("%autotask_logout", "%autotask_login", "%autotask_last_error", "%xmode Context"):
             ip.run_cell(code, store_history=True)
-        # Verbose traceback of a failing call made from plain Python, locals and all.
+        # Configuration errors under Verbose: every frame's locals are printed (LoginPlan, env dicts).
         ip.run_cell("%xmode Verbose", store_history=True)
+        monkeypatch.setenv("AUTOTASK_CLIENT_SECRET", sb.client_secret)
+        for name, value in (
+            ("AUTOTASK_CA_BUNDLE", str(tmp_path / "ca-bundel.pem")),  # a typo
+            ("AUTOTASK_BASE_URL", "http://api.example.com/ATServicesRest/V1.0/"),  # http:// to a remote host
+        ):
+            monkeypatch.setenv(name, value)
+            for code in ("%autotask_logout", "%autotask_login", "%autotask GET /Companies/0", "%autotask_last_error"):
+                ip.run_cell(code, store_history=True)
+            monkeypatch.delenv(name)
+        for k, v in sb.env("api_user").items():  # an API user whose impersonation id is not a number
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("AUTOTASK_MODE", "api_user")
+        monkeypatch.setenv("AUTOTASK_IMPERSONATION_RESOURCE_ID", "not-a-number")
+        for code in ("%autotask_logout", "%autotask_login", "%autotask GET /Companies/0"):
+            ip.run_cell(code, store_history=True)
+        for k in [*sb.env("api_user"), "AUTOTASK_MODE", "AUTOTASK_IMPERSONATION_RESOURCE_ID"]:
+            monkeypatch.delenv(k)
+        for k, v in sb.env("oauth").items():
+            monkeypatch.setenv(k, v)
+        # Verbose traceback of a failing call made from plain Python, locals and all.
         ip.run_cell(
             "from autotask_magic import AutotaskClient\n"
             "c = AutotaskClient.from_env()\n"
@@ -147,8 +167,12 @@ def test_magic_session_history_logs_tracebacks_and_dry_runs(
         hits: list[str] = []
         hits += _scan("stdout/stderr (incl. Verbose tracebacks)", captured.out + captured.err, needles, tally)
         hits += _scan("displayed objects (incl. dry runs)", "\n".join(repr(x) + str(x) for x in shown), needles, tally)
+        stack_logs = [r for r in caplog.records if r.name.startswith(("httpcore", "httpx"))]
+        assert stack_logs, "no httpx/httpcore DEBUG log was captured"
+        tally.add("httpx/httpcore DEBUG records scanned", len(stack_logs))
+        assert "Traceback" in captured.out + captured.err  # the Verbose tracebacks were rendered
         hits += _scan(
-            "DEBUG logs",
+            "DEBUG logs (the package's, httpx's and httpcore's)",
             "\n".join(r.getMessage() + str(r.args) + str(r.exc_text) for r in caplog.records),
             needles,
             tally,

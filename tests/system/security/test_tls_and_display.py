@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +30,8 @@ def test_bad_ca_bundle_is_one_clear_line(sb: Sandbox, tmp_path: Path, kind: str)
 
 
 @pytest.fixture
-def ip(monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name in list(os.environ):
-        if name.startswith("AUTOTASK_"):
-            monkeypatch.delenv(name)
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "autotask_magic")
-    from autotask_magic.notebook import _magics
-
-    magic = _magics.get_magic(shell)
-    shown: list[Any] = []
-    magic._display = shown.append
-    magic.progress = "none"
-    try:
-        yield shell, magic, shown
-    finally:
-        shell.run_line_magic("unload_ext", "autotask_magic")
+def ip(magic_shell: tuple[InteractiveShell, Any, list[Any]]) -> tuple[InteractiveShell, Any, list[Any]]:
+    return magic_shell
 
 
 def test_sandbox_login_dry_run_and_widget_show_no_credential(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
