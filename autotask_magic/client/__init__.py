@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY = {
     "AutotaskClient": "._client",
-    "query_body": "._client",
+    "query_body": "._query_body",
     "ApiUserCredentials": "._credentials",
     "OAuthCredentials": "._credentials",
     "Credentials": "._credentials",
@@ -44,10 +44,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._client import AutotaskClient, query_body
+    from ._client import AutotaskClient
     from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials, Secret
     from ._frames import FrameBuilder, to_frame
     from ._manager import CredentialManager, ManagerConfig, ManagerStatus, TokenState
+    from ._query_body import query_body
     from ._retry import RetryPolicy
     from ._settings import Settings
 

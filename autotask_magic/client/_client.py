@@ -2,75 +2,40 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .. import _redact
-from .._exceptions import (
-    AutotaskError,
-    ConfigurationError,
-    RateLimitError,
-    ServerError,
-    TransportError,
-    WriteOutcomeUnknownError,
-)
+from .._exceptions import AutotaskError, ConfigurationError, ServerError
 from ..entities import MAX_PAGE_SIZE
+from ._answers import network_error, result_of, waited_to_retry
 from ._body import BoundedTransport, check_max_response_bytes
 from ._credentials import Credentials, read_env
-from ._errors import TLS_HINT, error_for, missing_item, server_messages
-from ._limits import DEFAULT_MAX_RESPONSE_BYTES, Limits, endpoint_key
+from ._errors import missing_item
+from ._limited import LimitedTransport
+from ._limits import DEFAULT_MAX_RESPONSE_BYTES
 from ._manager import CredentialManager, ManagerConfig
+from ._offthread import request_off_main
 from ._paging import Page, PageInfo, iter_records, scan_page
 from ._published import check_published
-from ._retry import (
-    RetryPolicy,
-    is_read_only,
-    is_retryable_exception,
-    is_tls_error,
-    is_transient_server_error,
-    may_have_reached_server,
-    parse_retry_after,
-)
-from ._settings import Settings, check_under_root, check_url, origin
+from ._query_body import ALL_ROWS, query_body
+from ._retry import RetryPolicy, is_read_only, is_retryable_exception, may_have_reached_server
+from ._settings import Settings, check_under_root
+from ._urls import check_next, relative, resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
     from ..entities._metadata import EntityFields
 
-__all__ = ["ALL_ROWS", "AutotaskClient"]
+__all__ = ["ALL_ROWS", "AutotaskClient", "query_body"]
 
 log = _redact.get_logger("autotask_magic.http")
-
-ALL_ROWS: list[dict[str, Any]] = [{"op": "gte", "field": "id", "value": 0}]
-
-
-class _LimitedTransport(httpx.BaseTransport):
-    """Applies the client-side limits to every request that goes on the wire (retries and replays too)."""
-
-    def __init__(self, inner: httpx.BaseTransport, limits: Limits) -> None:
-        self._inner = inner
-        self._limits = limits
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        key = endpoint_key(request.method, request.url.path)
-        with self._limits.request(key):
-            response = self._inner.handle_request(request)
-            try:
-                # Read the body while holding the endpoint slot: the request is in flight until then.
-                response.read()
-            finally:
-                response.close()
-        return response
-
-    def close(self) -> None:
-        self._inner.close()
 
 
 class AutotaskClient:
@@ -126,7 +91,7 @@ class AutotaskClient:
         inner = transport or httpx.HTTPTransport(verify=manager.ssl_context)
         self._bounded = BoundedTransport(inner, max_response_bytes)
         self._http = httpx.Client(
-            transport=_LimitedTransport(self._bounded, manager.limits),
+            transport=LimitedTransport(self._bounded, manager.limits),
             auth=manager.auth,
             timeout=timeout,
             follow_redirects=False,  # a redirect could carry credentials elsewhere
@@ -217,35 +182,11 @@ class AutotaskClient:
     # ------------------------------------------------------------------ URLs
 
     def _url(self, path: str) -> str:
-        """The absolute URL for ``path`` (relative to the API root, or an absolute URL under it).
-
-        Refused before anything is sent (ConfigurationError) when it would leave the API root: another
-        scheme, host or port, a scheme-relative ``//host``, ``..`` segments (plain or percent-encoded),
-        backslashes, control characters (CR/LF) or a fragment.
-        """
-        base = self.base_url
-        if not isinstance(path, str):
-            raise ConfigurationError(f"request path must be a string, not {type(path).__name__}")
-        if "://" in path.split("?", 1)[0]:
-            url = str(check_url(path, what="request URL"))
-            check_under_root(path, base, what="request URL")
-            check_under_root(url, base, what="request URL")
-            return url
-        if path.startswith(("//", "\\", "/\\")) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", path):
-            raise ConfigurationError(
-                "request path looks like a URL on another host (scheme-relative '//' or 'scheme:'); nothing was sent",
-                hint="give a path under the API root, e.g. Companies/0",
-            )
-        url = base + path.lstrip("/")
-        check_under_root(url, base, what="request path")
-        return url
+        """The absolute URL for ``path``, refused when it would leave the API root (``_urls.resolve``)."""
+        return resolve(path, self.base_url)
 
     def _relative(self, url: str) -> str:
-        path = httpx.URL(url).path
-        base_path = httpx.URL(self.base_url).path
-        if path.lower().startswith(base_path.lower()):
-            path = path[len(base_path) :]
-        return path.lstrip("/")
+        return relative(url, self.base_url)
 
     # ------------------------------------------------------------------ requests
 
@@ -286,106 +227,19 @@ class AutotaskClient:
                 if is_retryable_exception(exc) and attempt < policy.attempts and (read_only or not reached):
                     policy.sleep(policy.backoff(attempt))
                     continue
-                failure = _network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only)
+                failure = network_error(exc, method, label, attempt, outcome_unknown=reached and not read_only)
             if failure is not None:
                 # Raised outside the except block: the httpx error (it may quote a header value) is no __context__.
                 raise failure
             ms = (time.monotonic() - started) * 1000
             log.debug("%s -> %d (%.0f ms, attempt %d)", label, response.status_code, ms, attempt)
-            if not self._waited_to_retry(response, method, label, attempt, read_only):
+            gate = self.manager.limits.gate
+            if not waited_to_retry(response, method, label, attempt, read_only, policy=policy, gate=gate):
                 return response
 
     def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        """One httpx request; from the main thread it is sent by a helper thread, the main thread only waiting.
-
-        Ctrl-C raises KeyboardInterrupt on the main thread wherever it happens to be: inside httpcore,
-        just after its connection pool (or a connection) took its lock and before the ``with`` that
-        releases it was set up, it left that lock held for good, and every later request of the client
-        (or token fetch of the manager) hung. Interrupted, the main thread raises at once; the helper
-        finishes or fails its request (token fetch included), releases the endpoint slot and ends.
-        """
-        if threading.current_thread() is not threading.main_thread():
-            return self._http.request(method, url, **kw)
-        done: Future[httpx.Response] = Future()
-
-        def send() -> None:
-            try:
-                done.set_result(self._http.request(method, url, **kw))
-            except BaseException as exc:  # raised on the main thread by done.result()
-                done.set_exception(exc)
-
-        helper = threading.Thread(target=send, name="autotask-request", daemon=True)
-        helper.start()
-        try:
-            return done.result()
-        finally:
-            if done.done():  # it has handed its outcome over and is ending: no thread outlives the call
-                helper.join()
-
-    def _waited_to_retry(
-        self, response: httpx.Response, method: str, label: str, attempt: int, read_only: bool
-    ) -> bool:
-        """True after waiting out a retryable answer; False to hand ``response`` back; raises when it must not be."""
-        status = response.status_code
-        policy = self.retry
-        last = attempt >= policy.attempts
-        if status == 429:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            if wait is None:
-                wait = policy.backoff(attempt)
-            if wait > policy.max_retry_after or not read_only or last:
-                raise self._rate_limited(response, label, wait)
-            # Pause every request of this client (and of any client sharing the manager).
-            self.manager.limits.gate.pause(wait)
-            return True
-        # A read is safe to repeat; a 500 naming a field or value is the user's to fix, not retried.
-        if (
-            read_only
-            and not last
-            and (
-                status in (502, 503, 504)
-                or (status == 500 and is_transient_server_error(status, server_messages(response)))
-            )
-        ):
-            policy.sleep(policy.backoff(attempt))
-            return True
-        if not read_only and status in (502, 504):
-            raise WriteOutcomeUnknownError(
-                f"{method} may or may not have been applied: the gateway answered HTTP {status}",
-                status=status,
-                request=label,
-                server_messages=server_messages(response),
-                hint="check in Autotask whether the change happened before repeating it",
-            )
-        return False
-
-    def _rate_limited(self, response: httpx.Response, label: str, wait: float) -> RateLimitError:
-        err = RateLimitError(
-            "rate limited by Autotask (HTTP 429)",
-            status=429,
-            request=label,
-            server_messages=server_messages(response),
-            hint=f"wait {wait:.0f} s and try again",
-        )
-        err.retry_after = wait
-        return err
-
-    def _result(self, response: httpx.Response, label: str) -> Any:
-        status = response.status_code
-        if 200 <= status < 300:
-            if not response.content.strip():
-                return None
-            try:
-                return response.json()
-            except (ValueError, RecursionError) as exc:
-                what = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else "not JSON"
-            raise ServerError(
-                f"Autotask answered HTTP {status} with a body that is {what}",
-                status=status,
-                request=label,
-                hint="check AUTOTASK_BASE_URL points at the REST API root",
-            )
-        raise error_for(response, label)
+        """One httpx request, sent off the main thread so Ctrl-C never lands inside httpcore (``_offthread``)."""
+        return request_off_main(self._http, method, url, **kw)
 
     def request(
         self,
@@ -406,7 +260,7 @@ class AutotaskClient:
             check_published(method, self._relative(url))
         response = self._send(method, url, json=json, params=params)
         label = f"{method.upper()} /{self._relative(url)}"
-        result = self._result(response, label)
+        result = result_of(response, label)
         if method.upper() == "GET" and isinstance(result, dict) and "item" in result and result["item"] is None:
             raise missing_item(label)
         return result
@@ -476,26 +330,11 @@ class AutotaskClient:
             page = scan_page(response.content)
             if page is not None:
                 return page
-        return Page.from_json(self._result(response, f"POST /{self._relative(url)}"))
+        return Page.from_json(result_of(response, f"POST /{self._relative(url)}"))
 
     def _check_next(self, url: str) -> None:
-        """Refuse a ``nextPageUrl`` outside the API root before sending anything (it would get our credentials)."""
-        try:
-            check_url(url, what="nextPageUrl")
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"refused nextPageUrl: {exc.message}") from None
-        if origin(url) != origin(self.base_url):
-            o = origin(url)
-            raise ConfigurationError(
-                f"refused nextPageUrl on another host ({o[0]}://{o[1]}:{o[2]}); nothing was sent there",
-                hint="the server sent a paging URL outside the API root",
-            )
-        try:
-            check_under_root(url, self.base_url, what="nextPageUrl")
-        except ConfigurationError as exc:
-            raise ConfigurationError(
-                f"refused {exc.message}", hint="the server sent a paging URL outside the API root"
-            ) from None
+        """Refuse a ``nextPageUrl`` outside the API root before sending anything (``_urls.check_next``)."""
+        check_next(url, self.base_url)
 
     def count(self, entity: str, filter: Sequence[dict[str, Any]] | None = None) -> int:
         """Number of records matching ``filter`` (all rows without one)."""
@@ -586,16 +425,13 @@ class AutotaskClient:
     # ------------------------------------------------------------------ writes from a DataFrame
 
     def update(self, entity: str, frame: Any, **options: Any) -> pandas.DataFrame:
-        """PATCH one record per row (``id`` plus the columns to change); the outcome frame, or with
-        ``dry_run=True`` the diff (id, field, current, new). Options: ``nulls="clear"``, ``force``,
-        ``retry=<outcome frame>``, ``on_progress``, ``confirm`` (see :mod:`._writes`)."""
+        """PATCH one record per row (``id`` + columns to change); the outcome frame, or the diff (``_writes``)."""
         from ._writes import run_writes
 
         return run_writes(self, "update", entity, frame, **options)
 
     def create(self, entity: str, frame: Any, **options: Any) -> pandas.DataFrame:
-        """POST one record per row (child entities through their parent's path); the outcome frame with
-        ``itemId``. ``match=[columns]`` skips rows that exist and lets ``retry=`` look up unknown creates."""
+        """POST one record per row (children through their parent's path); the outcome frame (``_writes``)."""
         from ._writes import run_writes
 
         return run_writes(self, "create", entity, frame, **options)
@@ -605,28 +441,6 @@ class AutotaskClient:
         from ._writes import run_writes
 
         return run_writes(self, "delete", entity, ids, **options)
-
-
-def _network_error(
-    exc: httpx.HTTPError, method: str, label: str, attempt: int, *, outcome_unknown: bool
-) -> AutotaskError:
-    """The error for a request that failed on the network (the request is detached: it holds credentials)."""
-    kind = type(exc).__name__
-    tls = is_tls_error(exc)
-    _redact.detach(exc)  # our error must not keep the request (credential headers) reachable
-    if outcome_unknown:
-        return WriteOutcomeUnknownError(
-            f"{method} may or may not have been applied: the connection failed ({kind})",
-            request=label,
-            hint="check in Autotask whether the change happened before repeating it",
-        )
-    if tls:
-        return TransportError("TLS certificate verification failed", request=label, hint=TLS_HINT)
-    return TransportError(
-        f"request failed on the network ({kind}) after {attempt} attempt(s)",
-        request=label,
-        hint="check the network or the API host, then try again",
-    )
 
 
 class _QueryPages:
@@ -647,26 +461,3 @@ class _QueryPages:
         """``query/count``, counted as one request of the pull."""
         self._counter[0] += 1
         return self._client.count(entity, filter)
-
-
-def query_body(
-    filter: Sequence[dict[str, Any]] | None,
-    fields: Sequence[str] | None,
-    limit: int | None,
-    page_size: int = MAX_PAGE_SIZE,
-    *,
-    parallel: bool = False,
-) -> dict[str, Any]:
-    """The JSON body of ``POST {Entity}/query`` exactly as the client sends it (also used by dry runs)."""
-    body: dict[str, Any] = {"filter": list(filter) if filter else [dict(x) for x in ALL_ROWS]}
-    if fields:
-        # A UDF is asked for as "udf.<name>" (the column name); the server knows them only as one
-        # "userDefinedFields" list, and the frame keeps the UDF columns asked for.
-        include = list(dict.fromkeys("userDefinedFields" if f.startswith("udf.") else f for f in fields))
-        # Autotask needs id in IncludeFields to page past the first page; partitions split and order by id.
-        may_page = parallel or limit is None or limit > page_size
-        if may_page and not any(f.lower() == "id" for f in include):
-            include.insert(0, "id")
-        body["IncludeFields"] = include
-    body["MaxRecords"] = min(page_size, limit) if limit else page_size
-    return body

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ._dtypes import DTYPES, booleans, dtype_name, nullable_int
 from ._tz import check_timezone
+from ._udfs import UDF_KEY, Values, flatten_udfs, order_udfs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import EntityFields, FieldInfo
@@ -32,12 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DTYPES", "UDF_KEY", "FrameBuilder", "dtype_name", "to_frame"]  # DTYPES and dtype_name live in _dtypes
 
 logger = logging.getLogger("autotask_magic.frames")
-
-#: The key under which records carry their user-defined fields.
-UDF_KEY = "userDefinedFields"
-
-#: One column's raw values: a list while gathering, a numpy object array once gathered.
-Values = Sequence[Any] | np.ndarray
 
 _NoneType = type(None)
 # Heuristic for date columns when there is no metadata: createDate, dueDateTime, dateWorked, startTime…
@@ -223,8 +218,8 @@ def _to_columns(
             seen.update(dict.fromkeys(r))
         raw = {k: [r.get(k) for r in records] for k in seen}
     std_keys = _standard_keys([k for k in seen if k != UDF_KEY], fields, include_fields)
-    udf_raw = _flatten_udfs(raw.pop(UDF_KEY, None), n)
-    udf_order = _udf_order(fields, udf_raw, include_fields, udf_prefix)
+    udf_raw = flatten_udfs(raw.pop(UDF_KEY, None), n)
+    udf_order = order_udfs(fields, udf_raw, include_fields, udf_prefix)
 
     columns: dict[str, Any] = {}
     label_columns: dict[str, Any] = {}
@@ -329,90 +324,6 @@ def _collect_uniform(records: Sequence[Mapping[str, Any]], keys: list[str]) -> d
         return None
     out.update((key, matrix[:, j]) for j, key in enumerate(keys))
     return out
-
-
-def _flatten_udfs(udf_lists: Values | None, n: int) -> dict[str, Values]:
-    if udf_lists is None:
-        return {}
-    fast = _flatten_udfs_uniform(udf_lists, n)
-    if fast is not None:
-        return fast
-    out: dict[str, list[Any]] = {}
-    for i, lst in enumerate(udf_lists):
-        if not lst or not isinstance(lst, list):
-            continue
-        for d in lst:
-            if not isinstance(d, Mapping):
-                continue
-            name = d.get("name")
-            if name is None:
-                continue
-            col = out.get(name)
-            if col is None:
-                col = out[name] = [None] * n
-            col[i] = d.get("value")
-    return dict(out)
-
-
-def _flatten_udfs_uniform(udf_lists: Values, n: int) -> dict[str, Values] | None:
-    """The usual case, done at C speed: every non-empty list names the same UDFs in the same order."""
-    present = np.fromiter(map(bool, udf_lists), dtype=bool, count=n)
-    m = int(np.count_nonzero(present))
-    if not m:
-        return {}
-    lists = udf_lists if m == n else list(filter(None, udf_lists))
-    first = lists[0]
-    if not isinstance(first, list):
-        return None
-    k = len(first)
-    try:
-        if set(map(len, lists)) != {k}:
-            return None
-        # One pass: (name, value) of every entry into an (m, k, 2) object matrix.
-        pairs = np.fromiter(
-            chain.from_iterable(map(itemgetter("name", "value"), chain.from_iterable(lists))),
-            dtype=object,
-            count=m * k * 2,
-        ).reshape(m, k, 2)
-    except (KeyError, TypeError, ValueError):
-        return None
-    template = list(pairs[0, :, 0])
-    try:
-        if len(set(template)) != k or not all((pairs[:, j, 0] == name).all() for j, name in enumerate(template)):
-            return None
-    except TypeError:  # an unhashable name: let the general path decide
-        return None
-    out: dict[str, Values] = {}
-    for j, name in enumerate(template):
-        if m == n:
-            out[name] = pairs[:, j, 1]
-        else:
-            full = np.full(n, None, dtype=object)
-            full[present] = pairs[:, j, 1]
-            out[name] = full
-    return out
-
-
-def _udf_order(
-    fields: EntityFields | None, udf_raw: dict[str, Values], include_fields: Sequence[str] | None, prefix: str
-) -> list[str]:
-    if fields is not None:
-        known = fields.udf_names
-        order = known + [name for name in udf_raw if fields.resolve(name, udf=True) is None]
-        # Records may spell a UDF differently from the metadata; map onto the metadata's spelling.
-        for name in list(udf_raw):
-            canon = fields.resolve(name, udf=True)
-            if canon is not None and canon != name:
-                udf_raw.setdefault(canon, udf_raw.pop(name))
-    else:
-        order = list(udf_raw)
-    if include_fields is not None:
-        asked = {f[len("udf.") :] for f in include_fields if f.startswith("udf.")}
-        if asked:
-            order = [name for name in order if name in asked]
-        elif UDF_KEY not in include_fields and not udf_raw:
-            order = []
-    return order
 
 
 def _convert(values: Values, info: FieldInfo | None, name: str, tz: Any) -> Any:

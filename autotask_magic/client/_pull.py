@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _redact
 from .._exceptions import IncompletePullError
-from ._client import ALL_ROWS
 from ._paging import PageInfo
+from ._query_body import ALL_ROWS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas

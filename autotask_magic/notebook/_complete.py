@@ -8,7 +8,7 @@ from typing import Any
 
 from ._commands import METHODS
 
-__all__ = ["completions", "in_autotask"]
+__all__ = ["completions", "field_names_of", "in_autotask", "matcher_answer", "picklist_of"]
 
 
 def in_autotask(context: Any) -> bool:
@@ -68,3 +68,57 @@ def completions(
         if re.search(r"(?:^|\s)--fields[ =]\S*$", tail) or re.search(r"(?i)(?:^|\s)where\s", tail):
             return [n for n in field_names(entity) if n.lower().startswith(token.lower())]
     return []
+
+
+def matcher_answer(context: Any, session: Any) -> dict[str, Any]:
+    """IPython matcher (API v2) answer for ``AutotaskMagic.complete``: picklist values, entity and field names."""
+    from IPython.core.completer import SimpleCompletion
+
+    from ..entities._names import child_segments, entity_names
+    from ._complete_values import value_completions
+
+    def picklist(entity: str, field: str) -> dict[Any, str]:
+        return picklist_of(session, entity, field)
+
+    def field_names(entity: str) -> list[str]:
+        return field_names_of(session, entity)
+
+    empty: dict[str, Any] = {"completions": [], "suppress": False}
+    try:
+        values = value_completions(context, picklist)
+        if values is not None and values[0]:
+            return {
+                "completions": [SimpleCompletion(c, type="autotask") for c in values[0]],
+                "suppress": True,
+                "matched_fragment": values[1],
+            }
+        entities = sorted(set(entity_names()) | session.known_entities)
+        candidates = completions(context, entities, field_names, child_segments)
+        if not candidates and in_autotask(context) and context.token:
+            # Inside %autotask, IPython's other matchers only offer junk (%time for a field name,
+            # ConnectionError for a path). IPython suppresses them only for a non-empty answer, so
+            # the answer is the word as typed: completing changes nothing.
+            candidates = [context.token]
+    except Exception:
+        return empty
+    if not candidates:
+        return empty
+    return {
+        "completions": [SimpleCompletion(c, type="autotask") for c in candidates],
+        "suppress": True,
+        "matched_fragment": context.token,
+    }
+
+
+def picklist_of(session: Any, entity: str, field: str) -> dict[Any, str]:
+    """The picklist (value -> label) of ``entity.field`` from metadata already fetched, else empty."""
+    fields = session.cached_fields(entity)
+    return fields.picklist(field) if fields is not None else {}
+
+
+def field_names_of(session: Any, entity: str) -> list[str]:
+    """Field names (UDFs as ``udf."Name"``) of ``entity`` from metadata already fetched, else none."""
+    fields = session.cached_fields(entity)
+    if fields is None:
+        return []
+    return [*fields.names, *(f'udf."{n}"' for n in getattr(fields, "udf_names", ()))]

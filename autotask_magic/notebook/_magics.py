@@ -28,12 +28,13 @@ from .._exceptions import AutotaskError, ConfigurationError
 from ..client._limits import DEFAULT_MAX_RESPONSE_BYTES
 from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
-from ..entities._names import child_segments, entity_names
 from . import _commands, _display, _line, _write_commands
-from ._login import line_option_credential, not_logged_in_error, request_line_credential, scrub_history
+from ._complete import field_names_of, matcher_answer, picklist_of
+from ._login import line_option_credential, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
 from ._session import ClientLike, Seams, Session
+from ._status_view import show_status
 
 __all__ = ["PARTIAL_NAME", "AutotaskMagic", "get_magic", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -343,37 +344,7 @@ class AutotaskMagic(Magics, Configurable):
         self._show_status(unchecked=cmd.no_check)
 
     def _show_status(self, *, unchecked: bool = False) -> None:
-        # unchecked: after --no-check the manager has no token yet and its state reads "logged out".
-        note = "credentials not checked (--no-check); the first request gets a token"
-        client = self.client
-        if client is None:
-            self._say(str(not_logged_in_error()))
-            return
-        factory = self.seams.widget_factory
-        if factory is None and self._in_kernel():
-            try:
-                from . import _widget
-
-                factory = _widget.status_panel
-            except ImportError:  # no ipywidgets: the text line below
-                factory = None
-        if factory is not None:
-            try:
-                panel = factory(client.manager)
-                show = getattr(panel, "show", None)
-                if self.seams.display is None and callable(show):
-                    show()  # one panel per notebook: an earlier display of it becomes a snapshot line
-                else:
-                    self.display(panel)
-                if unchecked:
-                    self._say(f"Autotask: {note}")
-                return
-            except Exception:  # a widget problem must not hide the status
-                pass
-        line = _display.status_line(client.manager.status())
-        if unchecked and line.startswith("Autotask: logged out"):
-            line = f"Autotask: {note}" + line[len("Autotask: logged out") :]
-        self._say(line)
+        show_status(self, unchecked=unchecked)
 
     @no_var_expand
     @line_magic
@@ -455,46 +426,13 @@ class AutotaskMagic(Magics, Configurable):
     def complete(self, context: Any) -> dict[str, Any]:
         """IPython matcher (API v2): entity names after ``query`` and in paths; field names in query
         bodies, after ``--fields`` and after ``where``, once the entity's metadata is known."""
-        from IPython.core.completer import SimpleCompletion
-
-        from ._complete import completions, in_autotask
-        from ._complete_values import value_completions
-
-        empty: dict[str, Any] = {"completions": [], "suppress": False}
-        try:
-            values = value_completions(context, self._picklist)
-            if values is not None and values[0]:
-                return {
-                    "completions": [SimpleCompletion(c, type="autotask") for c in values[0]],
-                    "suppress": True,
-                    "matched_fragment": values[1],
-                }
-            entities = sorted(set(entity_names()) | self.session.known_entities)
-            candidates = completions(context, entities, self._field_names, child_segments)
-            if not candidates and in_autotask(context) and context.token:
-                # Inside %autotask, IPython's other matchers only offer junk (%time for a field name,
-                # ConnectionError for a path). IPython suppresses them only for a non-empty answer, so
-                # the answer is the word as typed: completing changes nothing.
-                candidates = [context.token]
-        except Exception:
-            return empty
-        if not candidates:
-            return empty
-        return {
-            "completions": [SimpleCompletion(c, type="autotask") for c in candidates],
-            "suppress": True,
-            "matched_fragment": context.token,
-        }
+        return matcher_answer(context, self.session)
 
     def _picklist(self, entity: str, field: str) -> dict[Any, str]:
-        fields = self.session.cached_fields(entity)
-        return fields.picklist(field) if fields is not None else {}
+        return picklist_of(self.session, entity, field)
 
     def _field_names(self, entity: str) -> list[str]:
-        fields = self.session.cached_fields(entity)
-        if fields is None:
-            return []
-        return [*fields.names, *(f'udf."{n}"' for n in getattr(fields, "udf_names", ()))]
+        return field_names_of(self.session, entity)
 
     # ---------------------------------------------------------------------------- shutdown
     def close(self) -> None:

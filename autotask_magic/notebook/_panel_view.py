@@ -112,14 +112,9 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
     Pure: the same inputs always give the same view. Expiry is noticed here too: a token the manager
     still calls valid is shown as expired once ``now`` passes ``expires_at`` (no event is needed for that).
     """
-    name = _state_name(status.state)
     expires_at = status.expires_at
     remaining = (expires_at - now).total_seconds() if expires_at is not None else None
-    if name in ("VALID", "EXPIRING") and remaining is not None:
-        if remaining <= 0:
-            name = "EXPIRED"
-        elif name == "VALID" and remaining <= status.refresh_margin:
-            name = "EXPIRING"
+    name = _state_at(status, remaining)
     state_text, color = _STATE_STYLE.get(name, _UNKNOWN_STYLE)
     logged_out = name == "LOGGED_OUT"
     oauth = status.mode == "oauth"
@@ -137,21 +132,9 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
     else:
         expires_text, countdown_text = _expiry_texts(expires_at, remaining, oauth, tz)
 
-    count = status.refresh_count
-    refresh_text = f"{count} refresh" + ("" if count == 1 else "es")
-    if status.last_refresh_at is not None:
-        ago = (now - status.last_refresh_at).total_seconds()
-        stamp = _local(status.last_refresh_at, tz).strftime("%H:%M:%S")
-        # "(3s ago)" would freeze in a panel that no longer updates (logged out, or a saved notebook).
-        refresh_text += f", last at {stamp}" + ("" if logged_out else f" ({_duration(max(ago, 0.0))} ago)")
-
+    refresh_text = _refresh_text(status, now, tz, logged_out=logged_out)
     budget_text, budget_fraction = _budget(status, oauth)
-    budget_short = (
-        budget_text.replace(" requests in the last minute", " per min")
-        .replace(" requests this hour", " this hour")
-        .replace(" / ", "/")
-        .replace(" (hourly threshold unknown)", "")
-    )
+    budget_short = _budget_short(budget_text)
 
     return PanelView(
         state_key=name,
@@ -173,6 +156,37 @@ def render_view(status: ManagerStatus, now: datetime, *, tz: tzinfo | None = Non
         as_of=_local(now, tz).strftime("%H:%M:%S"),
         budget_short=budget_short,
         has_error=bool(status.last_error),
+    )
+
+
+def _state_at(status: ManagerStatus, remaining: float | None) -> str:
+    """The state's name at ``now``: a token past (or near) ``expires_at`` is EXPIRED (EXPIRING) here already."""
+    name = _state_name(status.state)
+    if name in ("VALID", "EXPIRING") and remaining is not None:
+        if remaining <= 0:
+            name = "EXPIRED"
+        elif name == "VALID" and remaining <= status.refresh_margin:
+            name = "EXPIRING"
+    return name
+
+
+def _refresh_text(status: ManagerStatus, now: datetime, tz: tzinfo | None, *, logged_out: bool) -> str:
+    count = status.refresh_count
+    refresh_text = f"{count} refresh" + ("" if count == 1 else "es")
+    if status.last_refresh_at is not None:
+        ago = (now - status.last_refresh_at).total_seconds()
+        stamp = _local(status.last_refresh_at, tz).strftime("%H:%M:%S")
+        # "(3s ago)" would freeze in a panel that no longer updates (logged out, or a saved notebook).
+        refresh_text += f", last at {stamp}" + ("" if logged_out else f" ({_duration(max(ago, 0.0))} ago)")
+    return refresh_text
+
+
+def _budget_short(budget_text: str) -> str:
+    return (
+        budget_text.replace(" requests in the last minute", " per min")
+        .replace(" requests this hour", " this hour")
+        .replace(" / ", "/")
+        .replace(" (hourly threshold unknown)", "")
     )
 
 

@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from .._durations import parse_duration, parse_latency_ms
 from ._sandbox import Sandbox
@@ -29,8 +29,8 @@ def _duration(parse: Callable[[str], T]) -> Callable[[str], T]:
     return convert
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, start the sandbox, print URLs and credentials, serve until interrupted."""
+def _parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m autotask_magic.sandbox``."""
     p = argparse.ArgumentParser(
         prog="python -m autotask_magic.sandbox", description="Run a local Autotask REST API emulator on 127.0.0.1."
     )
@@ -53,19 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve https with a generated certificate (needs the [tls] extra); prints the CA file to trust",
     )
-    a = p.parse_args(argv)
-    t0 = time.perf_counter()
-    sb = Sandbox(
-        tickets=a.tickets,
-        companies=a.companies,
-        token_ttl=a.token_ttl,
-        latency_ms=a.latency,
-        seed=a.seed,
-        port=a.port,
-        tls=a.tls,
-    ).start()
-    took = time.perf_counter() - t0
-    out = sys.stdout
+    return p
+
+
+def _print_connect(sb: Sandbox, a: argparse.Namespace, took: float, out: TextIO) -> None:
+    """Print where the sandbox serves, its credentials as ``export`` lines and a curl to try."""
     print(
         f"Autotask sandbox serving at {sb.root_url} ({a.tickets} tickets, seed {a.seed}, started in {took:.2f} s)",
         file=out,
@@ -95,6 +87,24 @@ def main(argv: list[str] | None = None) -> int:
         else "",
         file=out,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, start the sandbox, print URLs and credentials, serve until interrupted."""
+    a = _parser().parse_args(argv)
+    t0 = time.perf_counter()
+    sb = Sandbox(
+        tickets=a.tickets,
+        companies=a.companies,
+        token_ttl=a.token_ttl,
+        latency_ms=a.latency,
+        seed=a.seed,
+        port=a.port,
+        tls=a.tls,
+    ).start()
+    took = time.perf_counter() - t0
+    out = sys.stdout
+    _print_connect(sb, a, took, out)
     print("Press Ctrl-C to stop.", file=out, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
