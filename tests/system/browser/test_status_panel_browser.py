@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,6 +30,21 @@ README_SHOT_NAME = "readme-status-panel.png"  # in artifacts/; .ci/refresh_readm
 def _int(text: str) -> int:
     match = re.match(r"\s*(\d+)", text)
     return int(match.group(1)) if match else -1
+
+
+T = TypeVar("T")
+
+
+def _settled(action: Callable[[], T], tries: int = 10) -> T:
+    """``action()``, tried again (bounded) while the element it reads is being replaced in the DOM."""
+    for attempt in range(tries):
+        try:
+            return action()
+        except Exception as exc:  # playwright's Error: "Element is not attached to the DOM" and friends
+            if attempt == tries - 1 or ("attached" not in str(exc) and "detached" not in str(exc)):
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 class Panel:
@@ -206,9 +222,10 @@ def test_status_panel_updates_itself_in_jupyterlab(
             arg=f"{NOTEBOOK_PANEL} .autotask-status-panel .autotask-status-state-text",
             timeout=30_000,
         )
-        logged_out = panel.sample()
-        stale = panel.text("state")
-        panel.root.screenshot(path=str(artifacts / "status-panel-logged-out.png"))
+        # The logout also rewrites the panel's output (its saved snapshot): the element may be replaced
+        # while it is read, so read and shoot the panel as it is once that has settled.
+        logged_out, stale = _settled(lambda: (panel.sample(), panel.text("state")))
+        _settled(lambda: panel.root.screenshot(path=str(artifacts / "status-panel-logged-out.png")))
         # Saved, the notebook keeps a panel that says it is no longer live, and since when.
         page.keyboard.press("Control+s")
         saved = _saved_outputs(lab_server, name, "as of ")
