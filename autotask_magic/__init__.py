@@ -27,6 +27,7 @@ from ._exceptions import (
     TransportError,
     WriteOutcomeUnknownError,
 )
+from ._lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -79,19 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .query import parse_where
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'autotask_magic' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, globals(), __all__)
 
 
 def load_ipython_extension(ipython: Any) -> None:
