@@ -49,15 +49,9 @@ def encode(value: Any, info: FieldInfo) -> Any:
         return _picklist(value, info)
     if info.is_udf:
         # UDF values travel as text both ways ("20.6400", "4"): check by the UDF's type, send as text.
-        checked = _typed(value, _not_udf(info))
+        checked = _typed(value, info)
         return checked if checked is None or isinstance(checked, str) else str(checked)
     return _typed(value, info)
-
-
-def _not_udf(info: FieldInfo) -> FieldInfo:
-    import dataclasses
-
-    return dataclasses.replace(info, is_udf=False)
 
 
 def _typed(value: Any, info: FieldInfo) -> Any:

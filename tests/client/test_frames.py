@@ -12,6 +12,21 @@ from autotask_magic._exceptions import ConfigurationError
 from autotask_magic.client._frames import to_frame
 from autotask_magic.entities._metadata import EntityFields
 
+#: META's columns as to_frame lays them out: API order, then the UDFs.
+COLUMNS = [
+    "id",
+    "title",
+    "status",
+    "contactID",
+    "createDate",
+    "dueDate",
+    "estimatedHours",
+    "isVisible",
+    "udf.Customer Tier",
+    "udf.Seats",
+    "udf.Renewal",
+]
+
 META = EntityFields.from_api(
     "Tickets",
     {
@@ -73,19 +88,7 @@ def rec(i: int, **over: object) -> dict:
 class TestWithMetadata:
     def test_columns_in_api_order_with_udfs_last(self) -> None:
         df = to_frame([rec(1), rec(2)], fields=META)
-        assert list(df.columns) == [
-            "id",
-            "title",
-            "status",
-            "contactID",
-            "createDate",
-            "dueDate",
-            "estimatedHours",
-            "isVisible",
-            "udf.Customer Tier",
-            "udf.Seats",
-            "udf.Renewal",
-        ]
+        assert list(df.columns) == COLUMNS
         assert len(df) == 2 and list(df["id"]) == [1, 2]
 
     def test_dtypes(self) -> None:
@@ -173,21 +176,7 @@ class TestWithMetadata:
     def test_empty_input_gives_the_entitys_columns(self) -> None:
         df = to_frame([], fields=META, labels=True, tz="Europe/Berlin")
         assert len(df) == 0
-        assert list(df.columns) == [
-            "id",
-            "title",
-            "status",
-            "contactID",
-            "createDate",
-            "dueDate",
-            "estimatedHours",
-            "isVisible",
-            "udf.Customer Tier",
-            "udf.Seats",
-            "udf.Renewal",
-            "status_label",
-            "udf.Customer Tier_label",
-        ]
+        assert list(df.columns) == [*COLUMNS, "status_label", "udf.Customer Tier_label"]
         assert str(df["createDate"].dtype) == "datetime64[s, Europe/Berlin]"
 
     def test_include_fields_restricts_and_keeps_api_order(self) -> None:
