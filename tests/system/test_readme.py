@@ -13,7 +13,6 @@ The troubleshooting table is checked too: the messages it quotes are the ones th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -26,6 +25,7 @@ import nbformat
 import pytest
 
 from autotask_magic.sandbox import Sandbox
+from tests._support.kernels import kernel_manager
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -91,19 +91,6 @@ def readme_blocks(text: str) -> list[Block]:
 # ------------------------------------------------------------------------------------ the kernel
 
 
-def _kernel_manager(spec_dir: Path) -> Any:
-    """An async kernel manager whose ``python3`` kernelspec runs ``sys.executable``."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
-    kernel = spec_dir / "python3"
-    kernel.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (kernel / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"}))
-    ksm = KernelSpecManager(kernel_dirs=[str(spec_dir)])
-    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=ksm)
-
-
 def run_blocks(blocks: list[Block], *, env: dict[str, str], workdir: Path) -> list[str]:
     """Run the blocks as the cells of one notebook in one kernel; one line per block that failed."""
     from nbclient import NotebookClient
@@ -117,7 +104,7 @@ def run_blocks(blocks: list[Block], *, env: dict[str, str], workdir: Path) -> li
 
     client = NotebookClient(
         nb,
-        km=_kernel_manager(workdir / "kernels"),
+        km=kernel_manager(workdir / "kernels"),
         kernel_name="python3",
         timeout=60,
         allow_errors=True,  # run every block, then report each one that failed

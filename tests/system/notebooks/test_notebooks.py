@@ -19,6 +19,8 @@ from typing import Any
 import nbformat
 import pytest
 
+from tests._support.kernels import kernel_manager
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[3] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
 
@@ -34,26 +36,6 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
-def _kernel_manager(spec_dir: Path) -> Any:
-    """An async kernel manager whose ``python3`` kernelspec runs ``sys.executable``."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
-    kernel = spec_dir / "python3"
-    kernel.mkdir(parents=True, exist_ok=True)
-    (kernel / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (test)",
-                "language": "python",
-            }
-        )
-    )
-    ksm = KernelSpecManager(kernel_dirs=[str(spec_dir)])
-    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=ksm)
-
-
 def _execute(path: Path, spec_dir: Path) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
@@ -61,7 +43,7 @@ def _execute(path: Path, spec_dir: Path) -> nbformat.NotebookNode:
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE))
     client = NotebookClient(
         nb,
-        km=_kernel_manager(spec_dir),
+        km=kernel_manager(spec_dir),
         kernel_name="python3",
         timeout=240,
         allow_errors=False,

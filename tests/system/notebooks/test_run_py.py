@@ -7,7 +7,6 @@ next step (a command that works) and leaves an HTML page that shows the status p
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests._support.kernels import write_python3_kernelspec
+
 ROOT = Path(__file__).resolve().parents[3]
 RUN_PY = ROOT / "notebooks" / "run.py"
 
@@ -25,17 +26,7 @@ pytestmark = pytest.mark.notebook
 
 def _env(spec_root: Path) -> dict[str, str]:
     """No credentials (the sandbox path), and a ``python3`` kernelspec that runs this interpreter."""
-    kernel = spec_root / "kernels" / "python3"
-    kernel.mkdir(parents=True, exist_ok=True)
-    (kernel / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (test)",
-                "language": "python",
-            }
-        )
-    )
+    write_python3_kernelspec(spec_root / "kernels")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOTASK_")}
     env["JUPYTER_PATH"] = str(spec_root)  # searched before the environment's own kernelspecs
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
