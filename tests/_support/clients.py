@@ -30,6 +30,16 @@ def oauth_manager(
     )
 
 
+def owning(client: AutotaskClient) -> AutotaskClient:
+    """``client``, made to close its manager too (one made for it alone).
+
+    Otherwise the manager's token connection is left for the GC to finalize in some later test, where a
+    Ctrl-C landing in that finalizer is lost (see test_interrupts).
+    """
+    client._owns_manager = True
+    return client
+
+
 def oauth_client(
     sb: Sandbox,
     secret: str | None = None,
@@ -42,7 +52,7 @@ def oauth_client(
 
     ``max_retry_sleep`` caps each retry back-off sleep (real time) for tests that inject many 5xx answers.
     """
-    client = AutotaskClient(manager=oauth_manager(sb, secret, timeout=timeout, **manager_kw), timeout=timeout)
+    client = owning(AutotaskClient(manager=oauth_manager(sb, secret, timeout=timeout, **manager_kw), timeout=timeout))
     if max_retry_sleep is not None:
         cap = max_retry_sleep
         client.retry.sleep = lambda s: time.sleep(min(s, cap))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
+from typing import Any
 
 import pytest
 
@@ -34,8 +34,22 @@ def sb() -> Iterator[Sandbox]:
         yield box
 
 
-# Every client here: 10 s timeouts, and retry back-off capped at 0.05 s of real time (the scenarios inject 5xx).
-quick_client = functools.partial(oauth_client, timeout=10.0, max_retry_sleep=0.05)
+_made: list[AutotaskClient] = []
+
+
+def quick_client(sb: Sandbox, **kw: Any) -> AutotaskClient:
+    """10 s timeouts, and retry back-off capped at 0.05 s of real time (the scenarios inject 5xx);
+    closed when the test ends."""
+    client = oauth_client(sb, **{"timeout": 10.0, "max_retry_sleep": 0.05, **kw})
+    _made.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _made:
+        _made.pop().close()
 
 
 def test_eight_threads_across_each_expiry_cause_one_token_request(sb: Sandbox) -> None:

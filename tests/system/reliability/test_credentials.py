@@ -10,7 +10,7 @@ from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import AuthenticationError, PermissionDeniedError, RateLimitError
 from autotask_magic.client._credentials import OAuthCredentials
 from autotask_magic.sandbox import Sandbox
-from tests._support.clients import oauth_client, oauth_manager, server_limits_held
+from tests._support.clients import oauth_client, oauth_manager, owning, server_limits_held
 from tests._support.clock import FakeClock
 from tests._support.servers import Forbidding
 from tests._support.tally import Tally
@@ -24,7 +24,7 @@ def test_wrong_secret_under_50_callers_costs_one_token_request_per_window(sbx: A
     clock = FakeClock()
     window = 60.0
     manager = oauth_manager(sb, secret="not-the-secret", failure_memory=window, clock=clock)
-    client = AutotaskClient(manager=manager)
+    client = owning(AutotaskClient(manager=manager))
     with client:
         for wave in (1, 2):
             results, errors = crowd(50, lambda: client.count("Tickets"))
@@ -46,7 +46,7 @@ def test_wrong_secret_under_50_callers_costs_one_token_request_per_window(sbx: A
 def test_token_endpoint_limit_never_exceeded_by_forced_refreshes(sbx: Any) -> None:
     sb: Sandbox = sbx(tickets=100)
     manager = oauth_manager(sb, max_token_wait=0.3)
-    with AutotaskClient(manager=manager) as client:
+    with owning(AutotaskClient(manager=manager)) as client:
         client.count("Tickets")
 
         # Concurrent forced refreshes coalesce (single flight)... The token endpoint answers slowly here,

@@ -16,7 +16,7 @@ import pytest
 from autotask_magic import AutotaskClient
 from autotask_magic._exceptions import AutotaskError, WriteOutcomeUnknownError
 from autotask_magic.sandbox import Sandbox
-from tests._support.clients import oauth_manager, server_limits_held
+from tests._support.clients import oauth_manager, owning, server_limits_held
 from tests._support.tally import Tally
 
 SECONDS = float(os.environ.get("AUTOTASK_SOAK_SECONDS", "90"))
@@ -42,7 +42,7 @@ def test_soak_mixed_load_under_faults(sbx: Any, tally: Tally) -> None:
     stable = [[*(r or []), {"op": "lte", "field": "id", "value": base_max}] for r in reads]
     truths = [[x["id"] for x in sb.ground_truth("Tickets", flt)] for flt in stable]
     manager = oauth_manager(sb, rate_limit=50, rate_window=WINDOW)
-    client = AutotaskClient(manager=manager)
+    client = owning(AutotaskClient(manager=manager))
     lock = threading.Lock()
     created: dict[str, int] = {}
     unknown: list[str] = []
