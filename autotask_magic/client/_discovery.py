@@ -11,6 +11,7 @@ from .. import _redact
 from .._exceptions import AuthenticationError, AutotaskError, ServerError, TransportError
 from ._credentials import ApiUserCredentials
 from ._errors import TLS_HINT, bad_integration_code, server_messages
+from ._offthread import request_off_main
 from ._retry import RetryPolicy, is_retryable_exception, is_tls_error
 from ._settings import api_root, check_url
 
@@ -52,7 +53,7 @@ def discover_zone(
     for attempt in range(1, retry.attempts + 1):
         failure: TransportError | None = None
         try:
-            response = http.get(zone_url, params={"user": creds.username})
+            response = request_off_main(http, "GET", zone_url, params={"user": creds.username})
         except httpx.HTTPError as exc:
             if is_retryable_exception(exc) and attempt < retry.attempts:
                 retry.sleep(retry.backoff(attempt))
@@ -151,7 +152,7 @@ def read_thresholds(http: httpx.Client, url: str, auth: httpx.Auth) -> Threshold
     request = "GET ThresholdInformation"
     failure: TransportError | None = None
     try:
-        response = http.get(url, auth=auth)
+        response = request_off_main(http, "GET", url, auth=auth)
     except httpx.HTTPError as exc:
         kind = type(exc).__name__
         _redact.detach(exc)  # its request holds the Secret and ApiIntegrationCode headers

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -101,3 +103,40 @@ def test_secrets_absent_everywhere(sb: Sandbox, caplog: pytest.LogCaptureFixture
     for c in (oauth, wrong, api, slow):
         c.close()
     manager.close()
+
+
+def _interrupted(fn: Callable[[], Any], after: float) -> str:
+    """Run ``fn`` on the main thread, press Ctrl-C after ``after`` s, and render the KeyboardInterrupt
+    verbosely (every frame's locals), as ``%xmode Verbose`` shows an interrupted cell."""
+    assert threading.current_thread() is threading.main_thread()
+    timer = threading.Timer(after, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+    timer.start()
+    try:
+        fn()
+    except KeyboardInterrupt:
+        etype, value, tb = sys.exc_info()
+    else:  # pragma: no cover
+        raise AssertionError("the call ended before Ctrl-C was pressed")
+    finally:
+        timer.cancel()
+    assert etype is not None and tb is not None
+    text = "".join(traceback.TracebackException(etype, value, tb, capture_locals=True).format())
+    from IPython.core.ultratb import VerboseTB
+
+    return text + VerboseTB(include_vars=True).text(etype, value, tb)
+
+
+@pytest.mark.parametrize("mode", ["oauth", "api_user"])
+def test_ctrl_c_while_credentials_are_on_the_wire_shows_no_secret(sb: Sandbox, mode: str) -> None:
+    """Ctrl-C during a token fetch (OAuth) or the zone lookup and validation (API user), both on the main
+    thread: the frames the KeyboardInterrupt passes hold no plain secret (the form body shows its size)."""
+    with AutotaskClient.from_env(sb.env(mode=mode)) as client:
+        sb.faults.latency_ms = 600  # the token endpoint and zoneInformation answer slowly
+        text = _interrupted(client.manager.refresh, 0.25)
+        sb.faults.latency_ms = 0
+        assert "request_off_main" in text  # it was waiting for the request, where the secret is sent
+        if mode == "oauth":
+            assert "<token form body, " in text
+        for secret in (sb.client_secret, sb.secret, sb.integration_code):
+            assert secret not in text
+        assert client.count("Tickets") == 700  # and the client still works
