@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 import httpx
 
 from .. import _redact
-from .._exceptions import AuthenticationError, AutotaskError, ConfigurationError
+from .._exceptions import (
+    AuthenticationError,
+    AutotaskError,
+    ConfigurationError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
 from ._auth import ApiUserFlow, OAuthFlow
 from ._body import BoundedTransport
 from ._credentials import ApiUserCredentials, Credentials, OAuthCredentials
@@ -42,6 +49,11 @@ from ._zones import known_zone, remember_zone
 __all__ = ["CredentialManager", "ManagerConfig", "ManagerStatus", "TokenState"]
 
 log = _redact.get_logger("autotask_magic.auth")
+
+# Token-endpoint failures that say "not now" rather than "these credentials are wrong".
+_UNAVAILABLE = (RateLimitError, ServerError, TransportError)
+# After such a failure of an early refresh, how long the still-valid token is used without trying again.
+_EARLY_RETRY_SECONDS = 30.0
 
 # Token fetch and zone discovery: three tries, short pauses (these calls gate every first request).
 _AUTH_ATTEMPTS = 3
@@ -177,6 +189,7 @@ class CredentialManager:
         self._token: AccessToken | None = None
         self._had_token = False
         self._inflight: Future[AccessToken] | None = None
+        self._early_retry_at = 0.0  # monotonic; no early refresh before it (the last one failed)
         self._failure: AutotaskError | None = None  # remembered failure (invalid client, rejected new token)
         self._failure_until = 0.0
         self._validated = False
@@ -438,20 +451,42 @@ class CredentialManager:
                     fut = self._inflight = Future()
             assert fut is not None
             if leader:
-                return self._lead_fetch(fut)
+                try:
+                    return self._lead_fetch(fut)
+                except _UNAVAILABLE:
+                    if (kept := self._kept(tok, force)) is None:
+                        raise
+                    return kept
             try:
                 return fut.result()
             except _Interrupted:
                 force = False
+            except _UNAVAILABLE as exc:
+                if (kept := self._kept(tok, force)) is None:
+                    raise _clone(exc) from None
+                return kept
             except BaseException as exc:
                 raise _clone(exc) from None
         raise AuthenticationError("could not obtain an access token", hint="try again")
 
+    def _kept(self, tok: AccessToken | None, force: bool) -> AccessToken | None:
+        """After an early refresh the token endpoint could not serve (429, 5xx, network): ``tok`` when it
+        is still valid and the caller did not force a new one, so the call goes on with it rather than
+        failing (the refresh is tried again :data:`_EARLY_RETRY_SECONDS` later); else None."""
+        if tok is None or force or tok.expired(self.clock):
+            return None
+        with self._lock:
+            self._early_retry_at = self.clock.monotonic() + _EARLY_RETRY_SECONDS
+        log.debug("token refresh failed; the current token is still valid and stays in use")
+        return tok
+
     def _early_refresh_blocked(self, tok: AccessToken) -> bool:
-        """True when ``tok`` is due but still valid and the client-side token limit has no slot now:
-        the refresh is not yet needed, so it must neither wait nor fail a pull (a later call
-        refreshes once a slot is free, or when the token really expires)."""
-        return not tok.expired(self.clock) and self._token_window.wait_time() > 0
+        """True when ``tok`` is due but still valid and the client-side token limit has no slot now, or an
+        early refresh failed moments ago: the refresh is not yet needed, so it must neither wait nor fail
+        a pull (a later call refreshes once a slot is free, or when the token really expires)."""
+        if tok.expired(self.clock):
+            return False
+        return self._token_window.wait_time() > 0 or self.clock.monotonic() < self._early_retry_at
 
     def _lead_fetch(self, fut: Future[AccessToken]) -> AccessToken:
         self._notify()

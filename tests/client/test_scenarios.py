@@ -15,6 +15,7 @@ from autotask_magic import (
     ConfigurationError,
     IncompletePullError,
     QueryError,
+    RateLimitError,
     ServerError,
     TransportError,
 )
@@ -64,6 +65,29 @@ def test_eight_threads_across_each_expiry_cause_one_token_request(sb: Sandbox) -
         assert not errors and results == [1300] * 8
         assert sb.stats.token_requests == 1 + expiry
     assert client.manager.status().refresh_count == 4
+
+
+def test_early_refresh_refused_by_the_token_endpoint_keeps_the_valid_token(sb: Sandbox) -> None:
+    """A refresh due (inside the margin) but refused for now (429) is not worth failing a call over while
+    the token is valid: the call goes on with it; a forced refresh, or an expired token, still fails."""
+    clock = FakeClock()
+    client = quick_client(sb, clock=clock, max_token_wait=0.0)
+    assert client.count("Tickets") == 1300 and sb.stats.token_requests == 1
+    sb.faults.token_429(50, retry_after="30")
+    clock.advance(3600 - 50)  # inside the 60 s refresh margin, 50 s before expiry
+    assert client.count("Tickets") == 1300  # with the current token
+    assert sb.stats.token_requests == 2  # the one refused refresh...
+    assert client.count("Tickets") == 1300
+    assert sb.stats.token_requests == 2  # ...not tried again on every call
+    assert client.manager.status().last_error  # the panel says the refresh was refused
+    with pytest.raises(RateLimitError):
+        client.manager.refresh()  # asked for explicitly: the refusal is the answer
+    clock.advance(31)  # past the pause, still valid: one more try, refused, the call still succeeds
+    before = sb.stats.token_requests
+    assert client.count("Tickets") == 1300 and sb.stats.token_requests == before + 1
+    clock.advance(20)  # expired: nothing valid to fall back on
+    with pytest.raises(RateLimitError):
+        client.count("Tickets")
 
 
 def test_revoked_token_one_refresh_and_callers_succeed(sb: Sandbox) -> None:
@@ -123,7 +147,6 @@ def test_token_endpoint_429_retry_after_is_honoured(sb: Sandbox, form: str) -> N
 
 def test_token_endpoint_limit_keeps_headroom(sb: Sandbox) -> None:
     client = quick_client(sb, token_rate_limit=8, token_rate_window=60.0, max_token_wait=0.0)
-    from autotask_magic import RateLimitError
 
     for _ in range(8):
         client.manager.refresh()
