@@ -78,7 +78,7 @@ class Runner:
             client.expand_ttl = self.options.expand_ttl
         if cmd.refresh is not None:
             return self._refresh(client, cmd)
-        fields = session.entity_fields(client, cmd.entity)
+        fields = self._fields(client, cmd.entity)
         filter_ = self._prepare(cmd, fields)
         field_list = _check_field_names(cmd.entity, cmd.fields, fields) if cmd.fields else None
         if cmd.count:
@@ -246,7 +246,7 @@ class Runner:
         note = ""
         if fields is None:
             try:
-                fields = self.session.entity_fields(self.session.ensure_client(), cmd.entity)
+                fields = self._fields(self.session.ensure_client(), cmd.entity)
                 note = f"\n(to check it, the field metadata of {cmd.entity} was loaded; the query itself was not sent)"
             except ConfigurationError as exc:
                 if exc.message != "not logged in":
@@ -282,7 +282,8 @@ class Runner:
         if segments and ENTITY_RE.match(segments[0]):
             self.session.known_entities.add(segments[0])
         if not cmd.raw and isinstance(result, dict) and ("item" in result or "items" in result):
-            result = self._frame_from_response(client, segments, result)
+            with _interruptible(f"{cmd.method} /{cmd.path}", write=False, doing="loading the field metadata"):
+                result = self._frame_from_response(client, segments, result)
         elif cmd.method != "GET" and not cmd.raw and isinstance(result, dict):
             self.say(f"{cmd.method} {cmd.path}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
         if cmd.output:
@@ -346,12 +347,17 @@ class Runner:
         return redact(_display.render_dry_run(method, url, headers, body, secrets=self.session.secrets()))
 
     # ------------------------------------------------------------------------------ metadata
+    def _fields(self, client: ClientLike, entity: str) -> Any:
+        """The entity's field metadata (once per kernel and host); Ctrl-C while it loads is one line too."""
+        with _interruptible(f"GET /{entity}/entityInformation/fields", write=False, doing="loading the field metadata"):
+            return self.session.entity_fields(client, entity)
+
     def fields(self, cmd: FieldsCommand) -> Any:
         """The entity's fields as a table indexed by field name (``_fields_table``): type, the column's
         dtype, marks for required / read-only / picklist / reference / UDF, reference target, picklist."""
         from ._fields_table import fields_frame
 
-        fields = self.session.entity_fields(self.session.ensure_client(), cmd.entity)
+        fields = self._fields(self.session.ensure_client(), cmd.entity)
         df = fields_frame(fields, self.options.timezone)
         if cmd.output:
             self._store(cmd.output, df, rows=0)  # a field list: the summary line is enough
@@ -360,7 +366,7 @@ class Runner:
 
 
 @contextmanager
-def _interruptible(request: str, *, write: bool) -> Iterator[None]:
+def _interruptible(request: str, *, write: bool, doing: str = "waiting for the answer") -> Iterator[None]:
     """Ctrl-C during one request: a one-line error instead of an httpcore traceback."""
     try:
         yield
@@ -372,7 +378,7 @@ def _interruptible(request: str, *, write: bool) -> Iterator[None]:
                 hint="the change may or may not have been made; look before sending it again",
             ) from None
         raise AutotaskError(
-            "interrupted (Ctrl-C) while waiting for the answer; nothing was kept",
+            f"interrupted (Ctrl-C) while {doing}; nothing was kept",
             request=request,
             hint="run the cell again",
         ) from None

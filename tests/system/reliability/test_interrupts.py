@@ -278,6 +278,50 @@ def test_magic_ctrl_c_keeps_partial_and_next_cell_works(
             ip.user_ns.pop(name, None)
 
 
+@pytest.mark.parametrize(
+    ("cell", "press_at"),
+    [
+        ("%autotask query Contacts --count", 0.3),
+        ("%autotask fields Projects", 0.3),
+        ("%autotask query Opportunities where id > 0 --dry-run", 0.3),
+        ("%autotask GET /Resources/{resource}", 0.9),  # the GET's answer at ~0.6 s, then Resources' metadata
+    ],
+)
+def test_magic_ctrl_c_while_field_metadata_loads_is_one_line(
+    sbx: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any, cell: str, press_at: float
+) -> None:
+    """The first use of an entity loads its field metadata: Ctrl-C then is a one-line error that fails the
+    cell (not a KeyboardInterrupt traceback through httpx), nothing is cached half-done, the next cell works."""
+    sb: Sandbox = sbx(tickets=50, seed=4)
+    for k, v in sb.env("oauth").items():
+        monkeypatch.setenv(k, v)
+    ip = InteractiveShell.instance()
+    ip.history_manager.enabled = False
+    ip.run_line_magic("load_ext", "autotask_magic")
+    try:
+        magic = _magics.get_magic(ip)
+        assert magic is not None
+        magic._display = lambda obj: None
+        assert ip.run_cell("_n = %autotask query Tickets --count", store_history=False).success  # token ready
+        cell = cell.format(resource=sb.ground_truth("Resources")[0]["id"])
+        capsys.readouterr()
+        sb.faults.latency_ms = 600
+        with _Interrupter(press_at) as irq:
+            ip.user_ns["_irq"] = irq
+            result = ip.run_cell(f"_r = {cell}\n_irq.finish()", store_history=False)
+        sb.faults.latency_ms = 0
+        out = capsys.readouterr().out
+        assert irq.fired and not result.success, out
+        assert "Traceback" not in out and "KeyboardInterrupt" not in out and out.count("Error") == 1, out
+        assert "interrupted (Ctrl-C) while" in out, out
+        again = ip.run_cell(f"_r = {cell}", store_history=False)
+        assert again.success, capsys.readouterr().out
+    finally:
+        ip.run_line_magic("unload_ext", "autotask_magic")
+        for name in ("_n", "_r", "_irq"):
+            ip.user_ns.pop(name, None)
+
+
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_ctrl_c_while_a_partition_thread_starts(
     sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch, when: str
