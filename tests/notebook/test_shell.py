@@ -615,6 +615,12 @@ def test_single_record_is_a_clean_field_value_card(ip: Any, magic: Any, shown: S
     assert '<th style="text-align:left">id</th><td style="text-align:left">0</td>' in html
     first = text.splitlines()[0]
     assert first.split() == ["id", "0"]  # field, value: no row number, no "0" header line above
+    # Fields without a value are named once, together, below the filled ones (folded in HTML).
+    empty = [c for c in df.columns if df[c].isna().all()]
+    assert f"({len(empty)} empty field" in text and f"<summary>{len(empty)} empty field" in html
+    rows = [line.split()[0] for line in text.splitlines() if not line.startswith(("(", " "))]
+    assert rows == [c for c in df.columns if c not in empty]
+    assert all(name in " ".join(text.split()) for name in empty)
     assert type(df.head()) is pd.DataFrame  # anything derived is a plain frame, drawn as usual
     run(ip, "%autotask GET /Companies/0 -o company")
     assert any(getattr(obj, "_autotask_card", False) for obj in shown)
