@@ -220,6 +220,27 @@ def _check_columns(
     return out
 
 
+def label_change(fields: EntityFields, column: str, old: Any, new: Any) -> str:
+    """``"New → Complete"`` for a picklist field's change, when both values have labels; else ``""``."""
+    info = _field(fields, column)
+    if info is None or not info.picklist:
+        return ""
+
+    def label(value: Any) -> str | None:
+        if value is None:
+            return "(empty)"
+        hit = info.picklist.get(value)
+        if hit is None and isinstance(value, (int, float, str)):
+            try:
+                hit = info.picklist.get(int(value))
+            except (TypeError, ValueError):
+                hit = None
+        return hit
+
+    before, after = label(old), label(new)
+    return f"{before} → {after}" if before is not None and after is not None else ""
+
+
 def _field(fields: EntityFields, column: str) -> FieldInfo | None:
     if column.lower().startswith("udf."):
         return fields.get(column[4:].strip().strip("\"'"), udf=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigurationError, RateLimitError
-from ._write_plan import Kind, PlannedRow, WritePlan, plan_writes, read_current
+from ._write_plan import Kind, PlannedRow, WritePlan, label_change, plan_writes, read_current
 from ._write_send import Job, Outcome, Progress, send_all
 from ._write_values import same
 
@@ -98,7 +98,8 @@ def _check_budget(client: AutotaskClient, writes: int) -> None:
 
 
 def preview_frame(plan: WritePlan) -> pandas.DataFrame:
-    """What a run would do: for updates one row per changed cell (id, field, current, new, note)."""
+    """What a run would do: for updates one row per changed cell (id, field, current, new, note; a
+    picklist's note names both labels, ``New → Complete``)."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -107,7 +108,8 @@ def preview_frame(plan: WritePlan) -> pandas.DataFrame:
             rows.append({"id": row.id, "field": None, "current": None, "new": None, "note": "id does not exist"})
         elif plan.kind == "update":
             for col, (old, new) in row.changes.items():
-                rows.append({"id": row.id, "field": col, "current": old, "new": new, "note": ""})
+                note = label_change(plan.fields, col, old, new)  # picklist ids say little on their own
+                rows.append({"id": row.id, "field": col, "current": old, "new": new, "note": note})
         elif plan.kind == "delete":
             rows.append({"id": row.id, "field": None, "current": None, "new": None, "note": "would be deleted"})
         else:

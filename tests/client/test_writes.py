@@ -96,6 +96,11 @@ def test_dry_run_diff_leaves_out_unchanged_cells_and_flags_missing_ids(sb: Sandb
     assert (ids[0], "title") not in rows and (ids[0], "priority") not in rows
     if recs[2]["priority"] != 4:
         assert rows[(ids[2], "priority")] == (recs[2]["priority"], 4)  # the label became its value
+        # The note names both labels: a picklist id says little on its own.
+        labels = client.fields("Tickets").picklist("priority")
+        note = diff.loc[(diff["id"] == ids[2]) & (diff["field"] == "priority"), "note"].item()
+        assert note == f"{labels[recs[2]['priority']]} → Critical", note
+    assert diff.loc[(diff["id"] == ids[1]) & (diff["field"] == "title"), "note"].item() == ""  # not a picklist
     assert diff.loc[diff["id"] == 99, "note"].tolist() == ["id does not exist"]
     reads = sum(n for k, n in sb.stats.requests_by_endpoint.items() if k == "POST /Tickets/query")
     assert reads == 1
