@@ -31,6 +31,14 @@ def secrets_of(sb: Sandbox) -> list[str]:
     return [sb.client_secret, sb.secret, sb.integration_code, WRONG, *sb.issued_tokens]
 
 
+def _verbose(etype: Any, value: Any, tb: Any) -> str:
+    """The traceback with every frame's locals: Python's ``capture_locals`` and IPython's Verbose mode."""
+    from IPython.core.ultratb import VerboseTB
+
+    text = "".join(traceback.TracebackException(etype, value, tb, capture_locals=True).format())
+    return text + VerboseTB(include_vars=True).text(etype, value, tb)
+
+
 def capture(fn: Callable[[], Any]) -> tuple[BaseException, str]:
     """Run ``fn`` and render its exception verbosely (locals of every frame), as %xmode Verbose does."""
     try:
@@ -39,10 +47,7 @@ def capture(fn: Callable[[], Any]) -> tuple[BaseException, str]:
         etype, value, tb = sys.exc_info()
     else:  # pragma: no cover
         raise AssertionError("expected an AutotaskError")
-    text = "".join(traceback.TracebackException(etype, value, tb, capture_locals=True).format())
-    from IPython.core.ultratb import VerboseTB
-
-    text += VerboseTB(include_vars=True).text(etype, value, tb)
+    text = _verbose(etype, value, tb)
     return value, text  # type: ignore[return-value]
 
 
@@ -120,10 +125,7 @@ def _interrupted(fn: Callable[[], Any], after: float) -> str:
     finally:
         timer.cancel()
     assert etype is not None and tb is not None
-    text = "".join(traceback.TracebackException(etype, value, tb, capture_locals=True).format())
-    from IPython.core.ultratb import VerboseTB
-
-    return text + VerboseTB(include_vars=True).text(etype, value, tb)
+    return _verbose(etype, value, tb)
 
 
 @pytest.mark.parametrize("mode", ["oauth", "api_user"])

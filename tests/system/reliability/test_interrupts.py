@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -225,20 +227,33 @@ def test_ctrl_c_from_on_page_at_every_page_and_during_token_fetch(sbx: Any, tall
     tally.add("records verified", len(truth_ids))
 
 
-def test_magic_ctrl_c_keeps_partial_and_next_cell_works(
-    sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> None:
-    sb: Sandbox = sbx(tickets=3000, seed=4, latency_ms=40)
+@contextmanager
+def _magic_shell(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[InteractiveShell, Any]]:
+    """IPython with the extension loaded and the sandbox's OAuth variables set; unloaded afterwards, with
+    the names the cells made removed. Outputs are not displayed (errors still print)."""
     for k, v in sb.env("oauth").items():
         monkeypatch.setenv(k, v)
     ip = InteractiveShell.instance()
     ip.history_manager.enabled = False
     ip.run_line_magic("load_ext", "autotask_magic")
+    before = set(ip.user_ns)
     try:
         magic = _magics.get_magic(ip)
         assert magic is not None
-        magic.progress = "text"
         magic._display = lambda obj: None
+        yield ip, magic
+    finally:
+        ip.run_line_magic("unload_ext", "autotask_magic")
+        for name in set(ip.user_ns) - before:
+            ip.user_ns.pop(name, None)
+
+
+def test_magic_ctrl_c_keeps_partial_and_next_cell_works(
+    sbx: Any, tally: Tally, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    sb: Sandbox = sbx(tickets=3000, seed=4, latency_ms=40)
+    with _magic_shell(sb, monkeypatch) as (ip, magic):
+        magic.progress = "text"
         assert ip.run_cell("_ok = %autotask query Companies", store_history=False).success
         truth_ids = [r["id"] for r in sb.ground_truth("Tickets")]
         before = set(threading.enumerate())
@@ -272,10 +287,6 @@ def test_magic_ctrl_c_keeps_partial_and_next_cell_works(
         _assert_clean(client, sb, before)
         assert fired >= 2
         tally.add("interrupts", fired)
-    finally:
-        ip.run_line_magic("unload_ext", "autotask_magic")
-        for name in ("df", "_ok", "_n", "_irq", _magics.PARTIAL_NAME):
-            ip.user_ns.pop(name, None)
 
 
 @pytest.mark.parametrize(
@@ -293,15 +304,7 @@ def test_magic_ctrl_c_while_field_metadata_loads_is_one_line(
     """The first use of an entity loads its field metadata: Ctrl-C then is a one-line error that fails the
     cell (not a KeyboardInterrupt traceback through httpx), nothing is cached half-done, the next cell works."""
     sb: Sandbox = sbx(tickets=50, seed=4)
-    for k, v in sb.env("oauth").items():
-        monkeypatch.setenv(k, v)
-    ip = InteractiveShell.instance()
-    ip.history_manager.enabled = False
-    ip.run_line_magic("load_ext", "autotask_magic")
-    try:
-        magic = _magics.get_magic(ip)
-        assert magic is not None
-        magic._display = lambda obj: None
+    with _magic_shell(sb, monkeypatch) as (ip, _):
         assert ip.run_cell("_n = %autotask query Tickets --count", store_history=False).success  # token ready
         cell = cell.format(resource=sb.ground_truth("Resources")[0]["id"])
         capsys.readouterr()
@@ -316,10 +319,6 @@ def test_magic_ctrl_c_while_field_metadata_loads_is_one_line(
         assert "interrupted (Ctrl-C) while" in out, out
         again = ip.run_cell(f"_r = {cell}", store_history=False)
         assert again.success, capsys.readouterr().out
-    finally:
-        ip.run_line_magic("unload_ext", "autotask_magic")
-        for name in ("_n", "_r", "_irq"):
-            ip.user_ns.pop(name, None)
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
