@@ -225,19 +225,7 @@ def label_change(fields: EntityFields, column: str, old: Any, new: Any) -> str:
     info = _field(fields, column)
     if info is None or not info.picklist:
         return ""
-
-    def label(value: Any) -> str | None:
-        if value is None:
-            return "(empty)"
-        hit = info.picklist.get(value)
-        if hit is None and isinstance(value, (int, float, str)):
-            try:
-                hit = info.picklist.get(int(value))
-            except (TypeError, ValueError):
-                hit = None
-        return hit
-
-    before, after = label(old), label(new)
+    before, after = ("(empty)" if v is None else info.label(v) for v in (old, new))
     return f"{before} → {after}" if before is not None and after is not None else ""
 
 

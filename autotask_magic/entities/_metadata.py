@@ -82,6 +82,12 @@ class FieldInfo:
             return "object"
         return "string"
 
+    def label(self, value: Any) -> str | None:
+        """The picklist label of ``value`` (``"5"``, ``5`` or ``np.int64(5)`` alike), or None."""
+        if value is None or not self.picklist:
+            return None
+        return self.picklist.get(_picklist_key(value, self.kind))
+
     @classmethod
     def from_api(cls, item: Mapping[str, Any], *, is_udf: bool = False) -> FieldInfo:
         """Build from one element of the API's ``fields`` list."""
@@ -113,7 +119,12 @@ def _picklist_key(value: Any, kind: str) -> Any:
         try:
             return int(str(value).strip())
         except ValueError:
+            pass
+        try:  # 5.0: an integer column that holds a missing value is float
+            number = float(str(value).strip())
+        except ValueError:
             return value
+        return int(number) if number.is_integer() else value
     if kind == "float":
         try:
             return float(str(value).strip())
