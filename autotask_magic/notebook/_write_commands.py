@@ -195,7 +195,7 @@ def _summary(cmd: WriteCommand, result: Any, elapsed: float) -> str:
     if cmd.dry_run:
         if cmd.kind == "update":
             missing = int((result["note"] == "id does not exist").sum())
-            ids = result.loc[result["note"] == "", "id"].nunique()
+            ids = result.loc[result["field"].notna(), "id"].nunique()  # rows naming a changed field
             extra = f"; {missing} ids do not exist" if missing else ""
             return f"{cmd.entity} (dry run, nothing sent): {len(result)} changes in {ids} records{extra}"
         return f"{cmd.entity} (dry run, nothing sent): {len(result)} rows checked"

@@ -29,7 +29,9 @@ def test_preview_then_update_then_rerun_sends_nothing(ip: Any, magic: Any, shown
     diff = run(ip, "%autotask update Tickets -i fix --dry-run").result
     assert _patches(sb) == 0
     assert list(diff.columns) == ["id", "field", "current", "new", "note"] and set(diff["new"]) <= {4}
-    assert "dry run, nothing sent" in shown.text()
+    assert set(diff["note"]) <= {f"{label} → Critical" for label in ("Low", "Medium", "High")}  # picklist labels
+    # The summary counts the records with a change, whatever their note says.
+    assert f"{len(diff)} changes in {diff['id'].nunique()} records" in shown.text()
 
     assert run(ip, "%autotask update Tickets -i fix -o out").success
     out = ip.user_ns["out"]
