@@ -202,10 +202,8 @@ class Settings:
             return value.strip() if value and value.strip() else None
 
         def get_secret(name: str) -> Secret | None:
-            value = env.get(name)
-            if isinstance(value, str):
-                value = Secret(value)
-            return Secret(value.reveal().strip()) if value and value.reveal().strip() else None
+            value = env.get(name)  # read_env wrapped it; the credentials strip it
+            return value if isinstance(value, Secret) and value.reveal().strip() else None
 
         mode = infer_mode(env, mode)
         wanted = OAUTH_ENV if mode == "oauth" else API_USER_ENV

@@ -40,6 +40,19 @@ def test_control_characters_in_credentials_are_refused_without_echo(field: str, 
     assert info.value.__context__ is None and info.value.__cause__ is None
 
 
+@pytest.mark.parametrize("field", ["client_secret", "integration_code", "secret"])
+def test_a_pasted_secrets_surrounding_line_breaks_are_stripped(field: str) -> None:
+    """A secret copied with its trailing line break is kept without it (it would otherwise reach a header)."""
+    value = " " + VALUE + "\r\n"
+    if field == "client_secret":
+        kept = OAuthCredentials("cid-1", value).client_secret.reveal()
+    else:
+        api: dict[str, Any] = {"username": "api@example.com", "integration_code": "Code1234", "secret": "S3cr3t"}
+        creds = ApiUserCredentials(**{**api, field: value})
+        kept = getattr(creds, field).reveal()
+    assert kept == VALUE
+
+
 def test_control_characters_in_the_environment_are_refused_without_echo() -> None:
     env = {"AUTOTASK_CLIENT_ID": "cid", "AUTOTASK_CLIENT_SECRET": VALUE[:12] + "\r\n" + VALUE[12:]}
     with pytest.raises(ConfigurationError) as info:
