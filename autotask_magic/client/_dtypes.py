@@ -18,7 +18,7 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from ..entities._metadata import FieldInfo
 
-__all__ = ["DTYPES", "booleans", "dtype_name", "nullable_int"]
+__all__ = ["DTYPES", "boolean_word", "booleans", "dtype_name", "nullable_int"]
 
 #: The DataFrame dtype of each field kind (``FieldInfo.kind``), whatever the values of one result:
 #: an empty result, a page with gaps and one without all give these. Values that do not fit the
@@ -56,6 +56,11 @@ def nullable_int(info: FieldInfo | None) -> bool:
 _BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
 
 
+def boolean_word(text: str) -> bool | None:
+    """``"Yes"``, ``"true"``, ``"1"``... as a bool (any case, spaces around); None when it is not one."""
+    return _BOOLEAN_WORDS.get(text.strip().lower())
+
+
 def booleans(values: Sequence[Any] | np.ndarray, types: set[type]) -> Any:
     """Always the nullable ``boolean`` dtype: a page with a gap and one without must not differ."""
     if types <= {bool}:
@@ -65,10 +70,10 @@ def booleans(values: Sequence[Any] | np.ndarray, types: set[type]) -> Any:
         out = []
         for v in values:
             if isinstance(v, str):
-                word = v.strip().lower()
-                if word and word not in _BOOLEAN_WORDS:
+                flag = boolean_word(v)
+                if flag is None and v.strip():
                     raise ValueError(f"not a yes/no value: {v!r}")
-                out.append(_BOOLEAN_WORDS.get(word))
+                out.append(flag)
             else:
                 out.append(table.get(v) if v is not None else None)
         return pd.array(out, dtype="boolean")

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..entities._metadata import FieldInfo
+from ._dtypes import boolean_word
 
 __all__ = ["BadValue", "encode", "is_missing", "same", "whole_number"]
 
@@ -129,8 +130,9 @@ def _boolean(value: Any) -> bool:
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
-        return value.strip().lower() in ("true", "1")
+    flag = boolean_word(value) if isinstance(value, str) else None  # UDFs answer "Yes"/"No"
+    if flag is not None:
+        return flag
     raise BadValue(f"{value!r} is not true or false")
 
 

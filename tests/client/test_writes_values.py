@@ -63,6 +63,10 @@ def test_same_compares_as_the_api_means_it() -> None:
     assert same(50, 50.0, FieldInfo("d", "decimal")) and same("20.6400", 20.64, None)
     assert same("2026-03-01T09:30:00Z", "2026-03-01T09:30:00.000Z", DUE)
     assert same(1, True, FieldInfo("isActive", "boolean"))  # Contacts' isActive is 1/0
+    # A boolean UDF answers "Yes"/"No": unchanged when the frame holds the same truth (no re-send).
+    audited = FieldInfo("Audited", "boolean", is_udf=True)
+    assert same("Yes", True, audited) and same("No", "false", audited) and not same("Yes", False, audited)
+    assert encode("Yes", audited) == encode(True, audited)
     assert not same(None, "", None) and same(None, None, None) and not same("a", "b", None)
 
 
