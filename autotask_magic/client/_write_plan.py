@@ -213,8 +213,11 @@ def _check_columns(
         else:
             out[f"udf.{info.name}" if info.is_udf else info.name] = name
     for col in match or ():
-        if _field(fields, col) is None:
+        info = _field(fields, col)
+        if info is None:
             problems.add("unknown --match columns", col)
+        elif info.is_udf:  # the existing records are found with a query on the first match column
+            problems.add("--match columns that are UDFs (match on standard fields)", col)
         elif col not in names:
             problems.add("--match columns not in the frame", col)
     return out

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigurationError, RateLimitError
-from ._write_plan import Kind, PlannedRow, WritePlan, label_change, plan_writes, read_current
+from ._write_plan import IN_BATCH, Kind, PlannedRow, WritePlan, label_change, plan_writes, read_current
 from ._write_send import Job, Outcome, Progress, send_all
 from ._write_values import same
 
@@ -208,16 +208,16 @@ def _retry_rows(
 def _find_existing(client: AutotaskClient, plan: WritePlan) -> None:
     """Creates with match columns: the id of a record that already holds each row's values, if any."""
     assert plan.match
-    cols = [plan.fields.get(c, udf=False) for c in plan.match]
-    names = [c.name for c in cols if c is not None]
+    infos = [info for c in plan.match if (info := plan.fields.get(c, udf=False)) is not None]  # checked: standard
+    names = [info.name for info in infos]
     first = names[0]
     values = sorted({r.values[first] for r in plan.rows if r.values.get(first) is not None}, key=str)
     found: list[dict[str, Any]] = []
-    for start in range(0, len(values), 500):
-        flt = [{"op": "in", "field": first, "value": values[start : start + 500]}]
+    for start in range(0, len(values), IN_BATCH):
+        flt = [{"op": "in", "field": first, "value": values[start : start + IN_BATCH]}]
         found.extend(client.records(plan.entity, flt, fields=["id", *names]))
     for row in plan.rows:
         for rec in found:
-            if all(same(rec.get(n), row.values.get(n), plan.fields.get(n, udf=False)) for n in names):
+            if all(same(rec.get(info.name), row.values.get(info.name), info) for info in infos):
                 row.existing_id = int(rec["id"])
                 break

@@ -192,6 +192,14 @@ def test_creates_check_required_fields_and_unknown_creates_are_never_resent(
     assert [r["title"] for r in sb.store["Tickets"].values()].count("lost") == 1
 
 
+def test_a_udf_match_column_is_refused_in_one_line(sb: Sandbox, client: AutotaskClient) -> None:
+    rows = pd.DataFrame({"title": ["a"], "udf.Root Cause": ["x"]})
+    with pytest.raises(ConfigurationError) as info:
+        client.create("Tickets", rows, match=["udf.Root Cause"])
+    assert "--match columns that are UDFs" in str(info.value) and "\n" not in str(info.value)
+    assert sb.stats.writes == []
+
+
 def test_deletes_and_an_unknown_delete_is_re_read(sb: Sandbox, client: AutotaskClient) -> None:
     ids = _ids(sb, 3, "TimeEntries")
     sb.faults.write_drops = {ids[1]}
