@@ -292,10 +292,10 @@ class AutotaskClient:
         check_published("POST", f"{entity}/query")
         first_url = self._url(f"{entity}/query")
         counter = _counter if _counter is not None else [0]
+        pages = _QueryPages(self, counter)
         if parallel:
             from ._parallel import parallel_records
 
-            pages = _QueryPages(self, counter)
             return parallel_records(
                 pages, entity, body, limit=limit, on_page=on_page, page_size=self.page_size, keep_records=_keep
             )
@@ -304,8 +304,7 @@ class AutotaskClient:
             return self._fetch_page(url, body, counter)
 
         def count() -> int:  # progress's total, sent with the second page (see iter_records)
-            counter[0] += 1
-            return self.count(entity, filter)
+            return pages.count(entity, filter)
 
         return iter_records(
             lambda: fetch(first_url),
@@ -457,7 +456,7 @@ class _QueryPages:
         url = next_url or self._client._url(f"{entity}/query")
         return self._client._fetch_page(url, body, self._counter)
 
-    def count(self, entity: str, filter: list[dict[str, Any]]) -> int:
+    def count(self, entity: str, filter: Sequence[dict[str, Any]] | None) -> int:
         """``query/count``, counted as one request of the pull."""
         self._counter[0] += 1
         return self._client.count(entity, filter)

@@ -16,6 +16,7 @@ __all__ = [
     "OAuthCredentials",
     "Secret",
     "check_no_control",
+    "has_control",
     "read_env",
 ]
 
@@ -77,9 +78,14 @@ class Secret:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def has_control(text: str) -> bool:
+    """True if ``text`` holds a control character (CR/LF, tab, NUL, DEL): it must not go into a header."""
+    return _CONTROL.search(text) is not None
+
+
 def check_no_control(value: str, name: str) -> None:
     """Raise ConfigurationError (without echoing ``value``) if it holds a control character."""
-    if _CONTROL.search(value):
+    if has_control(value):
         raise ConfigurationError(
             f"{name} contains a control character (a line break, tab or NUL?); it was not used",
             hint=f"copy {name} again without line breaks or spaces around it",

@@ -6,7 +6,6 @@ The secret is revealed inline into the request body and the token lives only ins
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ import httpx
 
 from .. import _redact
 from .._exceptions import AuthenticationError, RateLimitError, ServerError, TransportError
-from ._credentials import OAuthCredentials, Secret
+from ._credentials import OAuthCredentials, Secret, has_control
 from ._errors import SOLUTION_400, TLS_HINT, server_messages
 from ._limits import Clock, SlidingWindow
 from ._offthread import request_off_main
@@ -27,7 +26,6 @@ __all__ = ["AccessToken", "TokenEndpoint", "fetch_token", "is_invalid_client"]
 log = _redact.get_logger("autotask_magic.auth")
 
 _REQUEST = "POST oauth/token"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a token goes into a header: CR/LF would inject
 
 
 @dataclass(eq=False)
@@ -183,7 +181,7 @@ def _token_from(response: httpx.Response, sent_mono: float, sent_wall: float, ma
             request=_REQUEST,
             hint="check AUTOTASK_TOKEN_URL",
         )
-    if _CONTROL.search(secret.reveal()):
+    if has_control(secret.reveal()):  # a token goes into a header: CR/LF would inject
         secret.forget()
         raise AuthenticationError(
             "token endpoint answered an access token with a control character (CR/LF?); it was not used",

@@ -29,7 +29,7 @@ from ..client._limits import DEFAULT_MAX_RESPONSE_BYTES
 from ..client._tz import check_timezone
 from ..entities import MAX_PAGE_SIZE
 from . import _commands, _display, _line, _write_commands
-from ._complete import field_names_of, matcher_answer, picklist_of
+from ._complete import matcher_answer
 from ._login import line_option_credential, request_line_credential, scrub_history
 from ._output import Text as _Text
 from ._runner import PARTIAL_NAME, Runner
@@ -427,12 +427,6 @@ class AutotaskMagic(Magics, Configurable):
         """IPython matcher (API v2): entity names after ``query`` and in paths; field names in query
         bodies, after ``--fields`` and after ``where``, once the entity's metadata is known."""
         return matcher_answer(context, self.session)
-
-    def _picklist(self, entity: str, field: str) -> dict[Any, str]:
-        return picklist_of(self.session, entity, field)
-
-    def _field_names(self, entity: str) -> list[str]:
-        return field_names_of(self.session, entity)
 
     # ---------------------------------------------------------------------------- shutdown
     def close(self) -> None:
