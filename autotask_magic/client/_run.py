@@ -47,7 +47,7 @@ def run_query(
 ) -> pandas.DataFrame:
     """See :meth:`AutotaskClient.query`; ``key`` names the query for resume (default: its typed form)."""
     from ..query import parse_where, validate_filter
-    from ..query._relative import resolve_dates
+    from ..query._relative import has_relative, resolve_dates
     from ._expand import expand_frame, parse_expand
     from ._frames import FrameBuilder
     from ._published import check_published
@@ -64,12 +64,12 @@ def run_query(
     store = store_of(client)
     state = store.take(key) if resume else None
     started = utc_now()
+    typed = list(filter) if filter is not None else (parse_where(where, params) if where else None)
     if state is not None:
         flt = state.filter  # relative dates keep the values resolved at the first attempt
         pull_filter = state.continued_filter()
         left = None if limit is None else max(limit - len(state.frame), 0)
     else:
-        typed = list(filter) if filter is not None else (parse_where(where, params) if where else None)
         # Relative dates resolve now, in the query's zone; literals without a zone read in it too.
         flt = resolve_dates(validate_filter(typed, meta, entity=entity), meta, tz) if typed else None
         pull_filter, left = flt, limit
@@ -89,6 +89,8 @@ def run_query(
     assert df is not None
     first_start = (state.started_at or started) if state is not None else started
     info = _provenance(df, entity, where, flt, fields, limit, labels, tz, parallel, specs, first_start, state)
+    if typed and has_relative(typed):
+        info["relative"] = True  # a refresh keeps the values resolved by the first pull: it says so
     if specs:
         info["expand_requests"] = expand_frame(client, df, meta, specs, parallel=parallel)
     return df

@@ -58,14 +58,8 @@ def refresh_text(name: str, info: dict[str, Any]) -> str:
         return f"{done} — {r.get('deleted')} deleted on the server, so it was pulled again in full"
     if r.get("stale"):
         return f"{done}, {changes}; {r['stale']} rows are stale (deleted on the server; --no-fallback kept them)"
-    relative = " (relative dates keep the values of the first pull)" if _has_relative(info.get("where")) else ""
+    relative = " (relative dates keep the values of the first pull)" if info.get("relative") else ""
     return f"{done}, {changes}, {since}; {r.get('requests', 0)} requests{relative}"
-
-
-def _has_relative(where: Any) -> bool:
-    from ..query._relative import ANCHORS
-
-    return isinstance(where, str) and any(a in where.lower() for a in ANCHORS)
 
 
 def resolution_note(cmd: QueryCommand, filter_: list[dict[str, Any]], default_tz: str) -> str:

@@ -414,12 +414,16 @@ def _annotate(
     pages: int,
     elapsed: float,
 ) -> None:
+    from ..query._relative import has_relative
+
     attrs = getattr(df, "attrs", None)
     if attrs is None:
         return
     info = dict(attrs.get("autotask") or {})
     info.setdefault("entity", cmd.entity)
     info.setdefault("where", cmd.text.strip() or None)
+    if has_relative(cmd.filter):  # as typed: filter_ holds the resolved values
+        info["relative"] = True
     info.setdefault("filter", filter_)
     info.setdefault("fields", field_list)
     info.setdefault("limit", cmd.limit)

@@ -19,7 +19,16 @@ from zoneinfo import ZoneInfo
 
 from ..entities import EntityFields
 
-__all__ = ["ANCHORS", "RelativeDate", "clock", "match_relative", "resolve_dates", "resolve_relative", "resolved_text"]
+__all__ = [
+    "ANCHORS",
+    "RelativeDate",
+    "clock",
+    "has_relative",
+    "match_relative",
+    "resolve_dates",
+    "resolve_relative",
+    "resolved_text",
+]
 
 ANCHORS = ("today", "now", "startofweek", "startofmonth", "startofyear")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -138,6 +147,17 @@ def _value(value: Any, date_only: bool, zone: ZoneInfo, now: _dt.datetime) -> An
     if date_only:
         return f"{local.date().isoformat()}T00:00:00Z"
     return local.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def has_relative(flt: Sequence[Mapping[str, Any]]) -> bool:
+    """True if a parsed filter holds a relative date (``today - 30d``) anywhere."""
+    for node in flt:
+        if isinstance(node.get("items"), list) and has_relative(node["items"]):
+            return True
+        value = node.get("value")
+        if any(isinstance(v, RelativeDate) for v in (value if isinstance(value, list) else [value])):
+            return True
+    return False
 
 
 def resolved_text(typed: Sequence[Mapping[str, Any]], resolved: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -84,6 +84,10 @@ def test_relative_dates_keep_the_first_pulls_values(sandbox: Sandbox) -> None:
         out = client.refresh(df)
         assert out.attrs["autotask"]["filter"] == df.attrs["autotask"]["filter"]
         assert out.attrs["autotask"]["where"] == "createDate >= today - 3000d"
+        assert df.attrs["autotask"]["relative"] is True and out.attrs["autotask"]["relative"] is True
+        # Decided from the parsed query, not the text: an anchor word inside a quoted value is not a date.
+        plain = client.query("Tickets", "title contains 'now' or title contains 'today'", fields=["id", "title"])
+        assert "relative" not in plain.attrs["autotask"]
 
 
 def test_entities_without_a_last_modified_field_refuse(sandbox: Sandbox) -> None:
